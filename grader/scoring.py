@@ -257,9 +257,12 @@ def _recognizable_verdict(r: dict[str, Any], source: str, item: RubricItem) -> _
                f"(95% 구간 {_pct(lo)}-{_pct(hi)}, {cov}개 클래스).")
     n_rec = int(sum(int(x) for x in hist)) if hist else round(f * n)
     top = max(hist) / n_rec if hist and n_rec else 0.0
-    nums["top_class_share"] = top
+    # Classes with any recognized image: the judge's coverage needs k images per class, which
+    # a modest but healthy generator may miss at large N, so collapse is judged on the spread.
+    seen = sum(1 for x in hist if int(x) > 0) if hist else cov
+    nums.update(top_class_share=top, classes_seen=seen)
     if n_rec >= item.threshold("collapse_min_recognized") and (
-            cov < item.threshold("min_class_coverage") or top > item.threshold("max_top_class_share")):
+            seen < item.threshold("min_class_coverage") or top > item.threshold("max_top_class_share")):
         cls = CLASS_NAMES[int(np.argmax(hist))] if len(hist) == 10 else "?"
         return _Verdict("fail", source, [head_en, (
             f"{_pct(top)} of the recognized images are one class ({cls}): the generator has "
