@@ -1,0 +1,166 @@
+"""One optimisation step, parameter counts, and saving models for the trusted side (child)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from grader.sandbox.checks_models import noise_dim_of, result
+from grader.sandbox.discover import Built
+from grader.sandbox.student import describe_error, time_limit
+
+SUMMARY_LAYERS = 40
+
+
+def fresh_optimizer(ns: dict[str, Any], name: str):
+    """A new optimizer like the student's ``name`` (same class and settings), else Adam(1e-4).
+
+    A copy, because a Keras optimizer is bound to the variables it first updated.
+    """
+    import tensorflow as tf
+
+    opt = ns.get(name)
+    if opt is not None and hasattr(opt, "get_config"):
+        try:
+            return type(opt).from_config(opt.get_config()), f"student's {type(opt).__name__}"
+        except Exception:  # student objects: fall back to the default
+            pass
+    return tf.keras.optimizers.Adam(1e-4), "Adam(1e-4) (no optimizer found)"
+
+
+def one_step(g, d, g_loss, d_loss, g_opt, d_opt, real_u8: np.ndarray, nz: int, seed: int):
+    """One generator and one discriminator update; returns (g_loss, d_loss) as floats."""
+    import tensorflow as tf
+
+    real = tf.constant(real_u8, tf.float32) / 127.5 - 1.0
+    z = tf.random.stateless_normal([len(real_u8), nz], seed=[seed, 1])
+    with tf.GradientTape() as gt, tf.GradientTape() as dt:
+        fake = g(z, training=True)
+        rl, fl = d(real, training=True), d(fake, training=True)
+        gl, dl = g_loss(fl), d_loss(rl, fl)
+        gl = gl[0] if isinstance(gl, (list, tuple)) else gl
+        dl = dl[0] if isinstance(dl, (list, tuple)) else dl
+    g_grads = gt.gradient(gl, g.trainable_variables)
+    d_grads = dt.gradient(dl, d.trainable_variables)
+    g_opt.apply_gradients([(a, v) for a, v in zip(g_grads, g.trainable_variables, strict=False) if a is not None])
+    d_opt.apply_gradients([(a, v) for a, v in zip(d_grads, d.trainable_variables, strict=False) if a is not None])
+    return float(np.mean(gl)), float(np.mean(dl)), \
+        sum(a is None for a in g_grads), sum(a is None for a in d_grads)
+
+
+def trainable_step_check(g: Built, d: Built, ns: dict[str, Any], real: np.ndarray,
+                         seconds: float, seed: int) -> dict[str, Any]:
+    """``trainable_step``: one step on real images gives finite losses and changes weights."""
+    g_loss, d_loss = ns.get("generator_loss"), ns.get("discriminator_loss")
+    if not (callable(g_loss) and callable(d_loss)):
+        return result("trainable_step", "skip", "Skipped: the loss functions are missing.",
+                      "손실 함수가 없어 건너뜁니다.")
+    g_opt, g_how = fresh_optimizer(ns, "generator_optimizer")
+    d_opt, d_how = fresh_optimizer(ns, "discriminator_optimizer")
+    details: dict[str, Any] = {"generator_optimizer": g_how, "discriminator_optimizer": d_how,
+                               "batch": int(len(real))}
+    try:
+        with time_limit(seconds):
+            before_g = [v.numpy().copy() for v in g.model.trainable_variables]
+            before_d = [v.numpy().copy() for v in d.model.trainable_variables]
+            gl, dl, g_none, d_none = one_step(g.model, d.model, g_loss, d_loss, g_opt, d_opt,
+                                              real, noise_dim_of(g), seed)
+            moved_g = _moved(before_g, g.model.trainable_variables)
+            moved_d = _moved(before_d, d.model.trainable_variables)
+    except BaseException as exc:
+        msg = "{}: {}".format(*describe_error(exc))
+        return result("trainable_step", "fail",
+                      f"One training step with your models and losses failed: {msg}",
+                      f"모델과 손실 함수로 학습 한 스텝을 실행하지 못했습니다: {msg}", **details)
+    details.update(gen_loss=gl, disc_loss=dl, generator_weights_changed=moved_g,
+                   discriminator_weights_changed=moved_d, generator_missing_gradients=g_none,
+                   discriminator_missing_gradients=d_none)
+    if not np.isfinite([gl, dl]).all():
+        return result("trainable_step", "fail",
+                      f"One training step gives non-finite losses (G {gl}, D {dl}).",
+                      f"학습 한 스텝의 손실 값이 유한하지 않습니다 (G {gl}, D {dl}).", **details)
+    if not (moved_g and moved_d):
+        who = "generator" if not moved_g else "discriminator"
+        who_ko = "생성자" if not moved_g else "판별자"
+        return result("trainable_step", "fail",
+                      f"One training step did not change the {who}'s weights (no gradient reaches "
+                      "them).", f"학습 한 스텝 후에도 {who_ko} 가중치가 바뀌지 않았습니다 (기울기가 전달되지 "
+                      "않습니다).", **details)
+    return result("trainable_step", "pass",
+                  f"One training step works: G loss {gl:.3f}, D loss {dl:.3f}, both models updated.",
+                  f"학습 한 스텝이 정상 동작합니다: G 손실 {gl:.3f}, D 손실 {dl:.3f}, 두 모델 모두 "
+                  "갱신되었습니다.", **details)
+
+
+def _moved(before: list[np.ndarray], variables) -> bool:
+    return any(not np.array_equal(b, v.numpy()) for b, v in zip(before, variables, strict=False))
+
+
+def layer_summary(model) -> list[dict[str, Any]]:
+    """Class, output shape and parameter count of each layer (nested models flattened)."""
+    rows = []
+    for layer in getattr(model, "layers", [])[:SUMMARY_LAYERS]:
+        try:
+            shape = layer.output.shape
+            shape = [None if s is None else int(s) for s in shape]
+        except (AttributeError, ValueError):
+            shape = None
+        rows.append({"layer": type(layer).__name__, "output_shape": shape,
+                     "params": int(layer.count_params()) if layer.built else 0})
+    return rows
+
+
+def parameter_counts_check(g: Built | None, d: Built | None) -> dict[str, Any]:
+    """``parameter_counts`` with a short layer summary for the report."""
+    details: dict[str, Any] = {}
+    for role, b in (("generator", g), ("discriminator", d)):
+        if b is not None and b.ok:
+            try:
+                details[role] = {"params": int(b.model.count_params()),
+                                 "layers": layer_summary(b.model)}
+            except Exception as exc:  # student models
+                details[role] = {"error": "{}: {}".format(*describe_error(exc))}
+    if not details:
+        return result("parameter_counts", "skip", "Skipped: no model was built.",
+                      "만들어진 모델이 없어 건너뜁니다.")
+    parts = [f"{r} {v['params']:,}" for r, v in details.items() if "params" in v]
+    parts_ko = [f"{'생성자' if r == 'generator' else '판별자'} {v['params']:,}"
+                for r, v in details.items() if "params" in v]
+    return result("parameter_counts", "pass", "Parameters: " + ", ".join(parts) + ".",
+                  "파라미터 수: " + ", ".join(parts_ko) + ".", **details)
+
+
+def builtin_only(model) -> bool:
+    """True when every layer (recursively) is a built-in Keras class (loadable in safe mode)."""
+    todo = [model]
+    while todo:
+        layer = todo.pop()
+        klass = type(layer)
+        if not klass.__module__.startswith("keras.") or klass.__name__ == "Lambda":
+            return False
+        todo.extend(getattr(layer, "layers", None) or [])
+    return True
+
+
+def save_models(g: Built | None, d: Built | None, work_dir, prefix: str = "") -> dict[str, Any]:
+    """Save built-in-only models as ``.keras`` in the work folder; report what was saved."""
+    from pathlib import Path
+
+    out: dict[str, Any] = {"trusted_models": True}
+    for role, b in (("generator", g), ("discriminator", d)):
+        if b is None or not b.ok:
+            out["trusted_models"] = False
+            continue
+        if not builtin_only(b.model):
+            out["trusted_models"] = False
+            out[f"{role}_note"] = "uses custom or Lambda layers: not saved"
+            continue
+        name = f"{prefix}{role}.keras"
+        try:
+            b.model.save(Path(work_dir) / name)
+            out[f"{role}_file"] = name
+        except Exception as exc:  # student models
+            out["trusted_models"] = False
+            out[f"{role}_note"] = "{}: {}".format(*describe_error(exc))
+    return out

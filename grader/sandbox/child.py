@@ -1,0 +1,147 @@
+"""The child process: ``python -m grader.sandbox.child PLAN.json`` (runs student code).
+
+Reads the plan, executes the code units one by one (phase ``load``), then runs the planned
+phases (``check``, ``train``, ``sample_checkpoint``), writing ``result.json`` after every step
+so that a kill still leaves partial results. Writes only JSON, ``.npz`` and ``.keras`` files.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from grader.sandbox.student import StudentCode, describe_error, install_notebook_stubs
+
+RESULT_VERSION = 1
+
+
+def write_json(path: Path, data: Any) -> None:
+    """Write JSON atomically (a reader never sees half a file)."""
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(data, ensure_ascii=False, default=_plain), encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def _plain(obj: Any) -> Any:
+    if isinstance(obj, (np.integer,)):
+        return int(obj)
+    if isinstance(obj, (np.floating,)):
+        return float(obj)
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    return str(obj)
+
+
+class Child:
+    """State of one child run: the plan, the student's namespace and the result so far."""
+
+    def __init__(self, plan: dict[str, Any], work: Path) -> None:
+        self.plan = plan
+        self.work = work
+        self.code = StudentCode()
+        self.result: dict[str, Any] = {"version": RESULT_VERSION, "units": [], "checks": [],
+                                       "variants": [], "phase_errors": {}, "timings": {}}
+        self.call_s = float(plan.get("call_timeout_s", 60.0))
+        self.seed = int(plan.get("seed", 0))
+
+    def save(self) -> None:
+        """Write the result so far."""
+        write_json(self.work / "result.json", self.result)
+
+    def progress(self, phase: str) -> None:
+        """Tell the parent which phase runs now (it applies that phase's time limit)."""
+        write_json(self.work / "progress.json", {"phase": phase, "time": time.time()})
+
+    def load(self) -> None:
+        """Phase ``load``: execute every code unit, recording failures and definitions."""
+        self.progress("load")
+        units = self.plan.get("units", [])
+
+        def on_unit(run) -> None:
+            self.result["units"].append(run.to_json())
+            self.save()
+
+        self.code.run_units(units, float(self.plan.get("unit_timeout_s", 60.0)), on_unit)
+        self.result["functions"] = {name: [v.origin for v in vs]
+                                    for name, vs in self.code.versions.items()}
+
+    def real_images(self, n: int | None = None) -> np.ndarray:
+        """Real uint8 images the parent wrote to the work folder (the child has no data access)."""
+        name = self.plan.get("real_images", "real_images.npy")
+        arr = np.load(self.work / name, allow_pickle=False)
+        return arr[:n] if n else arr
+
+    def run(self) -> int:
+        """Load, then run every phase; each phase's failure is recorded, not raised."""
+        t0 = time.perf_counter()
+        self.load()
+        self.result["timings"]["load"] = round(time.perf_counter() - t0, 3)
+        self.save()
+        for spec in self.plan.get("phases", []):
+            name = spec.get("name", "")
+            self.progress(name)
+            t0 = time.perf_counter()
+            try:
+                self.run_phase(name, spec)
+            except BaseException as exc:  # student code may raise anything, even SystemExit
+                kind, msg = describe_error(exc)
+                self.result["phase_errors"][name] = f"{kind}: {msg}"
+            self.result["timings"][name] = round(time.perf_counter() - t0, 3)
+            self.save()
+        self.progress("done")
+        return 0
+
+    def run_phase(self, name: str, spec: dict[str, Any]) -> None:
+        """Dispatch one phase."""
+        if name == "check":
+            from grader.sandbox.phase_check import run_check
+
+            run_check(self, spec)
+        elif name == "train":
+            from grader.sandbox.phase_train import run_train
+
+            run_train(self, spec)
+        elif name == "sample_checkpoint":
+            from grader.sandbox.phase_train import run_sample_checkpoint
+
+            run_sample_checkpoint(self, spec)
+        elif name != "exec":
+            raise ValueError(f"unknown phase {name!r}")
+
+
+def configure_tensorflow(threads: int, seed: int) -> None:
+    """Quiet logs, thread caps and seeds (once, before any model is built)."""
+    import tensorflow as tf
+
+    try:
+        tf.config.threading.set_intra_op_parallelism_threads(threads)
+        tf.config.threading.set_inter_op_parallelism_threads(1)
+    except RuntimeError:
+        pass  # student code already started TF: keep its settings
+    tf.keras.utils.set_random_seed(seed)
+
+
+def main(argv: list[str]) -> int:
+    """Entry point; returns the exit code."""
+    if len(argv) != 2:
+        print("usage: python -m grader.sandbox.child PLAN.json", file=sys.stderr)
+        return 2
+    plan_path = Path(argv[1])
+    plan = json.loads(plan_path.read_text(encoding="utf-8"))
+    work = plan_path.parent
+    os.chdir(work)
+    sys.setrecursionlimit(5000)
+    install_notebook_stubs()
+    child = Child(plan, work)
+    child.save()
+    return child.run()
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
