@@ -1,0 +1,87 @@
+"""Read a Jupyter notebook (v3 or v4, any encoding) into code chunks in file order."""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+
+from grader.intake.chunks import Chunk
+from grader.intake.encoding import decode_source
+from grader.intake.records import CellFailure
+
+
+@dataclass
+class NotebookRead:
+    """The code cells of one notebook, or why it could not be read."""
+
+    chunks: list[Chunk] = field(default_factory=list)
+    encoding: str = "utf-8"
+    warnings: list[str] = field(default_factory=list)
+    failure: CellFailure | None = None
+    """Set when the file is not a notebook at all (not JSON, wrong structure)."""
+    cell_count: int = 0
+
+
+def read_notebook(data: bytes, rel: str) -> NotebookRead:
+    """Turn the bytes of an ``.ipynb`` file into one chunk per non-empty code cell.
+
+    Code is kept in file order; each chunk records its cell number (1-based, counting
+    markdown cells too) and the ``execution_count`` saved in the notebook.
+
+    Args:
+        data: The raw file content.
+        rel: The file's path relative to the submission root (used in origins).
+
+    Returns:
+        A :class:`NotebookRead`; it never raises for a malformed notebook.
+    """
+    import nbformat  # only intake needs it; keep ``grade --help`` light
+
+    decoded = decode_source(data, rel)
+    result = NotebookRead(encoding=decoded.encoding)
+    if decoded.warning:
+        result.warnings.append(decoded.warning)
+    if not decoded.text.strip():
+        result.failure = _not_a_notebook(rel, "the file is empty")
+        return result
+    captured: dict = {}
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            nb = nbformat.reads(decoded.text, as_version=4, capture_validation_error=captured)
+    except Exception as exc:  # NotJSONError, ValidationError, KeyError, ...: all mean "not a notebook"
+        result.failure = _not_a_notebook(rel, f"{type(exc).__name__}: {str(exc)[:300]}")
+        return result
+    if captured.get("ValidationError") is not None:
+        result.warnings.append(f"{rel} does not fully follow the notebook format; "
+                               "it was read as far as possible.")
+    cells = nb.get("cells") or []
+    result.cell_count = len(cells)
+    for number, cell in enumerate(cells, start=1):
+        if not isinstance(cell, dict) or cell.get("cell_type") != "code":
+            continue
+        source = cell.get("source", "")
+        if isinstance(source, list):
+            source = "".join(str(s) for s in source)
+        source = str(source).replace("\r\n", "\n")
+        count = cell.get("execution_count")
+        outputs = cell.get("outputs") or []
+        if not source.strip() and not outputs:
+            continue
+        result.chunks.append(Chunk(file=rel, raw=source, cell=number,
+                                   execution_count=count if isinstance(count, int) else None,
+                                   outputs=list(outputs)))
+    if not any(c.raw.strip() for c in result.chunks):
+        result.warnings.append(f"{rel} has no code cells with code in them.")
+    return result
+
+
+def _not_a_notebook(rel: str, detail: str) -> CellFailure:
+    return CellFailure(
+        origin=rel,
+        message_en=f"{rel} could not be read as a Jupyter notebook, so none of its code was "
+                   "graded. Open it in Jupyter, save it again and resubmit.",
+        message_ko=f"{rel} 파일을 주피터 노트북으로 읽을 수 없어 코드를 채점하지 못했습니다. "
+                   "주피터에서 다시 저장한 뒤 제출해 주세요.",
+        detail=detail,
+    )
