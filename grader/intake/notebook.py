@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import warnings
 from dataclasses import dataclass, field
 
@@ -48,7 +49,12 @@ def read_notebook(data: bytes, rel: str) -> NotebookRead:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            nb = nbformat.reads(decoded.text, as_version=4, capture_validation_error=captured)
+            try:
+                nb = nbformat.reads(decoded.text, as_version=4, capture_validation_error=captured)
+            except nbformat.ValidationError:  # e.g. a cell without "outputs": fill in and retry
+                nb = nbformat.reads(_repaired(decoded.text), as_version=4,
+                                    capture_validation_error=captured)
+                result.warnings.append(f"{rel} had missing notebook fields; they were filled in.")
     except Exception as exc:  # NotJSONError, ValidationError, KeyError, ...: all mean "not a notebook"
         result.failure = _not_a_notebook(rel, f"{type(exc).__name__}: {str(exc)[:300]}")
         return result
@@ -74,6 +80,31 @@ def read_notebook(data: bytes, rel: str) -> NotebookRead:
     if not any(c.raw.strip() for c in result.chunks):
         result.warnings.append(f"{rel} has no code cells with code in them.")
     return result
+
+
+def _repaired(text: str) -> str:
+    """The notebook JSON with the keys nbformat insists on filled with empty values."""
+    raw = json.loads(text)
+    if not isinstance(raw, dict):
+        raise ValueError("the notebook JSON is not an object")
+    raw.setdefault("metadata", {})
+    sheets = raw.get("worksheets") or [raw]
+    for sheet in sheets:
+        for cell in sheet.get("cells", []) if isinstance(sheet, dict) else []:
+            if not isinstance(cell, dict):
+                continue
+            cell.setdefault("metadata", {})
+            if cell.get("cell_type") == "code":
+                cell.setdefault("outputs", [])
+                if raw.get("nbformat", 4) >= 4:
+                    cell.setdefault("execution_count", None)
+                    cell.setdefault("source", "")
+                else:
+                    cell.setdefault("input", "")
+                    cell.setdefault("language", "python")
+            else:
+                cell.setdefault("source", "")
+    return json.dumps(raw)
 
 
 def _not_a_notebook(rel: str, detail: str) -> CellFailure:
