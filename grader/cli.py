@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 
@@ -53,6 +54,7 @@ def _load_verb(module_name: str):
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``grade`` command; returns the process exit code."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # before any TensorFlow import
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv:
         print("usage: grade SUBMISSION [options] | grade COMMAND ... (try 'grade --help')",
