@@ -34,13 +34,15 @@ _DIR_SIGNALS: tuple[tuple[ArtifactKind, re.Pattern[str]], ...] = (
     ("history_plot", re.compile(r"hist|loss|graph|plot")),
     ("samples", re.compile(r"sample|generat|fake|output|result|image")),
 )
+_MIXED_REAL = re.compile(r"real|original")
+_MIXED_FAKE = re.compile(r"fake|gen")
 _WEAK_SAMPLES = re.compile(r"epoch|iter|step|gen")
 
 
 def classify_image_path(rel: str) -> ArtifactKind:
     """Guess what an image file shows from its name and folder.
 
-    Precedence: ``.gif`` -> ``gif``; then strong name words (real > history > samples);
+    Precedence: ``.gif`` -> ``gif``; real and generated named together -> ``other``; then strong name words (real > history > samples);
     then folder names (same order); then weak name words (``epoch``, ``iter`` -> samples).
 
     Args:
@@ -53,6 +55,8 @@ def classify_image_path(rel: str) -> ArtifactKind:
     if path.suffix == ".gif":
         return "gif"
     stem = path.stem
+    if _MIXED_REAL.search(stem) and _MIXED_FAKE.search(stem):  # real next to generated: not samples
+        return "other"
     for kind, pattern in _NAME_SIGNALS:
         if pattern.search(stem):
             return kind

@@ -232,7 +232,7 @@ class Selector:
                 found.add(REASON_PLOT)
             elif name and root in self.known and root not in self.imported:
                 found.add(REASON_MODEL_RUN)
-        for reason in (REASON_TRAINING, REASON_DATA, REASON_CHECKPOINT, REASON_FILE_IO,
+        for reason in (REASON_TRAINING, REASON_CHECKPOINT, REASON_FILE_IO, REASON_DATA,
                        REASON_PLOT, REASON_MODEL_RUN):
             if reason in found:
                 return reason
