@@ -9,7 +9,6 @@ import time
 
 import imageio
 import matplotlib.pyplot as plt
-import numpy as np
 
 BASE_DIR = os.path.join(os.getenv("HOME", "."), "aiffel", "dcgan_newimage", "cifar10")
 for sub in ("generated_samples", "training_checkpoints", "training_history"):
@@ -102,7 +101,7 @@ def train(dataset, epochs, save_every):
     history = {"gen_loss": [], "disc_loss": [], "real_accuracy": [], "fake_accuracy": []}
     for epoch in range(epochs):
         start = time.time()
-        for it, image_batch in enumerate(dataset):
+        for it, image_batch in enumerate(dataset):  # noqa: B007 (it is used after the loop)
             gen_loss, disc_loss, real_acc, fake_acc = train_step(image_batch)
             history["gen_loss"].append(float(gen_loss))
             history["disc_loss"].append(float(disc_loss))
