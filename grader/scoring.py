@@ -30,6 +30,7 @@ KEY_WARNINGS = "warnings"
 CLASS_NAMES = ("airplane", "automobile", "bird", "cat", "deer",
                "dog", "frog", "horse", "ship", "truck")
 
+_VARIANT_KO = {"baseline": "첫 번째(baseline)", "final": "최종(final)"}
 SOURCE_WORDS = {
     "grader_run": ("the grader's own training run of your code",
                    "채점기가 여러분의 코드로 직접 학습시킨 결과"),
@@ -127,6 +128,8 @@ class ItemGrade:
     """Measured values and thresholds behind the decision (plain JSON)."""
     parts: list[dict[str, Any]] = field(default_factory=list)
     """Per-part results (``id``, ``status``, ``evidence``, ``weight``) for items with parts."""
+    criterion_en: str = ""
+    criterion_ko: str = ""
 
 
 @dataclass
@@ -141,6 +144,8 @@ class Grade:
     rubric_id: str = ""
     rubric_version: str = ""
     rubric_calibrated: bool = False
+    rubric_title_en: str = ""
+    rubric_title_ko: str = ""
     review_needed: bool = False
     """True when some item is inconclusive (an instructor should look)."""
 
@@ -188,6 +193,7 @@ def score_submission(evidence: Evidence, judged: JudgedEvidence | dict[str, Any]
         score=round(sum(i.score for i in items), 2), max_score=rubric.max_score, items=items,
         checks=[asdict(c) for c in evidence.checks], warnings=notes, rubric_id=rubric.id,
         rubric_version=rubric.version, rubric_calibrated=rubric.calibrated,
+        rubric_title_en=rubric.title_en, rubric_title_ko=rubric.title_ko,
         review_needed=any(i.status == "inconclusive" for i in items))
 
 
@@ -205,7 +211,8 @@ def _item_grade(item: RubricItem, status: ItemStatus, fraction: float, source: s
                      title_ko=item.title_ko, status=status,
                      score=round(item.points * fraction, 2), max_score=item.points,
                      evidence=source, reasons_en=en, reasons_ko=ko, numbers=numbers,
-                     parts=parts or [])
+                     parts=parts or [], criterion_en=item.criterion_en,
+                     criterion_ko=item.criterion_ko)
 
 
 def _fraction(item: RubricItem, status: ItemStatus, rubric: Rubric) -> float:
@@ -424,7 +431,7 @@ def _gif_part(item: RubricItem, evidence: Evidence, judged: JudgedEvidence,
 
 
 def _trend_part(item: RubricItem, evidence: Evidence, rubric: Rubric) -> _Verdict:
-    _, variant = _trusted_variant(evidence)
+    name, variant = _trusted_variant(evidence)
     plots = [a.origin for a in evidence.artifacts if a.kind == "history_plot"]
     steps = _steps(variant.history) if variant else 0
     if variant is None or steps < item.threshold("min_trend_steps"):
@@ -439,14 +446,14 @@ def _trend_part(item: RubricItem, evidence: Evidence, rubric: Rubric) -> _Verdic
         smooth_fraction=item.threshold("smooth_fraction"), n_bins=int(item.threshold("trend_bins")),
         tail_fraction=item.threshold("tail_fraction"))
     alpha = rubric.threshold("alpha")
-    nums = {"trend": t.to_dict(), "steps": steps, "alpha": alpha,
+    nums = {"trend": t.to_dict(), "steps": steps, "alpha": alpha, "variant": name,
             "settled_distance": item.threshold("settled_distance"),
             "max_final_distance": item.threshold("max_final_distance")}
     head_en = (f"Fake accuracy (the grader's, from logits) peaks at {t.peak_value:.2f} near step "
                f"{t.peak_step}, then ends at {t.final_level:.2f}; Kendall tau of its distance to "
                f"0.5 is {t.tau_distance:.2f} (p {t.p_distance:.3g}, {t.n_bins} bins).")
     head_ko = (f"채점기가 로짓으로 계산한 fake accuracy는 {t.peak_step} 스텝 근처에서 "
-               f"{t.peak_value:.2f}로 최고점을 찍고 {t.final_level:.2f}로 끝납니다. 0.5까지 "
+               f"최고점({t.peak_value:.2f})을 찍은 뒤 마지막에는 {t.final_level:.2f}입니다. 0.5까지 "
                f"거리의 켄달 tau는 {t.tau_distance:.2f}(p {t.p_distance:.3g}, 구간 {t.n_bins}개)입니다.")
     approaching = t.tau_distance < 0 and t.p_distance < alpha
     receding = t.tau_distance > 0 and t.p_distance < alpha
@@ -555,7 +562,7 @@ def _score_improvement(item: RubricItem, evidence: Evidence, judged: JudgedEvide
                                "none", [
                 f"Your {v.name} version could not be trained by the grader: {v.error} "
                 "Without both versions the improvement cannot be compared."], [
-                f"채점기가 {v.name} 버전을 학습시키지 못했습니다: {v.error} 두 버전이 모두 "
+                f"채점기가 {_VARIANT_KO.get(v.name, v.name)} 버전을 학습시키지 못했습니다: {v.error} 두 버전이 모두 "
                 "있어야 개선 효과를 비교할 수 있습니다."], {"variant_error": v.name})
         if base is None or final is None:
             return _item_grade(item, "fail", 0.0, "none", [
@@ -608,7 +615,7 @@ def _score_improvement(item: RubricItem, evidence: Evidence, judged: JudgedEvide
     en_all, ko_all = [f"{head_en} {en}"], [f"{head_ko} {ko}"]
     for v in errors:
         en_all.append(f"Your {v.name} version could not be trained by the grader: {v.error}")
-        ko_all.append(f"채점기가 {v.name} 버전을 학습시키지 못했습니다: {v.error}")
+        ko_all.append(f"채점기가 {_VARIANT_KO.get(v.name, v.name)} 버전을 학습시키지 못했습니다: {v.error}")
     return _item_grade(item, status, _fraction(item, status, rubric), source, en_all, ko_all, nums)
 
 
@@ -621,7 +628,7 @@ def _collect_notes(evidence: Evidence, judged: JudgedEvidence, rubric: Rubric,
     for v in evidence.variants:
         if v.error:
             notes.append(Note("variant", f"The {v.name} version could not be trained: {v.error}",
-                              f"{v.name} 버전을 학습시키지 못했습니다: {v.error}"))
+                              f"{_VARIANT_KO.get(v.name, v.name)} 버전을 학습시키지 못했습니다: {v.error}"))
     if judged.gif_info is not None and judged.gif_info.colormapped:
         notes.append(Note("display", "The GIF shows a single channel through a colour map.",
                           "GIF가 한 채널만 컬러맵으로 보여 줍니다."))

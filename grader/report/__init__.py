@@ -1,0 +1,1 @@
+"""Reports: the self-contained HTML page, result.json and Gradescope results."""

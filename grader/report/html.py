@@ -1,0 +1,236 @@
+"""The self-contained HTML report: jinja2 (autoescape) with every image inlined as a data URI."""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+from grader import __version__
+from grader.evidence import Evidence, load_images_npz
+from grader.report.images import (
+    data_uri,
+    frames_to_gif,
+    gallery_tiles,
+    shrink_gif,
+)
+from grader.report.plots import history_png
+from grader.report.result_json import RunMeta, write_text_atomic
+from grader.scoring import Grade, JudgedEvidence
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+LANGS = ("en", "ko")
+#: the log shown in the report keeps only its end
+MAX_LOG_CHARS = 20_000
+MAX_NUMBERS_CHARS = 6_000
+
+
+@dataclass
+class ReportImages:
+    """Images the report shows; all optional. Arrays are uint8 (..., 32, 32, 3)."""
+
+    final_samples: np.ndarray | None = None
+    baseline_samples: np.ndarray | None = None
+    checkpoint_samples: np.ndarray | None = None
+    student_tiles: np.ndarray | None = None
+    """Tiles cut from the student's own sample images."""
+    grader_frames: np.ndarray | None = None
+    """(F, K, 32, 32, 3) fixed-noise frames of the grader's final run."""
+    gif_bytes: bytes | None = None
+    """The student's GIF file as it is."""
+
+    @classmethod
+    def from_work_dir(cls, evidence: Evidence, judged: JudgedEvidence,
+                      work_dir: str | Path) -> ReportImages:
+        """Load what the evidence names from the work folder (``allow_pickle=False``).
+
+        Files that are missing or malformed are skipped: the report shows what exists.
+        """
+        work = Path(work_dir)
+        out = cls()
+        by_name = {v.name: v for v in evidence.variants}
+        final, base = by_name.get("final"), by_name.get("baseline")
+        out.final_samples = _npz(work, final.samples_file if final else None, "images")
+        out.baseline_samples = _npz(work, base.samples_file if base else None, "images")
+        out.checkpoint_samples = _npz(work, evidence.checkpoint_samples_file, "images")
+        out.grader_frames = _npz(work, final.frames_file if final else None, "frames")
+        gif = judged.gif_info.file if judged.gif_info else None
+        if gif and (work / gif).is_file() and (work / gif).resolve().is_relative_to(work.resolve()):
+            out.gif_bytes = (work / gif).read_bytes()
+        return out
+
+
+def _npz(work: Path, name: str | None, key: str) -> np.ndarray | None:
+    if not name:
+        return None
+    try:
+        return load_images_npz(work / name, key)
+    except (OSError, ValueError):
+        return None
+
+
+@cache
+def load_strings() -> dict[str, dict[str, str]]:
+    """All UI strings, by language (``templates/strings.toml``)."""
+    return tomllib.loads((TEMPLATES / "strings.toml").read_text(encoding="utf-8"))
+
+
+@cache
+def _environment() -> Environment:
+    env = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=True,
+                      undefined=StrictUndefined, trim_blocks=False)
+    env.globals.update(fmt=lambda x: f"{float(x):g}", pct=lambda x: f"{100 * float(x):.0f}%",
+                       signed=lambda x: f"{100 * float(x):+.0f}%p")
+    return env
+
+
+def render_report(grade: Grade, evidence: Evidence, judged: JudgedEvidence,
+                  images: ReportImages, lang: str = "en", meta: RunMeta | None = None) -> str:
+    """Render the report as one self-contained HTML page.
+
+    Args:
+        grade: the scored grade.
+        evidence: the evidence it was scored from (checks, variants, logs, environment).
+        judged: judge results (captions and summaries of the galleries).
+        images: the images to inline.
+        lang: ``en`` or ``ko``.
+        meta: mode, seed, versions and timings (defaults: collected now).
+
+    Returns:
+        HTML text; every string from the submission is escaped by jinja2 autoescape.
+
+    Raises:
+        ValueError: ``lang`` is not supported.
+    """
+    if lang not in LANGS:
+        raise ValueError(f"unsupported language {lang!r}; choose one of {LANGS}")
+    t = load_strings()[lang]
+    meta = meta or RunMeta.collect()
+    ctx = {
+        "lang": lang, "t": t, "grade": grade, "meta": meta, "submission": evidence.submission,
+        "rubric_title": _rubric_title(grade, lang), "items": _items(grade, t, lang),
+        "checks": [{"id": c.id, "status": c.status, "status_label": t.get(f"status_{c.status}",
+                    c.status), "message": c.message_ko if lang == "ko" else c.message_en}
+                   for c in evidence.checks],
+        "variants": [{"name": v.name, "generator_fn": v.generator_fn,
+                      "discriminator_fn": v.discriminator_fn, "error": v.error,
+                      "steps": max(int(v.history.steps or 0), len(v.history.fake_accuracy))}
+                     for v in evidence.variants],
+        "galleries": _galleries(images, judged, t), "gif": _gif(images, judged),
+        "histories": _histories(evidence, grade), "warnings": [
+            {"code": w.code, "text": w.ko if lang == "ko" else w.en} for w in grade.warnings],
+        "isolation": evidence.isolation, "trusted_models": evidence.trusted_models,
+        "versions": sorted(meta.versions.items()),
+        "timings": sorted({**evidence.timings, **meta.timing}.items()),
+        "logs": evidence.logs[-MAX_LOG_CHARS:], "grader_version": __version__,
+    }
+    ctx.update(_improvement(grade, images, judged, t))
+    return _environment().get_template("report.html.j2").render(**ctx)
+
+
+def write_report(grade: Grade, evidence: Evidence, judged: JudgedEvidence, images: ReportImages,
+                 path: str | Path, lang: str = "en", meta: RunMeta | None = None) -> Path:
+    """Render the report and write it atomically to ``path``; returns the path."""
+    path = Path(path)
+    write_text_atomic(path, render_report(grade, evidence, judged, images, lang, meta))
+    return path
+
+
+def _rubric_title(grade: Grade, lang: str) -> str:
+    return (grade.rubric_title_ko if lang == "ko" else grade.rubric_title_en) or grade.rubric_id
+
+
+def _items(grade: Grade, t: dict[str, str], lang: str) -> list[dict[str, Any]]:
+    out = []
+    for it in grade.items:
+        numbers = json.dumps(it.numbers, ensure_ascii=False, indent=1, default=str)
+        if len(numbers) > MAX_NUMBERS_CHARS:
+            numbers = numbers[:MAX_NUMBERS_CHARS] + "\n..."
+        out.append({
+            "id": it.id, "number": it.number, "status": it.status,
+            "status_label": t[f"status_{it.status}"],
+            "title": it.title_ko if lang == "ko" else it.title_en,
+            "criterion": it.criterion_ko if lang == "ko" else it.criterion_en,
+            "score": it.score, "max_score": it.max_score,
+            "reasons": it.reasons_ko if lang == "ko" else it.reasons_en,
+            "evidence_label": ", ".join(t.get(f"source_{s}", s) for s in it.evidence.split("+")),
+            "numbers_json": numbers,
+            "parts": [{"title": p.get(f"title_{lang}", p["id"]), "status": p["status"],
+                       "status_label": t[f"status_{p['status']}"]} for p in it.parts],
+        })
+    return out
+
+
+def _summary(judge: dict[str, Any] | None, t: dict[str, str]) -> str:
+    if not judge:
+        return ""
+    f, lo, hi = (float(judge.get(k, 0.0)) for k in ("recognizable_fraction", "ci_low", "ci_high"))
+    return (f"{100 * f:.0f}% {t['recognized_of']} (n = {judge.get('n', 0)}, "
+            f"{t['interval']} {100 * lo:.0f}-{100 * hi:.0f}%)")
+
+
+def _galleries(images: ReportImages, judged: JudgedEvidence,
+               t: dict[str, str]) -> list[dict[str, Any]]:
+    spec = [("gallery_final", images.final_samples, judged.final_samples),
+            ("gallery_baseline", images.baseline_samples, judged.baseline_samples),
+            ("gallery_checkpoint", images.checkpoint_samples, judged.checkpoint_samples),
+            ("gallery_student", images.student_tiles, judged.student_images)]
+    return [{"title": t[key], "tiles": gallery_tiles(arr, judge), "summary": _summary(judge, t)}
+            for key, arr, judge in spec if arr is not None and len(arr)]
+
+
+def _gif(images: ReportImages, judged: JudgedEvidence) -> dict[str, Any]:
+    info = judged.gif_info
+    out: dict[str, Any] = {"origin": info.origin if info else "",
+                           "n_frames": info.n_frames if info else 0, "student_uri": "",
+                           "grader_uri": "", "shrunk": False}
+    if images.gif_bytes:
+        data, out["shrunk"] = shrink_gif(images.gif_bytes)
+        out["student_uri"] = data_uri(data, "image/gif")
+    frames = images.grader_frames
+    if frames is not None and frames.ndim == 5 and len(frames):
+        out["grader_uri"] = data_uri(frames_to_gif(frames[:40]), "image/gif")
+    return out
+
+
+def _histories(evidence: Evidence, grade: Grade) -> list[dict[str, Any]]:
+    trend_nums: dict[str, Any] = {}
+    for it in grade.items:
+        if it.id == "training_progress":
+            trend_nums = it.numbers.get("fake_accuracy_trend", {}) or {}
+    out = []
+    for v in evidence.variants:
+        if not v.history.fake_accuracy and not v.history.gen_loss:
+            continue
+        trend = trend_nums.get("trend") if trend_nums.get("variant") == v.name else None
+        png = history_png(v.history, trend, title=f"{v.name}: {v.generator_fn}"[:80])
+        out.append({"name": v.name, "uri": data_uri(png, "image/png")})
+    return out
+
+
+def _improvement(grade: Grade, images: ReportImages, judged: JudgedEvidence,
+                 t: dict[str, str]) -> dict[str, Any]:
+    diff = None
+    for it in grade.items:
+        if it.id == "improvement":
+            diff = it.numbers.get("difference")
+    pairs = []
+    if images.baseline_samples is not None and images.final_samples is not None:
+        pairs = [{"title": t["before"], "tiles": gallery_tiles(images.baseline_samples,
+                                                               judged.baseline_samples, 16),
+                  "summary": _summary(judged.baseline_samples, t)},
+                 {"title": t["after"], "tiles": gallery_tiles(images.final_samples,
+                                                              judged.final_samples, 16),
+                  "summary": _summary(judged.final_samples, t)}]
+    return {"improvement": diff, "before_after": pairs}

@@ -1,0 +1,66 @@
+"""Gradescope results.json follows the autograder specification's fields."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import scoring_synth as synth
+
+from grader.report.gradescope import OUTPUT_FORMATS, VISIBILITIES, write_gradescope
+from grader.rubric import load_rubric
+from grader.scoring import score_submission
+
+# Fields and types of https://gradescope-autograders.readthedocs.io/en/latest/specs/
+TOP = {"score": (int, float), "execution_time": (int, float), "output": str,
+       "output_format": str, "test_output_format": str, "visibility": str,
+       "stdout_visibility": str, "extra_data": dict, "tests": list, "leaderboard": list}
+TEST = {"score": (int, float), "max_score": (int, float), "name": str, "number": str,
+        "output": str, "output_format": str, "tags": list, "visibility": str,
+        "status": str, "extra_data": dict}
+
+
+@pytest.mark.parametrize("lang", ["en", "ko", "both"])
+def test_results_follow_the_spec(tmp_path, lang):
+    ev, judged = synth.accuracy_bug_smoothing_one_frame()
+    grade = score_submission(ev, judged, load_rubric())
+    path = tmp_path / "results" / "results.json"
+    write_gradescope(grade, path, lang=lang, execution_time=123.4)
+    obj = json.loads(path.read_text(encoding="utf-8"))
+    assert set(obj) <= set(TOP)
+    for key, typ in TOP.items():
+        if key in obj:
+            assert isinstance(obj[key], typ), key
+    assert obj["visibility"] in VISIBILITIES and obj["stdout_visibility"] in VISIBILITIES
+    assert obj["output_format"] in OUTPUT_FORMATS and obj["execution_time"] == 123
+    assert obj["score"] == pytest.approx(sum(t["score"] for t in obj["tests"]))
+    assert len(obj["tests"]) == len(grade.items)
+    for t, item in zip(obj["tests"], grade.items, strict=True):
+        assert set(t) <= set(TEST)
+        for key, typ in TEST.items():
+            if key in t:
+                assert isinstance(t[key], typ), key
+        assert 0 <= t["score"] <= t["max_score"] == item.max_score
+        assert t["status"] in ("passed", "failed") and t["visibility"] in VISIBILITIES
+        assert t["output_format"] in OUTPUT_FORMATS and t["name"].startswith(f"{item.number}.")
+    prog = obj["tests"][1]
+    assert prog["status"] == "failed"  # partial credit is not a pass
+    if lang in ("ko", "both"):
+        assert "부분 통과" in prog["output"]
+    if lang in ("en", "both"):
+        assert "only 1 frame" in prog["output"]
+
+
+def test_inconclusive_flags_review_and_bad_options():
+    ev, judged = synth.hostile_final_timeout()
+    grade = score_submission(ev, judged, load_rubric())
+    from grader.report.gradescope import gradescope_dict
+
+    obj = gradescope_dict(grade, lang="en", visibility="after_published")
+    imp = obj["tests"][2]
+    assert "instructor's review" in imp["output"] and obj["extra_data"]["review_needed"]
+    assert imp["visibility"] == "after_published"
+    with pytest.raises(ValueError):
+        gradescope_dict(grade, visibility="public")
+    with pytest.raises(ValueError):
+        gradescope_dict(grade, lang="fr")
