@@ -54,12 +54,12 @@ RULES: dict[str, tuple[_Rule, ...]] = {
     ),
     "generator_loss": (
         _r(0.8, r"^generator_loss_?\w+$"),
-        _r(0.6, r"^(gen|g)_loss$|^gen\w*_loss"),
+        _r(0.6, r"^(gen|g)_loss|^gen\w*_loss"),
         _r(0.4, r"gen\w*loss|loss\w*gen", 3),
     ),
     "discriminator_loss": (
         _r(0.8, r"^discriminator_loss_?\w+$"),
-        _r(0.6, r"^(disc|d)_loss$|^disc\w*_loss"),
+        _r(0.6, r"^(disc|d)_loss|^disc\w*_loss"),
         _r(0.4, r"disc\w*loss|loss\w*disc|critic\w*loss", 3),
     ),
     "discriminator_accuracy": (

@@ -64,14 +64,20 @@ def collect_references(chunks: list[Chunk]) -> list[Reference]:
     for chunk in chunks:  # pass 1: module-level string variables, in file order
         for stmt in chunk.tree.body if chunk.tree else []:
             if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name):
-                value = evaluate_path(stmt.value, env)
+                try:
+                    value = evaluate_path(stmt.value, env)
+                except RecursionError:
+                    continue
                 if value is not None:
                     env[stmt.targets[0].id] = value
     visitor = _Visitor(env)
     for chunk in chunks:
         if chunk.tree is not None:
             visitor.origin = chunk.origin()
-            visitor.visit(chunk.tree)
+            try:
+                visitor.visit(chunk.tree)
+            except RecursionError:  # absurdly nested code: its paths are not worth finding
+                visitor.env = dict(env)
     seen: dict[tuple[str, str], Reference] = {}
     for ref in visitor.found:
         if ref.path.strip("*/.") and (ref.path, ref.kind) not in seen:

@@ -28,6 +28,7 @@ REASON_BLOCK = "control block"
 REASON_EXPRESSION = "expression"
 REASON_ASSIGN = "other assignment"
 REASON_OTHER = "other statement"
+REASON_TOO_DEEP = "too deeply nested"
 
 #: path parts of callables that build cheap objects (losses, optimizers, initializers, ...)
 _OBJECT_MODULES = frozenset({"losses", "optimizers", "initializers", "regularizers",
@@ -96,11 +97,15 @@ class Selector:
         for stmt in chunk.tree.body:
             if isinstance(stmt, ast.Pass):  # stands in for a stripped magic line (counted there)
                 continue
-            unit = self._keep(stmt, chunk, lines)
+            try:
+                unit = self._keep(stmt, chunk, lines)
+                reason = self._drop_reason(stmt) if unit is None else ""
+            except RecursionError:  # absurdly nested expressions: not worth running
+                unit, reason = None, REASON_TOO_DEEP
             if unit is None:
                 preview = lines[stmt.lineno - 1].strip()[:80] if stmt.lineno <= len(lines) else ""
                 self.dropped.append(Dropped(chunk.origin(stmt.lineno), chunk.unit_line(stmt.lineno),
-                                            self._drop_reason(stmt), preview))
+                                            reason, preview))
                 continue
             unit.order = len(self.units)
             self.units.append(unit)

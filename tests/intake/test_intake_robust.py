@@ -1,0 +1,50 @@
+"""Hostile or broken inputs give records and warnings, never exceptions."""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+import pytest
+
+from grader.intake import load_submission
+
+WEIRD_NOTEBOOKS = [
+    {"nbformat": 4, "nbformat_minor": 2, "metadata": {}, "cells": [
+        {"cell_type": "code", "source": 12, "metadata": {}, "outputs": [], "execution_count": "x"}]},
+    {"nbformat": 4, "nbformat_minor": 2, "metadata": {}, "cells": [
+        {"cell_type": "code", "source": "x = 1", "metadata": {}, "execution_count": 1,
+         "outputs": [{"output_type": "display_data", "metadata": {}, "data": {"image/png": 5}}]}]},
+    {"nbformat": 9, "nbformat_minor": 0, "cells": []},
+    {"nbformat": 4, "nbformat_minor": 2, "metadata": {}, "cells": ["not a cell", None]},
+    {"nbformat": "4", "cells": [{"cell_type": "code", "source": "y = 2"}]},
+]
+
+
+@pytest.mark.parametrize("raw", WEIRD_NOTEBOOKS)
+def test_weird_notebooks_do_not_raise(tmp_path: Path, raw: dict) -> None:
+    path = tmp_path / "nb.ipynb"
+    path.write_text(json.dumps(raw))
+    sub = load_submission(path, tmp_path / "work")
+    assert sub.cell_failures or sub.warnings or sub.code_units
+
+
+def test_hostile_python_sources_do_not_raise(tmp_path: Path) -> None:
+    root = tmp_path / "sub"
+    root.mkdir()
+    (root / "a_null.py").write_bytes(b"x = 1\x00\n")
+    (root / "b_deep.py").write_text("x = " + "(" * 5000 + ")" * 5000 + "\n")
+    (root / "c_long.py").write_text("y = " + " + ".join(["1"] * 20000) + "\n")
+    deep = " + ".join(["x"] * 950)  # parses, but deeper than Python's recursion limit allows to walk
+    (root / "c_deep_ok.py").write_text(f"x = 1\nz = {deep}\ndef g():\n    p = {deep}\n    return p\n")
+    rng = random.Random(0)
+    (root / "d_noise.py").write_bytes(bytes(rng.randrange(256) for _ in range(3000)))
+    (root / "e_noise.ipynb").write_bytes(bytes(rng.randrange(256) for _ in range(3000)))
+    (root / "f_ok.py").write_text("def make_generator_model():\n    return 1\n")
+    sub = load_submission(root, tmp_path / "work")
+    assert [u.name for u in sub.code_units if u.kind == "function"] == ["g", "make_generator_model"]
+    assert [d.reason for d in sub.dropped if d.origin == "c_deep_ok.py line 2"] == ["too deeply nested"]
+    origins = {f.origin.split(" ")[0] for f in sub.cell_failures}
+    assert {"a_null.py", "b_deep.py", "e_noise.ipynb"} <= origins
+    assert all("Traceback" not in f.message_en for f in sub.cell_failures)
