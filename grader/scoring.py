@@ -441,10 +441,16 @@ def _trend_part(item: RubricItem, evidence: Evidence, rubric: Rubric) -> _Verdic
                   "채점기가 여러분의 코드로 학습 기록을 얻지 못했습니다")
         return _plot_or(item, plots, why_en, why_ko,
                         "inconclusive" if variant else "fail", {"steps": steps})
-    t = fake_accuracy_trend(
-        variant.history.fake_accuracy, peak_search_fraction=item.threshold("peak_search_fraction"),
-        smooth_fraction=item.threshold("smooth_fraction"), n_bins=int(item.threshold("trend_bins")),
-        tail_fraction=item.threshold("tail_fraction"))
+    try:
+        t = fake_accuracy_trend(
+            variant.history.fake_accuracy,
+            peak_search_fraction=item.threshold("peak_search_fraction"),
+            smooth_fraction=item.threshold("smooth_fraction"),
+            n_bins=int(item.threshold("trend_bins")), tail_fraction=item.threshold("tail_fraction"))
+    except ValueError:  # e.g. the recorded accuracies are not finite numbers
+        return _plot_or(item, plots, "The grader's recorded fake accuracy is not usable",
+                        "채점기가 기록한 fake accuracy를 사용할 수 없습니다", "inconclusive",
+                        {"steps": steps})
     alpha = rubric.threshold("alpha")
     nums = {"trend": t.to_dict(), "steps": steps, "alpha": alpha, "variant": name,
             "settled_distance": item.threshold("settled_distance"),

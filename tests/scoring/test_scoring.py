@@ -208,3 +208,37 @@ def test_missing_gate_check_does_not_block(rubric):
     ev.artifacts.append(Artifact("other", "notes.txt"))
     g = score_submission(ev, judged, rubric)
     assert g.score == g.max_score
+
+
+def test_non_finite_history_is_inconclusive_not_a_crash(rubric):
+    ev, judged = synth.good_student()
+    ev.artifacts = [a for a in ev.artifacts if a.kind != "history_plot"]
+    for v in ev.variants:
+        v.history.fake_accuracy = [float("nan")] * 4000
+    prog = _items(score_submission(ev, judged, rubric))["training_progress"]
+    trend = next(p for p in prog.parts if p["id"] == "fake_accuracy_trend")
+    assert trend["status"] == "inconclusive"
+
+
+def test_contract_with_the_real_judge_record(rubric):
+    """Dicts from grader.judge.metrics (pure numpy path, no classifier) score without surprises."""
+    metrics = pytest.importorskip("grader.judge.metrics")
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+
+    def judged_set(n, sharp):
+        logits = rng.normal(0, 1, (n, 10)) + sharp * np.eye(10)[rng.integers(0, 10, n)]
+        probs = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+        res = metrics.score_predictions(probs, rng.normal(size=(n, 8)), tau=0.7,
+                                        reference_stats=None)
+        return json.loads(json.dumps(res.to_dict()))  # as it crosses a file
+
+    ev, judged = synth.good_student()
+    judged.final_samples, judged.baseline_samples = judged_set(500, 6.0), judged_set(500, 2.0)
+    judged.student_images = judged_set(16, 6.0)
+    g = score_submission(ev, judged, rubric)
+    items = _items(g)
+    assert judged.final_samples["fcd"] is None  # NaN FCD arrives as null and is tolerated
+    assert items["recognizable"].status == "pass", items["recognizable"].reasons_en
+    assert items["improvement"].status == "pass", items["improvement"].reasons_en
