@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import textwrap
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -59,6 +60,16 @@ def parse_chunk(chunk: Chunk) -> Chunk:
         return chunk
     try:
         chunk.tree = ast.parse(chunk.text)
+    except IndentationError as exc:
+        # IPython strips a cell's common leading indentation before running it; so do we
+        dedented = textwrap.dedent(chunk.text)
+        if chunk.cell is None or dedented == chunk.text:
+            chunk.failure = _syntax_failure(chunk, exc)
+            return chunk
+        try:
+            chunk.tree, chunk.text = ast.parse(dedented), dedented
+        except SyntaxError:
+            chunk.failure = _syntax_failure(chunk, exc)
     except SyntaxError as exc:
         chunk.failure = _syntax_failure(chunk, exc)
     except (ValueError, RecursionError, MemoryError) as exc:  # null bytes, absurd nesting

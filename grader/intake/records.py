@@ -6,10 +6,13 @@ import dataclasses
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from grader.errors import GraderError
 from grader.evidence import Artifact
+
+if TYPE_CHECKING:
+    from grader.intake.candidates import Candidate
 
 
 class SubmissionError(GraderError):
@@ -133,7 +136,7 @@ class Submission:
             counts[d.reason] = counts.get(d.reason, 0) + 1
         return counts
 
-    def candidates(self, role: str | None = None) -> list[Any]:
+    def candidates(self, role: str | None = None) -> list[Candidate]:
         """Ordered name-based candidates (see :func:`grader.intake.candidates.find_candidates`)."""
         from grader.intake.candidates import find_candidates
 

@@ -48,3 +48,30 @@ def test_hostile_python_sources_do_not_raise(tmp_path: Path) -> None:
     origins = {f.origin.split(" ")[0] for f in sub.cell_failures}
     assert {"a_null.py", "b_deep.py", "e_noise.ipynb"} <= origins
     assert all("Traceback" not in f.message_en for f in sub.cell_failures)
+
+
+def test_uniformly_indented_cell_is_dedented_like_ipython(tmp_path: Path) -> None:
+    from intake_builders import notebook
+
+    sub = load_submission(notebook(["    import os\n    N = 1", "  bad\n x = 1"], tmp_path / "nb.ipynb"),
+                          tmp_path / "work")
+    assert [u.source for u in sub.code_units] == ["import os", "N = 1"]
+    assert [f.origin for f in sub.cell_failures] == ["nb.ipynb cell 2"]
+
+
+def test_file_size_and_depth_limits(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from grader.intake import sources
+
+    monkeypatch.setattr(sources, "MAX_FILE_BYTES", 100)
+    monkeypatch.setattr(sources, "MAX_DEPTH", 2)
+    root = tmp_path / "sub"
+    (root / "a" / "b" / "c").mkdir(parents=True)
+    (root / "main.py").write_text("N = 1\n")
+    (root / "big.bin").write_bytes(bytes(200))
+    (root / "a" / "b" / "ok.png").write_bytes(b"x")
+    (root / "a" / "b" / "c" / "deep.py").write_text("M = 2\n")
+    sub = load_submission(root, tmp_path / "work")
+    assert sub.sources == ["main.py"]
+    assert [a.origin for a in sub.artifacts] == ["a/b/ok.png"]
+    assert any("big.bin" in w and "limit" in w for w in sub.warnings)
+    assert any("deeper than 2" in w for w in sub.warnings)
