@@ -90,7 +90,7 @@ def _open(path: Path, work_dir: Path) -> tuple[Submission, Walk]:
     suffix = path.suffix.lower()
     if path.is_dir():
         sub = Submission(name=path.resolve().name, root=path.resolve(), kind="folder")
-        walk = walk_submission(path)
+        walk = walk_submission(path, exclude=work_dir)
     elif suffix == ".zip":
         unpacked = unpack_zip(path, work_dir / "unpacked")
         sub = Submission(name=path.stem, root=unpacked.root, kind="zip", warnings=unpacked.warnings)

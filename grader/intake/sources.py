@@ -48,7 +48,7 @@ class Walk:
         return notebooks + scripts
 
 
-def walk_submission(root: Path) -> Walk:
+def walk_submission(root: Path, exclude: Path | None = None) -> Walk:
     """List the regular files of a submission folder without following any link.
 
     Hidden entries (``.ipynb_checkpoints``, ``.git``), caches and virtual environments are
@@ -56,12 +56,14 @@ def walk_submission(root: Path) -> Walk:
 
     Args:
         root: The submission folder.
+        exclude: A folder not to list (the work folder, when it lies inside the submission).
 
     Returns:
         A :class:`Walk`; files over :data:`MAX_FILE_BYTES` are left out with a warning.
     """
     walk = Walk()
     real_root = root.resolve()
+    skip = exclude.resolve() if exclude is not None else None
     stack: list[tuple[Path, int]] = [(root, 0)]
     too_deep = False
     while stack:
@@ -80,6 +82,8 @@ def walk_submission(root: Path) -> Walk:
                 _note_link(walk, path, rel, real_root)
                 continue
             if entry.is_dir(follow_symlinks=False):
+                if skip is not None and path.resolve() == skip:
+                    continue
                 if (path / "pyvenv.cfg").exists():
                     walk.warnings.append(f"Skipped {rel}/: it is a Python virtual environment.")
                 elif depth + 1 > MAX_DEPTH:

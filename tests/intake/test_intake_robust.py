@@ -75,3 +75,13 @@ def test_file_size_and_depth_limits(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     assert [a.origin for a in sub.artifacts] == ["a/b/ok.png"]
     assert any("big.bin" in w and "limit" in w for w in sub.warnings)
     assert any("deeper than 2" in w for w in sub.warnings)
+
+
+def test_work_folder_inside_the_submission_is_not_read_back(tmp_path: Path) -> None:
+    from intake_builders import image_output, notebook, png_bytes
+
+    root = tmp_path / "sub"
+    notebook([("x = 1", 1, [image_output(png_bytes())])], root / "nb.ipynb")
+    for _ in range(2):  # a second run must not list the first run's embedded images
+        sub = load_submission(root, root / "grader_work")
+    assert [a.origin for a in sub.artifacts] == ["nb.ipynb cell 1 output 0"]
