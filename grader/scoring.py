@@ -33,7 +33,7 @@ CLASS_NAMES = ("airplane", "automobile", "bird", "cat", "deer",
 _VARIANT_KO = {"baseline": "첫 번째(baseline)", "final": "최종(final)"}
 SOURCE_WORDS = {
     "grader_run": ("the grader's own training run of your code",
-                   "채점기가 여러분의 코드로 직접 학습시킨 결과"),
+                   "채점기가 여러분의 코드로 직접 학습시킨 생성자의 이미지"),
     "checkpoint": ("your checkpoint, sampled by the grader",
                    "채점기가 여러분의 체크포인트로 생성한 이미지"),
     "student_images": ("the sample images in your submission", "제출물에 들어 있는 샘플 이미지"),
@@ -338,7 +338,8 @@ def _score_recognizable(item: RubricItem, evidence: Evidence, judged: JudgedEvid
             chosen.status = "inconclusive"
             chosen.en.append("A more trusted source disagrees (it fails), so an instructor "
                              "will compare them.")
-            chosen.ko.append("더 신뢰도가 높은 근거와 결과가 다르므로(낙제) 강사가 직접 비교합니다.")
+            chosen.ko.append("더 신뢰할 수 있는 근거에서는 미통과로 나와 결과가 엇갈리므로 강사가 "
+                             "직접 비교합니다.")
     numbers = dict(chosen.numbers, sources={v.source: dict(v.numbers, status=v.status)
                                             for v in verdicts},
                    authoritative_run=authoritative, variant=name)
@@ -371,7 +372,7 @@ def _gif_part(item: RubricItem, evidence: Evidence, judged: JudgedEvidence,
         if missing:
             en.append(f"Your code writes '{missing[0]}', but that file is not in the submission: "
                       "add it (or display it in the notebook).")
-            ko.append(f"코드는 '{missing[0]}' 파일을 만들지만 제출물에 없습니다. 파일을 함께 "
+            ko.append(f"코드에서 '{missing[0]}' 파일을 만들지만 제출물에는 없습니다. 파일을 함께 "
                       "제출하거나 노트북에 표시해 주세요.")
         if len(judged.grader_frames) >= min_frames:
             rise, _ = _frame_rise(judged.grader_frames)
@@ -614,10 +615,10 @@ def _score_improvement(item: RubricItem, evidence: Evidence, judged: JudgedEvide
                           "개선을 적용했지만 더 나아졌음이 입증되지 않았습니다(구간이 0을 포함). "
                           "더 많은 샘플로 비교하거나 다른 아이디어를 시도해 보세요.")
     else:
-        status, en, ko = ("inconclusive", "The grader's runs were short (quick mode), so no "
-                          "difference is not proof of no improvement.",
-                          "채점기의 학습이 짧아서(quick 모드) 차이가 없다는 것이 개선이 없다는 "
-                          "증거는 아닙니다.")
+        status, en, ko = ("inconclusive", "The grader's runs were short (quick mode), so seeing "
+                          "no difference does not prove there was no improvement.",
+                          "채점기의 학습이 짧았으므로(quick 모드) 차이가 보이지 않는다고 해서 "
+                          "개선이 없다고 할 수는 없습니다.")
     en_all, ko_all = [f"{head_en} {en}"], [f"{head_ko} {ko}"]
     for v in errors:
         en_all.append(f"Your {v.name} version could not be trained by the grader: {v.error}")

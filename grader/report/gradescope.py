@@ -9,6 +9,7 @@ it: ``/autograder/results/results.json``.
 
 from __future__ import annotations
 
+import html
 import json
 import math
 from pathlib import Path
@@ -50,7 +51,7 @@ def gradescope_dict(grade: Grade, *, lang: Lang = "both", visibility: str = "vis
         summary.append(f"**{t['score']}: {grade.score:g} / {grade.max_score:g}**")
         if grade.review_needed:
             summary.append(t["review_needed"])
-        summary += [f"- {w.ko if code == 'ko' else w.en}" for w in grade.warnings]
+        summary += [f"- {_md_safe(w.ko if code == 'ko' else w.en)}" for w in grade.warnings]
         summary.append("")
     out: dict[str, Any] = {
         "score": float(grade.score), "output": "\n".join(summary).strip(),
@@ -72,7 +73,7 @@ def _test(item: Any, langs: tuple[str, ...], strings: dict[str, dict[str, str]],
         title = item.title_ko if code == "ko" else item.title_en
         reasons = item.reasons_ko if code == "ko" else item.reasons_en
         lines.append(f"**{title}** — {t['status_' + item.status]}")
-        lines += [f"- {r}" for r in reasons]
+        lines += [f"- {_md_safe(r)}" for r in reasons]
         if item.status == "inconclusive":
             lines.append(f"- {t['gs_needs_review']}")
         lines.append("")
@@ -86,6 +87,11 @@ def _test(item: Any, langs: tuple[str, ...], strings: dict[str, dict[str, str]],
         "tags": [item.id, item.status],
         "extra_data": {"id": item.id, "status": item.status, "evidence": item.evidence},
     }
+
+
+def _md_safe(text: str) -> str:
+    """Neutralise HTML in text that may quote the submission (file and function names)."""
+    return html.escape(text, quote=False)
 
 
 def write_gradescope(grade: Grade, path: str | Path = "/autograder/results/results.json", *,

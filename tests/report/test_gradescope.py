@@ -56,7 +56,10 @@ def test_inconclusive_flags_review_and_bad_options():
     grade = score_submission(ev, judged, load_rubric())
     from grader.report.gradescope import gradescope_dict
 
+    ev.warnings.append("A file named <img src=x onerror=alert(1)>.gif was skipped.")
+    grade = score_submission(ev, judged, load_rubric())
     obj = gradescope_dict(grade, lang="en", visibility="after_published")
+    assert "<img" not in json.dumps(obj) and "&lt;img src=x" in obj["output"]
     imp = obj["tests"][2]
     assert "instructor's review" in imp["output"] and obj["extra_data"]["review_needed"]
     assert imp["visibility"] == "after_published"
