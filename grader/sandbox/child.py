@@ -24,7 +24,7 @@ RESULT_VERSION = 1
 def write_json(path: Path, data: Any) -> None:
     """Write JSON atomically (a reader never sees half a file)."""
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(data, ensure_ascii=False, default=_plain), encoding="utf-8")
+    tmp.write_text(json.dumps(data, default=_plain), encoding="utf-8")
     os.replace(tmp, path)
 
 

@@ -133,12 +133,13 @@ def run_child(plan: dict[str, Any], work_dir: Path, limits: Limits | None = None
         work_dir.mkdir(parents=True, exist_ok=True)
         for name in (RESULT_FILE, PROGRESS_FILE):
             (work_dir / name).unlink(missing_ok=True)
-        (work_dir / PLAN_FILE).write_text(json.dumps(plan, ensure_ascii=False))
+        (work_dir / PLAN_FILE).write_text(json.dumps(plan))
         isolation = iso.choose(limits.isolation)
         read_only = [Path(p) for p in plan.get("read_only", [])]
         cmd = iso.prefix_for(isolation, work_dir, read_only, limits.tmp_size_mb) + [
             sys.executable, "-I", "-m", "grader.sandbox.child", str(work_dir / PLAN_FILE)]
-        cgroup = create_cgroup(f"dcgan-grader-{os.getpid()}-{uuid.uuid4().hex[:8]}", limits)
+        cgroup = create_cgroup(f"dcgan-grader-{os.getpid()}-{uuid.uuid4().hex[:8]}", limits) \
+            if limits.use_cgroup else Cgroup()
     except Exception as exc:  # the parent's own setup failed: report, do not raise
         return _outcome("crashed", None, None, f"could not start the child: {exc}", isolation,
                         t0, "", limits, None)

@@ -46,6 +46,8 @@ class Limits:
     """``auto`` (best available), ``bwrap``, ``unshare`` or ``subprocess``."""
     poll_s: float = 0.2
     """Watchdog period."""
+    use_cgroup: bool = True
+    """Create a private cgroup when the hierarchy is writable (off: rlimits + watchdog only)."""
 
 
 def apply_rlimits(limits: Limits) -> None:

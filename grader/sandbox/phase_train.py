@@ -1,0 +1,157 @@
+"""Phases ``train`` and ``sample_checkpoint`` (inside the child).
+
+``train`` trains each variant (``baseline``: the first working generator/discriminator pair;
+``final``: the last) with :func:`reference.trainer.train_gan` and the student's losses, and
+writes ``<variant>_samples.npz`` (``images``), ``<variant>_frames.npz`` (``frames``) and the
+history as a :class:`grader.evidence.VariantRun` dict. ``sample_checkpoint`` restores the
+student's checkpoint into freshly built final models and samples images.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from grader.evidence import History, VariantRun
+from grader.sandbox.discover import Built, build, discover
+from grader.sandbox.phase_check import select
+from grader.sandbox.student import StudentCode, describe_error
+
+if TYPE_CHECKING:
+    from grader.sandbox.child import Child
+
+HELPERS = ("generator_loss", "discriminator_loss", "discriminator_accuracy",
+           "generator_optimizer", "discriminator_optimizer")
+
+
+def snapshot(code: StudentCode, name: str, boundary: int) -> Any:
+    """The version of ``name`` in force before unit ``boundary`` (else its first version)."""
+    versions = code.versions.get(name) or []
+    before = [v for v in versions if v.unit < boundary]
+    if before:
+        return before[-1].obj
+    if versions:
+        return versions[0].obj
+    return code.ns.get(name)
+
+
+def variant_pairs(code: StudentCode, seconds: float) -> list[tuple[str, Built, Built, int]]:
+    """``(name, generator, discriminator, boundary)`` for baseline and final (once if equal)."""
+    gens = discover(code, "generator", seconds)
+    discs = discover(code, "discriminator", seconds)
+    (g0, g1), (d0, d1) = select(gens), select(discs)
+    if g1 is None or d1 is None:
+        return []
+    units = sorted({b.unit for b in gens + discs})
+    pairs = [("final", g1, d1)]
+    if (g0.unit, d0.unit) != (g1.unit, d1.unit):
+        pairs.insert(0, ("baseline", g0, d0))
+    out = []
+    for name, g, d in pairs:
+        later = [u for u in units if u > max(g.unit, d.unit)]
+        out.append((name, g, d, later[0] if later and name == "baseline" else 1 << 30))
+    return out
+
+
+def _fresh(b: Built, ns: dict[str, Any], seconds: float) -> Built:
+    """Build the same version again, so that each variant starts from new weights."""
+    return build(b.role, b.version, b.how, ns, seconds) if b.version is not None else b
+
+
+def run_train(child: Child, spec: dict[str, Any]) -> None:
+    """Train every variant for the plan's budget; results go to ``child.result['variants']``."""
+    from grader.sandbox.checks_training import fresh_optimizer
+    from grader.sandbox.child import configure_tensorflow
+    from reference.trainer import TrainConfig, train_gan
+
+    configure_tensorflow(int(child.plan.get("threads", 2)), child.seed)
+    images = child.real_images()
+    cfg = TrainConfig(steps=int(spec.get("steps", 200)), batch_size=int(spec.get("batch_size", 64)),
+                      seed=child.seed, sample_every=int(spec.get("sample_every", 20)),
+                      n_fixed=int(spec.get("n_fixed", 16)))
+    n_samples = int(spec.get("n_samples", 256))
+    pairs = variant_pairs(child.code, child.call_s)
+    if not pairs:
+        child.result["phase_errors"]["train"] = "no working generator/discriminator pair"
+        return
+    for name, g, d, boundary in pairs:
+        run = VariantRun(name=name, generator_fn=g.label(), discriminator_fn=d.label(),
+                         history=History())
+        try:
+            g2, d2 = _fresh(g, child.code.ns, child.call_s), _fresh(d, child.code.ns, child.call_s)
+            if not (g2.ok and d2.ok):
+                raise RuntimeError(g2.error or d2.error)
+            helpers = {h: snapshot(child.code, h, boundary) for h in HELPERS}
+            ns = {**child.code.ns, **{k: v for k, v in helpers.items() if v is not None}}
+            res = train_gan(g2.model, d2.model, images,
+                            generator_loss=helpers["generator_loss"],
+                            discriminator_loss=helpers["discriminator_loss"],
+                            generator_optimizer=fresh_optimizer(ns, "generator_optimizer")[0]
+                            if helpers["generator_optimizer"] is not None else None,
+                            discriminator_optimizer=fresh_optimizer(ns, "discriminator_optimizer")[0]
+                            if helpers["discriminator_optimizer"] is not None else None,
+                            config=cfg, student_accuracy=helpers["discriminator_accuracy"])
+            run.history = _history(res, cfg)
+            run.samples_file = f"{name}_samples.npz"
+            np.savez_compressed(child.work / run.samples_file,
+                                images=res.sample(n_samples, child.seed + 1))
+            run.frames_file = f"{name}_frames.npz"
+            np.savez_compressed(child.work / run.frames_file, frames=res.frames)
+            run.frame_steps = [int(s) for s in res.frame_steps]
+        except BaseException as exc:  # student code inside the loop
+            kind, msg = describe_error(exc)
+            run.error = f"Training the {name} models failed: {kind}: {msg}"
+        child.result["variants"].append(asdict(run))
+        child.save()
+
+
+def _history(res, cfg) -> History:
+    h = res.history
+    return History(gen_loss=h["gen_loss"], disc_loss=h["disc_loss"],
+                   real_accuracy=h["real_accuracy"], fake_accuracy=h["fake_accuracy"],
+                   student_real_accuracy=h.get("student_real_accuracy"),
+                   student_fake_accuracy=h.get("student_fake_accuracy"),
+                   batch_size=cfg.batch_size, steps=len(h["gen_loss"]), wall_s=float(res.wall_s),
+                   images_per_s=float(res.images_per_s), loop=res.loop)
+
+
+def run_sample_checkpoint(child: Child, spec: dict[str, Any]) -> None:
+    """Restore the student's checkpoint (prefix, ``.keras``, ``.h5`` or ``.weights.h5``)."""
+    import tensorflow as tf
+
+    from reference.trainer import sample_images
+
+    path = str(spec["path"])
+    n = int(spec.get("n", 256))
+    info: dict[str, Any] = {"path": path}
+    child.result["checkpoint"] = info
+    pairs = variant_pairs(child.code, child.call_s)
+    if path.endswith((".keras", ".h5")) and not path.endswith(".weights.h5"):
+        g = tf.keras.models.load_model(path, compile=False)
+        info["how"] = "load_model"
+    else:
+        if not pairs:
+            raise RuntimeError("no working generator to restore the checkpoint into")
+        _, g_b, d_b, _ = pairs[-1]
+        g_b, d_b = _fresh(g_b, child.code.ns, child.call_s), _fresh(d_b, child.code.ns, child.call_s)
+        g, d = g_b.model, d_b.model
+        before = [v.numpy().copy() for v in g.weights]
+        if path.endswith(".weights.h5"):
+            g.load_weights(path)
+            info["how"] = "load_weights"
+        else:
+            prefix = tf.train.latest_checkpoint(path) if Path(path).is_dir() else path
+            tf.train.Checkpoint(generator=g, discriminator=d).restore(prefix).expect_partial()
+            info["how"] = "tf.train.Checkpoint"
+            info["prefix"] = prefix
+        changed = any(not np.array_equal(b, v.numpy()) for b, v in zip(before, g.weights,
+                                                                        strict=False))
+        if not changed:
+            raise RuntimeError("the checkpoint holds no weights for this generator "
+                               "(names or shapes do not match)")
+    images = sample_images(g, n, child.seed + 2)
+    np.savez_compressed(child.work / "checkpoint_samples.npz", images=images)
+    child.result["checkpoint_samples_file"] = "checkpoint_samples.npz"

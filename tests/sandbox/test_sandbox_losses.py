@@ -1,0 +1,91 @@
+"""Loss and accuracy checks on fixed logits, run in-process on plain TF functions."""
+
+from __future__ import annotations
+
+import pytest
+
+from grader.sandbox.limits import Limits
+
+tf = pytest.importorskip("tensorflow")
+from grader.sandbox import checks_losses  # noqa: E402  (needs TensorFlow)
+
+LIMITS = Limits(timeout_s=240, memory_mb=3072)
+BCE = tf.keras.losses.BinaryCrossentropy(from_logits=True)
+BCE_P = tf.keras.losses.BinaryCrossentropy(from_logits=False)
+
+
+def _ns(gen, disc, acc=None) -> dict:
+    return {"generator_loss": gen, "discriminator_loss": disc, "discriminator_accuracy": acc}
+
+
+def std_gen(f):
+    return BCE(tf.ones_like(f), f)
+
+
+def std_disc(r, f):
+    return BCE(tf.ones_like(r), r) + BCE(tf.zeros_like(f), f)
+
+
+def test_standard_losses_pass():
+    c = checks_losses.loss_check(_ns(std_gen, std_disc), "logits", 10, 0)
+    assert c["status"] == "pass", c["message_en"]
+
+
+def test_label_smoothing_and_half_factor_are_variants_not_failures():
+    def smooth(r, f):
+        return 0.5 * (BCE(tf.ones_like(r) * 0.9, r) + BCE(tf.zeros_like(f), f))
+
+    c = checks_losses.loss_check(_ns(std_gen, smooth), "logits", 10, 0)
+    assert c["status"] == "pass"
+    assert "label smoothing: real target 0.90" in c["message_en"]
+    assert "weighted by 0.50" in c["message_en"]
+
+
+def test_sum_instead_of_mean_warns():
+    def summed(f):
+        return tf.reduce_sum(tf.nn.sigmoid_cross_entropy_with_logits(tf.ones_like(f), f))
+
+    c = checks_losses.loss_check(_ns(summed, std_disc), "logits", 10, 0)
+    assert c["status"] == "warn" and "instead of averaging" in c["message_en"]
+
+
+def test_from_logits_false_on_logits_fails_and_double_sigmoid_warns():
+    def prob_gen(f):
+        return BCE_P(tf.ones_like(f), f)
+
+    def prob_disc(r, f):
+        return BCE_P(tf.ones_like(r), r) + BCE_P(tf.zeros_like(f), f)
+
+    c = checks_losses.loss_check(_ns(prob_gen, prob_disc), "logits", 10, 0)
+    assert c["status"] == "fail" and "from_logits=False" in c["message_en"]
+    ok = checks_losses.loss_check(_ns(prob_gen, prob_disc), "probabilities", 10, 0)
+    assert ok["status"] == "pass"
+    double = checks_losses.loss_check(_ns(std_gen, std_disc), "probabilities", 10, 0)
+    assert double["status"] == "warn" and "double sigmoid" in double["message_en"]
+
+
+def test_swapped_labels_fail():
+    def swapped(r, f):
+        return BCE(tf.zeros_like(r), r) + BCE(tf.ones_like(f), f)
+
+    c = checks_losses.loss_check(_ns(std_gen, swapped), "logits", 10, 0)
+    assert c["status"] == "fail"
+
+
+def test_accuracy_rules():
+    def at_half(r, f):
+        return tf.reduce_mean(tf.cast(r >= 0.5, tf.float32)), tf.reduce_mean(tf.cast(f < 0.5, tf.float32))
+
+    def at_zero(r, f):
+        return tf.reduce_mean(tf.cast(r >= 0, tf.float32)), tf.reduce_mean(tf.cast(f < 0, tf.float32))
+
+    bug = checks_losses.accuracy_check({"discriminator_accuracy": at_half}, "logits", 10)
+    assert bug["status"] == "warn" and "under-reported" in bug["message_en"]
+    assert checks_losses.accuracy_check({"discriminator_accuracy": at_zero}, "logits", 10)[
+        "status"] == "pass"
+    # with a sigmoid discriminator, 0.5 is the right threshold and 0 is wrong
+    assert checks_losses.accuracy_check({"discriminator_accuracy": at_half}, "probabilities", 10)[
+        "status"] == "pass"
+    assert checks_losses.accuracy_check({"discriminator_accuracy": at_zero}, "probabilities", 10)[
+        "status"] == "fail"
+    assert checks_losses.accuracy_check({}, "logits", 10)["status"] == "fail"

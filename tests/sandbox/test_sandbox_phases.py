@@ -1,0 +1,68 @@
+"""Broken submissions in the check phase, and the train / sample_checkpoint phases."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import sandbox_fixtures as fixtures
+
+from grader.evidence import load_images_npz
+from grader.sandbox.launch import run_child
+from grader.sandbox.limits import Limits
+from grader.sandbox.plan import checks_from_outcome, make_plan, write_real_images
+
+tf = pytest.importorskip("tensorflow")
+
+LIMITS = Limits(timeout_s=240, memory_mb=3072)
+BCE = tf.keras.losses.BinaryCrossentropy(from_logits=True)
+BCE_P = tf.keras.losses.BinaryCrossentropy(from_logits=False)
+
+
+def _run(tmp_path, units, phases=None):
+    work = tmp_path / "work"
+    from grader.data import load_cifar10
+
+    write_real_images(work, load_cifar10().x_train[:96])
+    plan = make_plan(units, phases or [{"name": "check", "timeout_s": 120}], threads=2)
+    out = run_child(plan, work, LIMITS)
+    return out, {c.id: c for c in checks_from_outcome(out)}
+
+
+def test_missing_and_raising_functions_and_variant_names(tmp_path):
+    raising = "def make_generator_model():\n    raise ValueError('not done yet')\n"
+    variant = fixtures.GENERATOR.replace("make_generator_model", "build_generator_v2")
+    out, checks = _run(tmp_path, fixtures.units(fixtures.IMPORTS, raising, variant,
+                                                "def generator_loss(f):\n    return 0.0\n"))
+    assert out.status == "ok"
+    g = checks["generator_builds"]
+    assert g.status == "pass" and g.details["used"] == "build_generator_v2"
+    assert "not done yet" in g.details["candidates"][0]["error"]
+    assert checks["discriminator_builds"].status == "fail"
+    assert checks["loss_functions"].status == "fail"  # discriminator_loss missing
+    assert checks["accuracy_function"].status == "fail"
+    assert checks["trainable_step"].status == "skip"
+
+
+def test_train_and_sample_checkpoint_phases(tmp_path):
+    pytest.importorskip("reference.trainer")
+    ckpt = ("ckpt_dir = os.path.join(os.getcwd(), 'ckpt')\n"
+            "tf.train.Checkpoint(generator=generator, discriminator=discriminator)"
+            ".save(os.path.join(ckpt_dir, 'ckpt'))\n")
+    improved = fixtures.GENERATOR.replace("LeakyReLU()", "ReLU()")
+    units = fixtures.good() + fixtures.units(ckpt, improved)
+    phases = [{"name": "train", "timeout_s": 200, "steps": 3, "batch_size": 16,
+               "sample_every": 2, "n_samples": 8},
+              {"name": "sample_checkpoint", "timeout_s": 60, "path": "ckpt", "n": 5}]
+    out, _ = _run(tmp_path, units, phases)
+    assert out.status == "ok", out.log_tail[-2000:]
+    assert out.result["phase_errors"] == {}
+    variants = out.result["variants"]
+    assert [v["name"] for v in variants] == ["baseline", "final"]
+    for v in variants:
+        assert v["error"] is None and len(v["history"]["gen_loss"]) == 3
+        imgs = load_images_npz(tmp_path / "work" / v["samples_file"])
+        assert imgs.shape == (8, 32, 32, 3)
+        assert load_images_npz(tmp_path / "work" / v["frames_file"], "frames").shape[1] == 16
+    assert np.isfinite(variants[0]["history"]["disc_loss"]).all()
+    samples = load_images_npz(tmp_path / "work" / out.result["checkpoint_samples_file"])
+    assert samples.shape == (5, 32, 32, 3)
