@@ -1,0 +1,171 @@
+"""Trusted metrics over the evidence: judge every image set the grade may rest on.
+
+Reads only files in the work folder (``.npz`` with ``allow_pickle=False``, PNG/GIF through
+Pillow) and never imports student code. Produces :class:`grader.scoring.JudgedEvidence`.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from grader.errors import GraderError
+from grader.evidence import Artifact, Evidence, load_images_npz
+from grader.scoring import GifInfo, JudgedEvidence
+
+#: at most this many GIF frames are judged (evenly spaced, first and last included)
+MAX_GIF_FRAMES = 40
+#: the student's most recent sample figures judged for rubric item 1
+MAX_STUDENT_FIGURES = 4
+
+
+@dataclass
+class StudentImages:
+    """Tiles cut from the student's own figures, and what was noticed on the way."""
+
+    tiles: np.ndarray | None = None
+    origins: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def judge_evidence(evidence: Evidence, work: Path, seed: int = 0) -> tuple[JudgedEvidence,
+                                                                           StudentImages]:
+    """Judge the grader's samples and frames, the checkpoint samples and the student's images.
+
+    Args:
+        evidence: The evidence record; file names are relative to ``work``.
+        work: The submission's work folder.
+        seed: Seed of the bootstrap intervals.
+
+    Raises:
+        GraderError: The judge's classifier is missing from this install.
+    """
+    from grader.judge.classifier import load_judge
+
+    judge = load_judge()
+    judged = JudgedEvidence()
+
+    def score(images: np.ndarray | None) -> dict[str, Any] | None:
+        from grader.judge.metrics import score_images
+
+        if images is None or len(images) == 0:
+            return None
+        return score_images(images, judge, seed=seed).to_dict()
+
+    variants = {v.name: v for v in evidence.variants}
+    for name, attr in (("final", "final_samples"), ("baseline", "baseline_samples")):
+        run = variants.get(name)
+        if run is not None and run.samples_file:
+            setattr(judged, attr, score(_npz(work, run.samples_file, "images", evidence)))
+    final = variants.get("final")
+    if final is not None and final.frames_file:
+        frames = _npz(work, final.frames_file, "frames", evidence)
+        if frames is not None and frames.ndim == 5:
+            judged.grader_frames = [score(f) for f in frames]
+    if evidence.checkpoint_samples_file:
+        judged.checkpoint_samples = score(
+            _npz(work, evidence.checkpoint_samples_file, "images", evidence))
+    student = student_sample_tiles(evidence.artifacts, work)
+    judged.student_images = score(student.tiles)
+    evidence.warnings.extend(student.notes)
+    judged.gif_info, gif_tiles = read_gif(evidence, work)
+    judged.gif_frames = [score(t) for t in gif_tiles]
+    return judged, student
+
+
+def _npz(work: Path, name: str, key: str, evidence: Evidence) -> np.ndarray | None:
+    try:
+        return load_images_npz(_inside(work, name), key)
+    except (OSError, ValueError) as exc:
+        evidence.warnings.append(f"The grader could not read its own output {name}: {exc}")
+        return None
+
+
+def _inside(work: Path, name: str) -> Path:
+    path = (work / name).resolve()
+    if not path.is_relative_to(work.resolve()):
+        raise ValueError(f"{name} is outside the work folder")
+    return path
+
+
+def _figure_tiles(path: Path) -> tuple[np.ndarray | None, str | None]:
+    """Tiles of the last frame of a figure; (None, why) when it holds no usable samples."""
+    from grader.judge.tiles import extract_tiles, load_image_file
+
+    try:
+        frames = load_image_file(path)
+    except GraderError as exc:
+        return None, exc.student
+    res = extract_tiles(frames[-1])
+    if res.colormapped:
+        return None, (f"{path.name}: the samples are drawn as one channel through the "
+                      f"'{res.colormap}' colormap, which hides the colours. Plot all three "
+                      "channels: plt.imshow((img + 1) / 2).")
+    if res.kind not in ("grid", "single") or len(res.tiles) == 0:
+        return None, None
+    return res.tiles, None
+
+
+def _natural_key(text: str) -> list[Any]:
+    return [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", text)]
+
+
+def student_sample_tiles(artifacts: list[Artifact], work: Path) -> StudentImages:
+    """Tiles from the student's latest sample figures (files first, then notebook outputs)."""
+    out = StudentImages()
+    samples = [a for a in artifacts if a.kind == "samples" and a.file]
+    files = sorted((a for a in samples if "output" not in a.origin),
+                   key=lambda a: _natural_key(a.origin))
+    embedded = [a for a in samples if "output" in a.origin]
+    chosen = (files or embedded)[-MAX_STUDENT_FIGURES:]
+    tiles = []
+    for art in chosen:
+        t, why = _figure_tiles(_inside(work, art.file))
+        if why:
+            out.notes.append(why)
+        if t is not None:
+            tiles.append(t)
+            out.origins.append(art.origin)
+    if tiles:
+        out.tiles = np.concatenate(tiles)
+    return out
+
+
+def read_gif(evidence: Evidence, work: Path) -> tuple[GifInfo | None, list[np.ndarray]]:
+    """Find the student's GIF, read its frames and cut tiles from each (evenly subsampled)."""
+    from grader.judge.tiles import extract_tiles, load_image_file
+
+    gifs = [a for a in evidence.artifacts if a.kind == "gif"]
+    gifs.sort(key=lambda a: ("output" in a.origin, a.file is None))
+    if not gifs:
+        return None, []
+    art = gifs[0]
+    info = GifInfo(origin=art.origin)
+    if not art.file:
+        info.readable, info.error = False, "The GIF could not be copied for reading."
+        return info, []
+    path = _inside(work, art.file)
+    try:
+        frames = load_image_file(path)
+    except GraderError as exc:
+        info.readable, info.error = False, exc.student
+        return info, []
+    info.n_frames = len(frames)
+    report_copy = work / "report_gif.gif"
+    shutil.copyfile(path, report_copy)
+    info.file = report_copy.name
+    idx = np.unique(np.linspace(0, len(frames) - 1, min(len(frames), MAX_GIF_FRAMES)).astype(int))
+    tiles: list[np.ndarray] = []
+    for i in idx:
+        res = extract_tiles(frames[i])
+        if res.colormapped:
+            info.colormapped = True
+        if res.kind in ("grid", "single") and not res.colormapped and len(res.tiles):
+            tiles.append(res.tiles)
+    info.tiles_per_frame = int(np.median([len(t) for t in tiles])) if tiles else 0
+    return info, tiles

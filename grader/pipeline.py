@@ -1,0 +1,262 @@
+"""One grading run, end to end: intake -> isolated run -> evidence -> judge -> score -> report.
+
+Each stage is a module with one job; this file only wires them and turns every failure of a
+stage into words in the report rather than an exception. Student code runs only inside
+:mod:`grader.sandbox` (a child process); everything here is trusted.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import shutil
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from grader.config import GradeOptions
+from grader.errors import GraderError, UsageError
+from grader.evidence import Artifact, CheckResult, Evidence, History, VariantRun
+
+ProgressFn = Callable[[str, float | None, str], None]
+"""``progress(stage, fraction_or_None, detail)`` for the terminal."""
+
+EVIDENCE_FILE = "evidence.json"
+JUDGED_FILE = "judged.json"
+
+
+@dataclass
+class GradeOutcome:
+    """Where the outputs went, and the result object written to ``result.json``."""
+
+    out_dir: Path
+    report: Path
+    result_json: Path
+    result: dict[str, Any]
+    gradescope: Path | None = None
+
+
+def default_out_dir(submission: Path) -> Path:
+    """``reports/<submission name>/`` under the current folder."""
+    name = submission.name.removesuffix(".zip").removesuffix(".ipynb").removesuffix(".py")
+    return Path("reports") / (name or "submission")
+
+
+def grade(submission: Path, options: GradeOptions, progress: ProgressFn | None = None,
+          images: np.ndarray | None = None) -> GradeOutcome:
+    """Grade one submission and write ``report.html`` and ``result.json``.
+
+    Args:
+        submission: A folder, ``.ipynb``, ``.py`` or ``.zip``.
+        options: Mode, budget, seed, data source, output folder, ...
+        progress: Optional callback for the terminal.
+        images: Real training images (uint8); default: from ``options.data``.
+
+    Raises:
+        UsageError: The submission path does not exist, or the output folder is inside it.
+        GraderError: Grading could not run at all (no data, no judge).
+    """
+    progress = progress or (lambda *_: None)
+    submission = Path(submission)
+    if not submission.exists():
+        raise UsageError(f"The submission {submission} does not exist.")
+    out_dir = Path(options.out_dir or default_out_dir(submission))
+    if out_dir.resolve().is_relative_to(submission.resolve()):
+        raise UsageError("The output folder must not be inside the submission.",
+                         f"--out {out_dir} lies in {submission}")
+    timing: dict[str, float] = {}
+    t_all = time.perf_counter()
+    if images is None:
+        images = load_training_images(options)
+    from grader.judge.classifier import load_judge
+    from grader.rubric import load_rubric
+
+    rubric = load_rubric(options.rubric)
+    load_judge()  # fail early (exit 3) when the judge is missing, before any training
+    work = out_dir / "work"
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+
+    progress("intake", None, "reading the submission")
+    t0 = time.perf_counter()
+    evidence, submission_rec = run_intake(submission, work)
+    timing["intake_s"] = time.perf_counter() - t0
+
+    if submission_rec is not None:
+        t0 = time.perf_counter()
+        run_sandbox(submission_rec, evidence, work, images, options, progress)
+        timing["sandbox_s"] = time.perf_counter() - t0
+
+    progress("judge", None, "judging the images")
+    t0 = time.perf_counter()
+    from grader.judging import judge_evidence
+
+    judged, student = judge_evidence(evidence, work, seed=options.seed)
+    timing["judge_s"] = time.perf_counter() - t0
+
+    progress("report", None, "scoring and writing the report")
+    t0 = time.perf_counter()
+    outcome = write_outputs(evidence, judged, student, rubric, work, out_dir, options, timing,
+                            t_all)
+    return outcome
+
+
+def load_training_images(options: GradeOptions) -> np.ndarray:
+    """Real training images for the mode: quick uses the bundled subset unless --data is given."""
+    from grader.data import load_cifar10
+
+    source = options.data if options.data is not None else (
+        "bundled" if options.mode == "quick" else None)
+    return load_cifar10(source).x_train
+
+
+def run_intake(submission: Path, work: Path) -> tuple[Evidence, Any]:
+    """Read the submission; a submission with no usable code still yields evidence."""
+    from grader.intake import SubmissionError, load_submission
+
+    evidence = Evidence(submission=submission.name, isolation="none")
+    try:
+        rec = load_submission(submission, work / "intake")
+    except SubmissionError as exc:
+        evidence.checks.append(CheckResult(
+            "code_cells", "fail", exc.student,
+            "제출물에서 실행할 파이썬 코드(.ipynb 또는 .py)를 찾지 못했습니다: " + exc.student,
+            {"detail": exc.detail}))
+        return evidence, None
+    for art in rec.artifacts:
+        file = f"intake/{art.file}" if art.file else None
+        evidence.artifacts.append(Artifact(art.kind, art.origin, file, art.note))
+    evidence.missing_artifacts = list(rec.missing_artifacts)
+    evidence.warnings.extend(rec.warnings)
+    return evidence, rec
+
+
+def _latest_checkpoint(evidence: Evidence, submission: Any) -> str | None:
+    """Absolute path of the student's latest checkpoint (a prefix or a model file)."""
+    ckpts = [a for a in evidence.artifacts if a.kind == "checkpoint"]
+    if not ckpts:
+        return None
+    latest = [a for a in ckpts if "latest" in a.note] or ckpts
+    root = Path(submission.root)
+    return str((root / latest[-1].origin).resolve())
+
+
+def run_sandbox(submission: Any, evidence: Evidence, work: Path, images: np.ndarray,
+                options: GradeOptions, progress: ProgressFn) -> None:
+    """Run check, checkpoint sampling and training in one isolated child; fill the evidence."""
+    from grader.sandbox.launch import PROGRESS_FILE, run_child
+    from grader.sandbox.limits import Limits
+    from grader.sandbox.plan import checks_from_outcome, make_plan, write_real_images
+
+    box = work / "sandbox"
+    write_real_images(box, images)
+    b = options.budget
+    phases: list[dict[str, Any]] = [{"name": "check", "timeout_s": options.check_timeout_s}]
+    ckpt = _latest_checkpoint(evidence, submission)
+    if ckpt:
+        phases.append({"name": "sample_checkpoint", "path": ckpt, "n": b.n_samples,
+                       "timeout_s": options.checkpoint_timeout_s})
+    phases.append({"name": "train", "steps": b.steps, "batch_size": b.batch_size,
+                   "sample_every": b.sample_every, "n_samples": b.n_samples,
+                   "timeout_s": b.train_timeout_s})
+    plan = make_plan(submission, phases, seed=options.seed, threads=options.threads)
+    total = sum(p["timeout_s"] for p in phases) + 300
+    limits = Limits(timeout_s=total, memory_mb=options.memory_mb, isolation=options.isolation,
+                    threads=options.threads)
+    done = threading.Event()
+    watcher = threading.Thread(target=_watch_progress, daemon=True,
+                               args=(box / PROGRESS_FILE, done, progress, b.steps))
+    watcher.start()
+    try:
+        outcome = run_child(plan, box, limits)
+    finally:
+        done.set()
+        watcher.join(timeout=2)
+    evidence.isolation = outcome.isolation
+    evidence.checks.extend(checks_from_outcome(outcome))
+    evidence.logs = outcome.log_tail
+    evidence.timings.update({f"child_{k}_s": float(v) for k, v in outcome.timings.items()})
+    result = outcome.result or {}
+    evidence.trusted_models = bool((result.get("models") or {}).get("trusted_models", False))
+    evidence.variants = [_variant(v) for v in result.get("variants", []) if isinstance(v, dict)]
+    if isinstance(result.get("checkpoint_samples_file"), str):
+        evidence.checkpoint_samples_file = "sandbox/" + result["checkpoint_samples_file"]
+    errors = result.get("phase_errors") or {}
+    if isinstance(errors, dict) and errors.get("sample_checkpoint"):
+        evidence.warnings.append("Your checkpoint could not be restored into your final models: "
+                                 f"{errors['sample_checkpoint']}")
+    if outcome.status != "ok" and outcome.phase == "train" and not evidence.variants:
+        evidence.warnings.append(outcome.message_en)
+
+
+def _variant(raw: dict[str, Any]) -> VariantRun:
+    """A validated :class:`VariantRun` with file names made relative to the work folder."""
+    names = {f.name for f in dataclasses.fields(History)}
+    hist = History(**{k: v for k, v in (raw.get("history") or {}).items() if k in names})
+    run = VariantRun(name=str(raw.get("name", "final")),
+                     generator_fn=str(raw.get("generator_fn", "")),
+                     discriminator_fn=str(raw.get("discriminator_fn", "")), history=hist,
+                     frame_steps=[int(s) for s in raw.get("frame_steps", [])],
+                     error=raw.get("error"))
+    for attr in ("samples_file", "frames_file"):
+        value = raw.get(attr)
+        if isinstance(value, str) and "/" not in value and ".." not in value:
+            setattr(run, attr, "sandbox/" + value)
+    return run
+
+
+def _watch_progress(path: Path, done: threading.Event, progress: ProgressFn, steps: int) -> None:
+    """Forward the child's ``progress.json`` (phase, training step) to the terminal."""
+    last = None
+    while not done.wait(0.5):
+        try:
+            info = json.loads(path.read_text())
+        except (OSError, ValueError):
+            continue
+        key = (info.get("phase"), info.get("variant"), info.get("step"))
+        if key == last:
+            continue
+        last = key
+        phase = str(info.get("phase", ""))
+        if phase == "train" and isinstance(info.get("step"), int):
+            detail = f"training {info.get('variant', '')} variant"
+            progress("train", min(1.0, info["step"] / max(1, steps)), detail)
+        else:
+            progress(phase, None, f"running your code: {phase}")
+
+
+def write_outputs(evidence: Evidence, judged: Any, student: Any, rubric: Any, work: Path,
+                  out_dir: Path, options: GradeOptions, timing: dict[str, float],
+                  t_all: float) -> GradeOutcome:
+    """Score, then write report.html, result.json (and Gradescope's results.json)."""
+    from grader.report.html import ReportImages, write_report
+    from grader.report.result_json import RunMeta, write_result_json
+    from grader.scoring import score_submission
+
+    grade_ = score_submission(evidence, judged, rubric)
+    images = ReportImages.from_work_dir(evidence, judged, work)
+    images.student_tiles = student.tiles
+    (work / EVIDENCE_FILE).write_text(evidence.to_json(), encoding="utf-8")
+    (work / JUDGED_FILE).write_text(judged.to_json(), encoding="utf-8")
+    timing["total_s"] = time.perf_counter() - t_all
+    meta = RunMeta.collect(mode=options.mode, seed=options.seed,
+                           timing={k: round(v, 2) for k, v in timing.items()})
+    report = write_report(grade_, evidence, judged, images, out_dir / "report.html",
+                          lang=options.lang, meta=meta)
+    result_path = out_dir / "result.json"
+    result = write_result_json(grade_, evidence, meta, result_path)
+    gs_path = None
+    if options.gradescope:
+        from grader.report.gradescope import write_gradescope
+
+        gs_path = out_dir / "results.json"
+        write_gradescope(grade_, gs_path, execution_time=timing["total_s"])
+    return GradeOutcome(out_dir, report, result_path, result, gs_path)
+
+
+__all__ = ["GradeOutcome", "GraderError", "default_out_dir", "grade"]
