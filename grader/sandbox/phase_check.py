@@ -30,8 +30,9 @@ def code_cells_check(child: Child) -> dict[str, Any]:
     total = len(child.code.runs)
     details = {"failed": failed[:50], "units": total, "failed_count": len(failed)}
     if total == 0:
-        return result("code_cells", "fail", "No code was found in the submission.",
-                      "제출물에서 실행할 코드를 찾지 못했습니다.", **details)
+        why = f" ({failed[0]['origin']}: {failed[0]['error']})" if failed else ""
+        return result("code_cells", "fail", f"No code could be run from the submission{why}.",
+                      f"제출물에서 실행할 수 있는 코드를 찾지 못했습니다{why}.", **details)
     if not failed:
         return result("code_cells", "pass", f"All {total} code units ran without errors.",
                       f"코드 {total}개가 모두 오류 없이 실행되었습니다.", **details)
