@@ -1,0 +1,69 @@
+"""The sample submissions graded end to end, as a user runs ``grade``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _items(result: dict) -> dict[str, dict]:
+    return {i["id"]: i for i in result["items"]}
+
+
+def _checks(result: dict) -> dict[str, dict]:
+    return {c["id"]: c for c in result["checks"]}
+
+
+@pytest.mark.parametrize("name", ["alice", "bob", "carol", "dave"])
+def test_every_sample_gets_a_report(graded, name):
+    g = graded[name]
+    assert g["rc"] == 0, g["stderr"]
+    assert (g["out"] / "report.html").stat().st_size > 10_000
+    assert "Traceback" not in g["stderr"]
+    gs = json.loads((g["out"] / "results.json").read_text())
+    assert {"score", "tests"} <= set(gs) and gs["tests"]
+    assert not list((ROOT / "submissions" / name).glob("**/report.html"))
+
+
+def test_result_json_follows_the_schema(graded):
+    from grader.report.result_json import validate_result
+
+    for g in graded.values():
+        validate_result(g["result"])
+
+
+def test_alice_is_not_failed_by_quick_mode(graded):
+    res = graded["alice"]["result"]
+    items = _items(res)
+    assert not [c for c in res["checks"] if c["status"] == "fail"]
+    assert items["recognizable"]["status"] == "pass"  # her checkpoint, sampled by the grader
+    assert all(i["status"] != "fail" for i in items.values())
+
+
+def test_bob_fails_the_gates_with_the_fashion_mnist_message(graded):
+    res = graded["bob"]["result"]
+    failed = [c for c in res["checks"] if c["status"] == "fail"]
+    assert failed
+    assert any("28" in c["message_en"] and "Fashion" in c["message_en"] for c in failed)
+    assert res["score"] == 0
+
+
+def test_carol_gets_partial_credit_with_reasons(graded):
+    res = graded["carol"]["result"]
+    checks = _checks(res)
+    assert checks["accuracy_function"]["status"] == "warn"
+    assert checks["loss_functions"]["status"] in ("pass", "warn")
+    assert 0 < res["score"] < res["max_score"]
+
+
+def test_dave_is_contained_and_reported(graded):
+    res = graded["dave"]["result"]
+    assert not Path("/tmp/dave_was_here.txt").exists()
+    assert not (ROOT / "submissions" / "alice" / "dave_was_here.txt").exists()
+    assert res["isolation"] in ("bwrap", "unshare", "subprocess")
+    text = json.dumps(res)
+    assert "longer than" in text or "timed out" in text or "stopped" in text
