@@ -93,7 +93,8 @@ def run_train(child: Child, spec: dict[str, Any]) -> None:
                             if helpers["generator_optimizer"] is not None else None,
                             discriminator_optimizer=fresh_optimizer(ns, "discriminator_optimizer")[0]
                             if helpers["discriminator_optimizer"] is not None else None,
-                            config=cfg, student_accuracy=helpers["discriminator_accuracy"])
+                            config=cfg, student_accuracy=helpers["discriminator_accuracy"],
+                            progress=_step_reporter(child, name))
             run.history = _history(res, cfg)
             run.samples_file = f"{name}_samples.npz"
             np.savez_compressed(child.work / run.samples_file,
@@ -106,6 +107,18 @@ def run_train(child: Child, spec: dict[str, Any]) -> None:
             run.error = f"Training the {name} models failed: {kind}: {msg}"
         child.result["variants"].append(asdict(run))
         child.save()
+
+
+def _step_reporter(child: Child, variant: str):
+    """A ``train_gan`` progress callback that tells the parent the current step."""
+    from grader.sandbox.child import write_json
+
+    def report(step: int, _values: dict) -> None:
+        if step % 5 == 0:
+            write_json(child.work / "progress.json",
+                       {"phase": "train", "variant": variant, "step": step})
+
+    return report
 
 
 def _history(res, cfg) -> History:
