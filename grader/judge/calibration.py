@@ -1,0 +1,118 @@
+"""The judge's shipped assets: weights path, calibration JSON and real-image feature stats.
+
+Everything here is plain numpy/JSON (no TensorFlow), so metrics and reports can use the
+calibration without loading the classifier. The assets are produced by
+``reference/train_classifier.py`` (weights) and ``reference/calibrate_judge.py`` (the rest).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from grader.errors import GraderError
+
+ASSET_DIR = Path(__file__).resolve().parent.parent / "assets" / "judge"
+WEIGHTS_PATH = ASSET_DIR / "classifier.keras"
+CALIBRATION_PATH = ASSET_DIR / "calibration.json"
+TEST_STATS_PATH = ASSET_DIR / "test_stats.npz"
+RECALIBRATE_HINT = "Run: .venv/bin/python -m reference.calibrate_judge"
+
+
+class JudgeAssetError(GraderError):
+    """The judge's weights or calibration files are missing or unreadable."""
+
+
+@dataclass(frozen=True)
+class FeatureStats:
+    """Gaussian statistics of penultimate features of a set of images."""
+
+    mean: np.ndarray
+    """Feature mean, shape (D,)."""
+    cov: np.ndarray
+    """Feature covariance (unbiased, N-1), shape (D, D)."""
+    n: int
+    """Number of images the statistics were computed from."""
+
+
+@dataclass(frozen=True)
+class JudgeCalibration:
+    """What ``calibrate_judge`` measured for one set of weights."""
+
+    temperature: float
+    """Logits are divided by this before the softmax (fitted on held-out train images)."""
+    tau: float
+    """An image is *recognizable* when its calibrated top-1 probability is >= tau."""
+    weights_sha256: str
+    """sha256 of the ``classifier.keras`` the calibration belongs to."""
+    test_accuracy: float = float("nan")
+    fcd_reference: dict[int, float] = field(default_factory=dict)
+    """Real-vs-real FCD (held-out train images vs test stats) by sample size N."""
+    extra: dict = field(default_factory=dict)
+    """Everything else in the JSON (ECE, precision at tau, data source, ...)."""
+
+
+def file_sha256(path: Path) -> str:
+    """Hex sha256 of a file's bytes."""
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def load_calibration(path: Path | None = None) -> JudgeCalibration:
+    """Read the calibration JSON.
+
+    Args:
+        path: The JSON file; default ``grader/assets/judge/calibration.json``.
+
+    Raises:
+        JudgeAssetError: The file is missing or lacks required keys.
+    """
+    path = Path(path or CALIBRATION_PATH)
+    try:
+        raw = json.loads(path.read_text())
+        known = {"temperature", "tau", "weights_sha256", "test_accuracy", "fcd_reference"}
+        return JudgeCalibration(
+            temperature=float(raw["temperature"]), tau=float(raw["tau"]),
+            weights_sha256=str(raw["weights_sha256"]),
+            test_accuracy=float(raw.get("test_accuracy", float("nan"))),
+            fcd_reference={int(k): float(v) for k, v in raw.get("fcd_reference", {}).items()},
+            extra={k: v for k, v in raw.items() if k not in known},
+        )
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise JudgeAssetError("The image judge is not calibrated in this install.",
+                              f"{path}: {exc}. {RECALIBRATE_HINT}") from exc
+
+
+def load_feature_stats(path: Path | None = None) -> FeatureStats:
+    """Read the real test-image feature statistics (``allow_pickle=False``).
+
+    Raises:
+        JudgeAssetError: The file is missing or malformed.
+    """
+    path = Path(path or TEST_STATS_PATH)
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            mean, cov, n = z["mean"].astype(np.float64), z["cov"].astype(np.float64), int(z["n"])
+    except (OSError, ValueError, KeyError) as exc:
+        raise JudgeAssetError("The image judge's reference statistics are missing.",
+                              f"{path}: {exc}. {RECALIBRATE_HINT}") from exc
+    if mean.ndim != 1 or cov.shape != (len(mean), len(mean)):
+        raise JudgeAssetError("The image judge's reference statistics are malformed.",
+                              f"{path}: mean {mean.shape}, cov {cov.shape}")
+    return FeatureStats(mean=mean, cov=cov, n=n)
+
+
+def save_feature_stats(stats: FeatureStats, path: Path) -> None:
+    """Write feature statistics as a plain ``.npz`` (no pickles)."""
+    np.savez(path, mean=stats.mean, cov=stats.cov, n=np.int64(stats.n))
+
+
+def features_to_stats(features: np.ndarray) -> FeatureStats:
+    """Mean and unbiased covariance of features (N, D) in float64."""
+    f = np.asarray(features, dtype=np.float64)
+    if f.ndim != 2 or len(f) < 2:
+        raise ValueError(f"need features of shape (N>=2, D), got {f.shape}")
+    return FeatureStats(mean=f.mean(0), cov=np.cov(f, rowvar=False), n=len(f))

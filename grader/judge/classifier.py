@@ -1,0 +1,161 @@
+"""The shipped CIFAR-10 classifier: images in, calibrated probabilities and features out.
+
+Trusted code only: it never sees student code, just pixel arrays. The model is loaded once
+per process with ``safe_mode=True`` (no arbitrary code from the ``.keras`` file).
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from grader.judge.calibration import (
+    CALIBRATION_PATH,
+    RECALIBRATE_HINT,
+    TEST_STATS_PATH,
+    WEIGHTS_PATH,
+    FeatureStats,
+    JudgeAssetError,
+    JudgeCalibration,
+    file_sha256,
+    load_calibration,
+    load_feature_stats,
+)
+
+DEFAULT_BATCH = 500
+_CACHE: dict[tuple[str, str, str], Judge] = {}
+_LOCK = threading.Lock()
+
+
+def images_to_pixels(images: np.ndarray) -> np.ndarray:
+    """Check the input contract and return float32 pixels 0..255, shape (N, 32, 32, 3).
+
+    Accepted: uint8 (N, 32, 32, 3), or floats in [-1, 1] (the generator's tanh range),
+    mapped by (x + 1) * 127.5.
+
+    Raises:
+        ValueError: Wrong shape, dtype, or float values outside [-1, 1] (or NaN).
+    """
+    x = np.asarray(images)
+    if x.ndim != 4 or x.shape[1:] != (32, 32, 3):
+        raise ValueError(f"the judge takes images of shape (N, 32, 32, 3); got {x.shape}")
+    if x.dtype == np.uint8:
+        return x.astype(np.float32)
+    if np.issubdtype(x.dtype, np.floating):
+        if x.size and not np.isfinite(x).all():
+            raise ValueError("the images contain NaN or infinite values")
+        if x.size and (x.min() < -1.0 - 1e-3 or x.max() > 1.0 + 1e-3):
+            raise ValueError(
+                f"float images must lie in [-1, 1] (tanh output); got {x.min():.3g}..{x.max():.3g}. "
+                "Pass uint8 0..255 images instead if that is what you have.")
+        return ((np.clip(x, -1.0, 1.0) + 1.0) * 127.5).astype(np.float32)
+    raise ValueError(f"the judge takes uint8 or float images; got dtype {x.dtype}")
+
+
+@dataclass
+class Judge:
+    """A loaded classifier with its calibration (temperature, tau) and reference stats."""
+
+    model: object
+    """A keras Model returning (logits, features)."""
+    calibration: JudgeCalibration
+    reference_stats: FeatureStats
+    weights_path: Path
+    warnings: list[str] = field(default_factory=list)
+    """Problems found at load time (e.g. calibration made for other weights)."""
+
+    @property
+    def tau(self) -> float:
+        """Recognizability threshold on the calibrated top-1 probability."""
+        return self.calibration.tau
+
+    @property
+    def temperature(self) -> float:
+        """Softmax temperature fitted on held-out real images."""
+        return self.calibration.temperature
+
+    @property
+    def fcd_table(self) -> dict[int, float]:
+        """Real-vs-real FCD by N (see :func:`grader.judge.metrics.fcd_reference_at_n`)."""
+        return self.calibration.fcd_reference
+
+    def logits_and_features(self, images: np.ndarray,
+                            batch_size: int = DEFAULT_BATCH) -> tuple[np.ndarray, np.ndarray]:
+        """Raw logits (N, 10) and features (N, D) in float64, computed in batches."""
+        x = images_to_pixels(images)
+        logits, feats = [], []
+        for i in range(0, len(x), batch_size):
+            lo, fe = self.model(x[i:i + batch_size], training=False)
+            logits.append(np.asarray(lo, dtype=np.float64))
+            feats.append(np.asarray(fe, dtype=np.float64))
+        if not logits:
+            return np.zeros((0, 10)), np.zeros((0, self.reference_stats.mean.shape[0]))
+        return np.concatenate(logits), np.concatenate(feats)
+
+    def predict(self, images: np.ndarray,
+                batch_size: int = DEFAULT_BATCH) -> tuple[np.ndarray, np.ndarray]:
+        """Calibrated probabilities softmax(logits / T), shape (N, 10), and features (N, D).
+
+        Raises:
+            ValueError: The images break the contract of :func:`images_to_pixels`.
+        """
+        logits, feats = self.logits_and_features(images, batch_size)
+        return softmax(logits / self.temperature), feats
+
+
+def softmax(z: np.ndarray) -> np.ndarray:
+    """Row-wise softmax, numerically stable."""
+    z = z - z.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def load_keras_with_features(path: Path):
+    """Load a ``.keras`` classifier safely and wrap it to return (logits, features).
+
+    Raises:
+        JudgeAssetError: The file is missing, unreadable, or has no ``features`` layer.
+    """
+    if not Path(path).is_file():
+        raise JudgeAssetError("The image judge's classifier weights are missing.",
+                              f"{path} does not exist. Train them with reference/train_classifier.py.")
+    import keras
+
+    try:
+        model = keras.saving.load_model(path, compile=False, safe_mode=True)
+        feats = model.get_layer("features").output
+    except Exception as exc:  # keras raises many types for bad files
+        raise JudgeAssetError("The image judge's classifier could not be loaded.",
+                              f"{path}: {type(exc).__name__}: {exc}") from exc
+    return keras.Model(model.inputs, [model.outputs[0], feats])
+
+
+def load_judge(path: Path | None = None, calibration_path: Path | None = None,
+               stats_path: Path | None = None) -> Judge:
+    """Load the judge once per process (cached by the three paths).
+
+    Args:
+        path: The ``.keras`` classifier; default the shipped one.
+        calibration_path: Its calibration JSON; default the shipped one.
+        stats_path: Real test-image feature stats; default the shipped one.
+
+    Raises:
+        JudgeAssetError: An asset is missing or unreadable.
+    """
+    paths = (Path(path or WEIGHTS_PATH), Path(calibration_path or CALIBRATION_PATH),
+             Path(stats_path or TEST_STATS_PATH))
+    key = tuple(str(p) for p in paths)
+    with _LOCK:
+        if key not in _CACHE:
+            model = load_keras_with_features(paths[0])
+            calibration = load_calibration(paths[1])
+            stats = load_feature_stats(paths[2])
+            warnings = []
+            if file_sha256(paths[0]) != calibration.weights_sha256:
+                warnings.append("The judge's calibration was made for other weights; "
+                                f"its threshold may be off. {RECALIBRATE_HINT}")
+            _CACHE[key] = Judge(model, calibration, stats, paths[0], warnings)
+        return _CACHE[key]

@@ -1,0 +1,212 @@
+"""Calibrate the shipped judge: temperature, recognizability threshold tau, real-image stats.
+
+Run after every export of new weights (takes about a minute)::
+
+    nice -n 10 .venv/bin/python -m reference.calibrate_judge
+
+* temperature T: minimises the NLL of softmax(logits / T) on the 5,000 held-out TRAIN
+  images (the same split ``train_classifier`` kept out of training); never the test split;
+* ECE (15 equal-width bins) on the 10,000 test images before and after scaling;
+* tau: the smallest threshold such that held-out predictions with calibrated top-1
+  probability >= tau are correct at least 95% of the time (with at least 100 of them);
+  the test-split precision at that tau is reported as an independent check;
+* feature statistics (mean, covariance, N) of the test images -> ``test_stats.npz``;
+* real-vs-real FCD (held-out images vs test stats) at several N -> ``fcd_reference``.
+
+Writes ``grader/assets/judge/calibration.json``, ``grader/assets/judge/test_stats.npz`` and
+``reference/classifier/eval_report.md``. The data are the JPEG copy (quality about 75) of
+CIFAR-10 in ``/work/shared/data``; its pixels differ slightly from the pickled originals.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+from scipy import optimize
+
+from grader.data import CLASS_NAMES, load_cifar10
+from grader.judge.calibration import (
+    CALIBRATION_PATH,
+    TEST_STATS_PATH,
+    WEIGHTS_PATH,
+    features_to_stats,
+    file_sha256,
+    save_feature_stats,
+)
+from grader.judge.classifier import images_to_pixels, load_keras_with_features, softmax
+from grader.judge.metrics import frechet_distance
+from reference.train_classifier import DEFAULT_DATA, ROOT, heldout_split
+
+REPORT_PATH = ROOT / "reference" / "classifier" / "eval_report.md"
+TARGET_PRECISION = 0.95
+MIN_SUPPORT = 100
+FCD_NS = (16, 32, 64, 128, 256, 500, 1000, 2000, 5000)
+
+
+def infer(model, images: np.ndarray, batch: int = 500) -> tuple[np.ndarray, np.ndarray]:
+    """Logits and features of uint8 images, in float64."""
+    x = images_to_pixels(images)
+    out = [model(x[i:i + batch], training=False) for i in range(0, len(x), batch)]
+    return (np.concatenate([np.asarray(o[0], np.float64) for o in out]),
+            np.concatenate([np.asarray(o[1], np.float64) for o in out]))
+
+
+def nll(logits: np.ndarray, labels: np.ndarray, temperature: float) -> float:
+    """Mean negative log-likelihood of softmax(logits / T)."""
+    z = logits / temperature
+    z = z - z.max(axis=1, keepdims=True)
+    logp = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+    return float(-logp[np.arange(len(labels)), labels].mean())
+
+
+def fit_temperature(logits: np.ndarray, labels: np.ndarray) -> float:
+    """T > 0 minimising the NLL (bounded scalar search over log T)."""
+    res = optimize.minimize_scalar(lambda lt: nll(logits, labels, float(np.exp(lt))),
+                                   bounds=(np.log(0.05), np.log(20.0)), method="bounded")
+    return float(np.exp(res.x))
+
+
+def expected_calibration_error(probs: np.ndarray, labels: np.ndarray, bins: int = 15) -> float:
+    """ECE: sum over equal-width confidence bins of |accuracy - confidence| * bin weight."""
+    conf, pred = probs.max(axis=1), probs.argmax(axis=1)
+    correct = pred == labels
+    edges = np.linspace(0, 1, bins + 1)
+    ece = 0.0
+    for lo, hi in zip(edges[:-1], edges[1:]):
+        sel = (conf > lo) & (conf <= hi)
+        if sel.any():
+            ece += sel.mean() * abs(correct[sel].mean() - conf[sel].mean())
+    return float(ece)
+
+
+def choose_tau(probs: np.ndarray, labels: np.ndarray, target: float = TARGET_PRECISION,
+               min_support: int = MIN_SUPPORT) -> float:
+    """Smallest threshold t with precision(top-1 prob >= t) >= target on >= min_support images."""
+    conf = probs.max(axis=1)
+    order = np.argsort(-conf, kind="stable")
+    correct = (probs.argmax(axis=1) == labels)[order]
+    precision = np.cumsum(correct) / np.arange(1, len(correct) + 1)
+    ok = np.flatnonzero((precision >= target) & (np.arange(len(correct)) >= min_support - 1))
+    if not len(ok):
+        raise SystemExit(f"no threshold reaches {target:.0%} precision: the classifier is too weak")
+    return float(conf[order][ok.max()])
+
+
+def precision_at(probs: np.ndarray, labels: np.ndarray, tau: float) -> tuple[float, float]:
+    """(precision, coverage) of predictions with top-1 prob >= tau."""
+    sel = probs.max(axis=1) >= tau
+    prec = float((probs.argmax(axis=1)[sel] == labels[sel]).mean()) if sel.any() else float("nan")
+    return prec, float(sel.mean())
+
+
+def fcd_reference_table(held_feats: np.ndarray, test_stats, seed: int = 0) -> dict[int, float]:
+    """Mean FCD of random held-out subsets of size N against the test statistics."""
+    rng = np.random.default_rng(seed)
+    table = {}
+    for n in FCD_NS:
+        if n > len(held_feats):
+            continue
+        reps = 10 if n <= 1000 else (3 if n < len(held_feats) else 1)
+        vals = [frechet_distance(features_to_stats(held_feats[rng.choice(len(held_feats), n, replace=False)]),
+                                 test_stats) for _ in range(reps)]
+        table[n] = float(np.mean(vals))
+    return table
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text)
+    os.replace(tmp, path)
+
+
+def calibrate(data: str = DEFAULT_DATA, weights: Path = WEIGHTS_PATH) -> dict:
+    """Measure everything and write the calibration assets and the report; returns the JSON."""
+    t0 = time.time()
+    ds = load_cifar10(data)
+    _, held_idx = heldout_split(ds.y_train)
+    model = load_keras_with_features(weights)
+    h_logits, h_feats = infer(model, ds.x_train[held_idx])
+    t_logits, t_feats = infer(model, ds.x_test)
+    y_held, y_test = ds.y_train[held_idx], ds.y_test
+    temperature = fit_temperature(h_logits, y_held)
+    h_probs, t_probs = softmax(h_logits / temperature), softmax(t_logits / temperature)
+    tau = choose_tau(h_probs, y_held)
+    test_prec, test_cov = precision_at(t_probs, y_test, tau)
+    held_prec, held_cov = precision_at(h_probs, y_held, tau)
+    stats = features_to_stats(t_feats)
+    table = fcd_reference_table(h_feats, stats)
+    pred = t_logits.argmax(1)
+    cal = {
+        "temperature": temperature, "tau": tau,
+        "test_accuracy": float((pred == y_test).mean()),
+        "heldout_accuracy": float((h_logits.argmax(1) == y_held).mean()),
+        "per_class_test_accuracy": {CLASS_NAMES[c]: float((pred[y_test == c] == c).mean())
+                                    for c in range(10)},
+        "ece_test_before": expected_calibration_error(softmax(t_logits), y_test),
+        "ece_test_after": expected_calibration_error(t_probs, y_test),
+        "nll_heldout_before": nll(h_logits, y_held, 1.0),
+        "nll_heldout_after": nll(h_logits, y_held, temperature),
+        "tau_target_precision": TARGET_PRECISION,
+        "heldout_precision_at_tau": held_prec, "heldout_recognized_at_tau": held_cov,
+        "test_precision_at_tau": test_prec, "test_recognized_at_tau": test_cov,
+        "n_test": int(len(y_test)), "n_heldout": int(len(y_held)),
+        "feature_dim": int(t_feats.shape[1]),
+        "fcd_reference": {str(k): v for k, v in table.items()},
+        "data_source": "CIFAR-10 JPEG copy (quality about 75) from /work/shared/data; "
+                       "pixels differ slightly from the pickled originals",
+        "weights_sha256": file_sha256(weights),
+        "created": time.strftime("%Y-%m-%dT%H:%M:%S"),
+    }
+    TEST_STATS_PATH.parent.mkdir(parents=True, exist_ok=True)
+    tmp = TEST_STATS_PATH.with_name(".test_stats.tmp.npz")
+    save_feature_stats(stats, tmp)
+    os.replace(tmp, TEST_STATS_PATH)
+    _atomic_write(CALIBRATION_PATH, json.dumps(cal, indent=1) + "\n")
+    _atomic_write(REPORT_PATH, render_report(cal, time.time() - t0))
+    return cal
+
+
+def render_report(cal: dict, seconds: float) -> str:
+    """The Markdown evaluation report of one calibration."""
+    lines = [
+        "# CIFAR-10 judge: evaluation report", "",
+        "Generated by `reference/calibrate_judge.py`; do not edit by hand.", "",
+        f"- weights sha256: `{cal['weights_sha256'][:16]}...`, data: {cal['data_source']}",
+        f"- test accuracy (10,000 images): **{cal['test_accuracy']:.2%}**; "
+        f"held-out train accuracy (5,000): {cal['heldout_accuracy']:.2%}",
+        f"- temperature T = **{cal['temperature']:.3f}** (held-out NLL "
+        f"{cal['nll_heldout_before']:.3f} -> {cal['nll_heldout_after']:.3f})",
+        f"- ECE (15 bins, test): {cal['ece_test_before']:.4f} before, "
+        f"**{cal['ece_test_after']:.4f}** after temperature scaling",
+        f"- tau = **{cal['tau']:.4f}**: held-out precision {cal['heldout_precision_at_tau']:.2%} "
+        f"on {cal['heldout_recognized_at_tau']:.1%} of images; test precision "
+        f"**{cal['test_precision_at_tau']:.2%}** on {cal['test_recognized_at_tau']:.1%} of images",
+        f"- calibration took {seconds:.0f} s", "",
+        "## Per-class test accuracy", "", "| class | accuracy |", "| --- | --- |",
+    ]
+    lines += [f"| {k} | {v:.2%} |" for k, v in cal["per_class_test_accuracy"].items()]
+    lines += ["", "## Real-vs-real FCD by sample size", "",
+              "Held-out real train images (random subsets, averaged) against the test-set "
+              "statistics. FCD of N generated images must be compared with the value at the same N.",
+              "", "| N | FCD |", "| --- | --- |"]
+    lines += [f"| {k} | {v:.2f} |" for k, v in cal["fcd_reference"].items()]
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Command line: ``python -m reference.calibrate_judge [--data PATH] [--weights PATH]``."""
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--data", default=DEFAULT_DATA)
+    p.add_argument("--weights", type=Path, default=WEIGHTS_PATH)
+    a = p.parse_args(argv)
+    cal = calibrate(a.data, a.weights)
+    print(json.dumps({k: v for k, v in cal.items() if k != "per_class_test_accuracy"}, indent=1))
+
+
+if __name__ == "__main__":
+    main()
