@@ -10,6 +10,10 @@ Run after every export of new weights (takes about a minute)::
 * tau: the smallest threshold such that held-out predictions with calibrated top-1
   probability >= tau are correct at least 95% of the time (with at least 100 of them);
   the test-split precision at that tau is reported as an independent check;
+* out-of-distribution gate: class means and a tied covariance of features of 10,000
+  training images -> ``class_stats.npz``; the threshold is the 99th percentile of the
+  held-out images' nearest-class squared Mahalanobis distance (Lee et al. 2018), so 1% of
+  real images are gated; noise that the softmax calls "frog" with confidence is not;
 * feature statistics (mean, covariance, N) of the test images -> ``test_stats.npz``;
 * real-vs-real FCD (held-out images vs test stats) at several N -> ``fcd_reference``.
 
@@ -32,10 +36,12 @@ from scipy import optimize
 from grader.data import CLASS_NAMES, load_cifar10
 from grader.judge.calibration import (
     CALIBRATION_PATH,
+    CLASS_STATS_PATH,
     TEST_STATS_PATH,
     WEIGHTS_PATH,
     features_to_stats,
     file_sha256,
+    fit_class_stats,
     save_feature_stats,
 )
 from grader.judge.classifier import images_to_pixels, load_keras_with_features, softmax
@@ -45,6 +51,8 @@ from reference.train_classifier import DEFAULT_DATA, ROOT, heldout_split
 REPORT_PATH = ROOT / "reference" / "classifier" / "eval_report.md"
 TARGET_PRECISION = 0.95
 MIN_SUPPORT = 100
+OOD_QUANTILE = 0.99
+N_CLASS_FIT = 10000
 FCD_NS = (16, 32, 64, 128, 256, 500, 1000, 2000, 5000)
 
 
@@ -128,8 +136,11 @@ def calibrate(data: str = DEFAULT_DATA, weights: Path = WEIGHTS_PATH) -> dict:
     """Measure everything and write the calibration assets and the report; returns the JSON."""
     t0 = time.time()
     ds = load_cifar10(data)
-    _, held_idx = heldout_split(ds.y_train)
+    fit_idx, held_idx = heldout_split(ds.y_train)
+    fit_idx = np.sort(np.random.default_rng(0).choice(fit_idx, N_CLASS_FIT, replace=False))
     model = load_keras_with_features(weights)
+    _, f_feats = infer(model, ds.x_train[fit_idx])
+    class_stats = fit_class_stats(f_feats, ds.y_train[fit_idx])
     h_logits, h_feats = infer(model, ds.x_train[held_idx])
     t_logits, t_feats = infer(model, ds.x_test)
     y_held, y_test = ds.y_train[held_idx], ds.y_test
@@ -138,6 +149,13 @@ def calibrate(data: str = DEFAULT_DATA, weights: Path = WEIGHTS_PATH) -> dict:
     tau = choose_tau(h_probs, y_held)
     test_prec, test_cov = precision_at(t_probs, y_test, tau)
     held_prec, held_cov = precision_at(h_probs, y_held, tau)
+    ood_threshold = float(np.quantile(class_stats.min_mahalanobis(h_feats), OOD_QUANTILE))
+    t_in = class_stats.min_mahalanobis(t_feats) <= ood_threshold
+    gated = (t_probs.max(1) >= tau) & t_in
+    noise = np.random.default_rng(1).integers(0, 256, (1000, 32, 32, 3), dtype=np.uint8)
+    n_logits, n_feats = infer(model, noise)
+    n_conf = softmax(n_logits / temperature).max(1) >= tau
+    n_in = class_stats.min_mahalanobis(n_feats) <= ood_threshold
     stats = features_to_stats(t_feats)
     table = fcd_reference_table(h_feats, stats)
     pred = t_logits.argmax(1)
@@ -154,6 +172,12 @@ def calibrate(data: str = DEFAULT_DATA, weights: Path = WEIGHTS_PATH) -> dict:
         "tau_target_precision": TARGET_PRECISION,
         "heldout_precision_at_tau": held_prec, "heldout_recognized_at_tau": held_cov,
         "test_precision_at_tau": test_prec, "test_recognized_at_tau": test_cov,
+        "ood_quantile": OOD_QUANTILE, "ood_threshold": ood_threshold,
+        "test_in_distribution": float(t_in.mean()),
+        "test_recognized_with_gate": float(gated.mean()),
+        "test_precision_with_gate": float((t_probs.argmax(1)[gated] == y_test[gated]).mean()),
+        "noise_confident_without_gate": float(n_conf.mean()),
+        "noise_recognized_with_gate": float((n_conf & n_in).mean()),
         "n_test": int(len(y_test)), "n_heldout": int(len(y_held)),
         "feature_dim": int(t_feats.shape[1]),
         "fcd_reference": {str(k): v for k, v in table.items()},
@@ -166,6 +190,9 @@ def calibrate(data: str = DEFAULT_DATA, weights: Path = WEIGHTS_PATH) -> dict:
     tmp = TEST_STATS_PATH.with_name(".test_stats.tmp.npz")
     save_feature_stats(stats, tmp)
     os.replace(tmp, TEST_STATS_PATH)
+    tmp = CLASS_STATS_PATH.with_name(".class_stats.tmp.npz")
+    np.savez(tmp, means=class_stats.means, precision=class_stats.precision)
+    os.replace(tmp, CLASS_STATS_PATH)
     _atomic_write(CALIBRATION_PATH, json.dumps(cal, indent=1) + "\n")
     _atomic_write(REPORT_PATH, render_report(cal, time.time() - t0))
     return cal
@@ -186,6 +213,13 @@ def render_report(cal: dict, seconds: float) -> str:
         f"- tau = **{cal['tau']:.4f}**: held-out precision {cal['heldout_precision_at_tau']:.2%} "
         f"on {cal['heldout_recognized_at_tau']:.1%} of images; test precision "
         f"**{cal['test_precision_at_tau']:.2%}** on {cal['test_recognized_at_tau']:.1%} of images",
+        f"- out-of-distribution gate: squared Mahalanobis distance to the nearest class mean "
+        f"<= {cal['ood_threshold']:.1f} (the {cal['ood_quantile']:.0%} quantile on held-out "
+        f"images); {cal['test_in_distribution']:.1%} of test images pass; with the gate "
+        f"{cal['test_recognized_with_gate']:.1%} of test images are recognizable at precision "
+        f"{cal['test_precision_with_gate']:.2%}",
+        f"- uniform noise (1,000 images): {cal['noise_confident_without_gate']:.1%} reach tau "
+        f"without the gate, {cal['noise_recognized_with_gate']:.1%} with it",
         f"- calibration took {seconds:.0f} s", "",
         "## Per-class test accuracy", "", "| class | accuracy |", "| --- | --- |",
     ]

@@ -20,6 +20,7 @@ ASSET_DIR = Path(__file__).resolve().parent.parent / "assets" / "judge"
 WEIGHTS_PATH = ASSET_DIR / "classifier.keras"
 CALIBRATION_PATH = ASSET_DIR / "calibration.json"
 TEST_STATS_PATH = ASSET_DIR / "test_stats.npz"
+CLASS_STATS_PATH = ASSET_DIR / "class_stats.npz"
 RECALIBRATE_HINT = "Run: .venv/bin/python -m reference.calibrate_judge"
 
 
@@ -40,6 +41,22 @@ class FeatureStats:
 
 
 @dataclass(frozen=True)
+class ClassStats:
+    """Class-conditional Gaussians of real features (tied covariance) for the OOD gate."""
+
+    means: np.ndarray
+    """Per-class feature means, shape (10, D)."""
+    precision: np.ndarray
+    """Inverse of the shared within-class covariance, shape (D, D)."""
+
+    def min_mahalanobis(self, features: np.ndarray) -> np.ndarray:
+        """Squared Mahalanobis distance of each feature row to the nearest class mean (N,)."""
+        f = np.asarray(features, dtype=np.float64)
+        diff = f[:, None, :] - self.means[None, :, :]
+        return ((diff @ self.precision) * diff).sum(axis=-1).min(axis=1)
+
+
+@dataclass(frozen=True)
 class JudgeCalibration:
     """What ``calibrate_judge`` measured for one set of weights."""
 
@@ -50,6 +67,8 @@ class JudgeCalibration:
     weights_sha256: str
     """sha256 of the ``classifier.keras`` the calibration belongs to."""
     test_accuracy: float = float("nan")
+    ood_threshold: float = float("inf")
+    """Images whose min squared Mahalanobis distance exceeds this are out of distribution."""
     fcd_reference: dict[int, float] = field(default_factory=dict)
     """Real-vs-real FCD (held-out train images vs test stats) by sample size N."""
     extra: dict = field(default_factory=dict)
@@ -73,11 +92,13 @@ def load_calibration(path: Path | None = None) -> JudgeCalibration:
     path = Path(path or CALIBRATION_PATH)
     try:
         raw = json.loads(path.read_text())
-        known = {"temperature", "tau", "weights_sha256", "test_accuracy", "fcd_reference"}
+        known = {"temperature", "tau", "weights_sha256", "test_accuracy", "fcd_reference",
+                 "ood_threshold"}
         return JudgeCalibration(
             temperature=float(raw["temperature"]), tau=float(raw["tau"]),
             weights_sha256=str(raw["weights_sha256"]),
             test_accuracy=float(raw.get("test_accuracy", float("nan"))),
+            ood_threshold=float(raw.get("ood_threshold", float("inf"))),
             fcd_reference={int(k): float(v) for k, v in raw.get("fcd_reference", {}).items()},
             extra={k: v for k, v in raw.items() if k not in known},
         )
@@ -103,6 +124,38 @@ def load_feature_stats(path: Path | None = None) -> FeatureStats:
         raise JudgeAssetError("The image judge's reference statistics are malformed.",
                               f"{path}: mean {mean.shape}, cov {cov.shape}")
     return FeatureStats(mean=mean, cov=cov, n=n)
+
+
+def load_class_stats(path: Path | None = None) -> ClassStats | None:
+    """Read the class-conditional statistics; None when the file is absent (no OOD gate).
+
+    Raises:
+        JudgeAssetError: The file exists but is malformed.
+    """
+    path = Path(path or CLASS_STATS_PATH)
+    if not path.is_file():
+        return None
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            means, prec = z["means"].astype(np.float64), z["precision"].astype(np.float64)
+    except (OSError, ValueError, KeyError) as exc:
+        raise JudgeAssetError("The image judge's class statistics are unreadable.",
+                              f"{path}: {exc}. {RECALIBRATE_HINT}") from exc
+    if means.ndim != 2 or prec.shape != (means.shape[1], means.shape[1]):
+        raise JudgeAssetError("The image judge's class statistics are malformed.", str(path))
+    return ClassStats(means=means, precision=prec)
+
+
+def fit_class_stats(features: np.ndarray, labels: np.ndarray, ridge: float = 1e-6) -> ClassStats:
+    """Class means and the inverse tied within-class covariance (Lee et al. 2018,
+    https://arxiv.org/abs/1807.03888), with a small ridge for stability."""
+    f = np.asarray(features, dtype=np.float64)
+    classes = np.unique(labels)
+    means = np.stack([f[labels == c].mean(0) for c in classes])
+    centred = f - means[np.searchsorted(classes, labels)]
+    cov = centred.T @ centred / len(f)
+    cov += ridge * np.trace(cov) / len(cov) * np.eye(len(cov))
+    return ClassStats(means=means, precision=np.linalg.inv(cov))
 
 
 def save_feature_stats(stats: FeatureStats, path: Path) -> None:

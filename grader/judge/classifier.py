@@ -14,14 +14,17 @@ import numpy as np
 
 from grader.judge.calibration import (
     CALIBRATION_PATH,
+    CLASS_STATS_PATH,
     RECALIBRATE_HINT,
     TEST_STATS_PATH,
     WEIGHTS_PATH,
+    ClassStats,
     FeatureStats,
     JudgeAssetError,
     JudgeCalibration,
     file_sha256,
     load_calibration,
+    load_class_stats,
     load_feature_stats,
 )
 
@@ -64,6 +67,8 @@ class Judge:
     calibration: JudgeCalibration
     reference_stats: FeatureStats
     weights_path: Path
+    class_stats: ClassStats | None = None
+    """Class-conditional real-feature Gaussians for the out-of-distribution gate."""
     warnings: list[str] = field(default_factory=list)
     """Problems found at load time (e.g. calibration made for other weights)."""
 
@@ -81,6 +86,17 @@ class Judge:
     def fcd_table(self) -> dict[int, float]:
         """Real-vs-real FCD by N (see :func:`grader.judge.metrics.fcd_reference_at_n`)."""
         return self.calibration.fcd_reference
+
+    def in_distribution(self, features: np.ndarray) -> np.ndarray | None:
+        """True where features lie within the real-image range (None: no gate installed).
+
+        Confidence alone is not enough: a classifier can be confidently wrong on noise.
+        We also require the nearest class-conditional Mahalanobis distance to be below
+        the threshold that 99% of held-out real images meet.
+        """
+        if self.class_stats is None or not np.isfinite(self.calibration.ood_threshold):
+            return None
+        return self.class_stats.min_mahalanobis(features) <= self.calibration.ood_threshold
 
     def logits_and_features(self, images: np.ndarray,
                             batch_size: int = DEFAULT_BATCH) -> tuple[np.ndarray, np.ndarray]:
@@ -130,7 +146,7 @@ def load_keras_with_features(path: Path):
     except Exception as exc:  # keras raises many types for bad files
         raise JudgeAssetError("The image judge's classifier could not be loaded.",
                               f"{path}: {type(exc).__name__}: {exc}") from exc
-    return keras.Model(model.inputs, [model.outputs[0], feats])
+    return keras.Model(model.inputs[0], [model.outputs[0], feats])
 
 
 def load_judge(path: Path | None = None, calibration_path: Path | None = None,
@@ -157,5 +173,6 @@ def load_judge(path: Path | None = None, calibration_path: Path | None = None,
             if file_sha256(paths[0]) != calibration.weights_sha256:
                 warnings.append("The judge's calibration was made for other weights; "
                                 f"its threshold may be off. {RECALIBRATE_HINT}")
-            _CACHE[key] = Judge(model, calibration, stats, paths[0], warnings)
+            class_stats = load_class_stats(paths[2].with_name(CLASS_STATS_PATH.name))
+            _CACHE[key] = Judge(model, calibration, stats, paths[0], class_stats, warnings)
         return _CACHE[key]

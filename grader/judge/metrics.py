@@ -22,6 +22,7 @@ KEY_RECOGNIZABLE_FRACTION = "recognizable_fraction"
 KEY_CI_LOW = "ci_low"
 KEY_CI_HIGH = "ci_high"
 KEY_TAU = "tau"
+KEY_OUT_OF_DISTRIBUTION = "out_of_distribution_fraction"
 KEY_CLASS_HISTOGRAM = "class_histogram"
 KEY_CLASS_COVERAGE = "class_coverage"
 KEY_COVERAGE_K = "coverage_k"
@@ -37,7 +38,11 @@ FCD_MIN_N_FACTOR = 1.0
 
 
 class JudgeLike(Protocol):
-    """What :func:`score_images` needs from a judge (the real one or a test fake)."""
+    """What :func:`score_images` needs from a judge (the real one or a test fake).
+
+    Optional: ``fcd_table`` (dict N -> real FCD), ``in_distribution(features)`` (a boolean
+    mask or None) and ``warnings`` (list of str), used when present.
+    """
 
     tau: float
     reference_stats: FeatureStats
@@ -52,11 +57,13 @@ class JudgeResult:
 
     n: int
     recognizable_fraction: float
-    """Fraction of images whose calibrated top-1 probability is >= tau."""
+    """Fraction of images whose calibrated top-1 probability is >= tau (and in distribution)."""
     ci_low: float
     """Lower end of the bootstrap 95% interval of ``recognizable_fraction``."""
     ci_high: float
     tau: float
+    out_of_distribution_fraction: float
+    """Fraction of images whose features lie outside the real-image range (never recognizable)."""
     class_histogram: list[int]
     """Recognized images per CIFAR-10 class (10 counts)."""
     class_coverage: int
@@ -77,6 +84,7 @@ class JudgeResult:
         return {
             KEY_N: self.n, KEY_RECOGNIZABLE_FRACTION: self.recognizable_fraction,
             KEY_CI_LOW: self.ci_low, KEY_CI_HIGH: self.ci_high, KEY_TAU: self.tau,
+            KEY_OUT_OF_DISTRIBUTION: self.out_of_distribution_fraction,
             KEY_CLASS_HISTOGRAM: list(self.class_histogram),
             KEY_CLASS_COVERAGE: self.class_coverage, KEY_COVERAGE_K: self.coverage_k,
             KEY_CLASSIFIER_SCORE: self.classifier_score,
@@ -141,7 +149,7 @@ def frechet_distance(a: FeatureStats, b: FeatureStats, eps: float = 1e-6) -> flo
     pytorch-fid); tiny imaginary parts from ``sqrtm`` are dropped.
     """
     diff = a.mean - b.mean
-    covmean, _ = linalg.sqrtm(a.cov @ b.cov, disp=False)
+    covmean = linalg.sqrtm(a.cov @ b.cov)
     if not np.isfinite(covmean).all():
         off = np.eye(len(a.mean)) * eps
         covmean = linalg.sqrtm((a.cov + off) @ (b.cov + off))
@@ -176,6 +184,7 @@ def fcd_reference_at_n(n: int, table: dict[int, float] | None = None) -> float:
 def score_predictions(probs: np.ndarray, features: np.ndarray, *, tau: float,
                       reference_stats: FeatureStats | None,
                       fcd_table: dict[int, float] | None = None,
+                      in_distribution: np.ndarray | None = None,
                       n_boot: int = 1000, seed: int = 0,
                       k_coverage: int | None = None) -> JudgeResult:
     """All judge metrics from calibrated probabilities and features (no model involved).
@@ -186,6 +195,8 @@ def score_predictions(probs: np.ndarray, features: np.ndarray, *, tau: float,
         tau: Recognizability threshold on the top-1 probability.
         reference_stats: Real-image feature stats for FCD (None: FCD is NaN).
         fcd_table: Real-vs-real FCD by N (see :func:`fcd_reference_at_n`).
+        in_distribution: Boolean (N,) from the judge's out-of-distribution gate; images
+            outside it are never recognizable (None: no gate).
         n_boot: Bootstrap resamples for the interval.
         seed: Seed of the bootstrap.
         k_coverage: Override of :func:`coverage_k`.
@@ -201,6 +212,13 @@ def score_predictions(probs: np.ndarray, features: np.ndarray, *, tau: float,
     if n == 0:
         raise ValueError("no images to score")
     mask = recognizable_mask(probs, tau)
+    ood = 0.0
+    if in_distribution is not None:
+        in_distribution = np.asarray(in_distribution, dtype=bool)
+        if in_distribution.shape != mask.shape:
+            raise ValueError(f"in_distribution {in_distribution.shape} does not match {mask.shape}")
+        mask &= in_distribution
+        ood = float(1.0 - in_distribution.mean())
     top = probs.argmax(axis=1)
     hist = np.bincount(top[mask], minlength=len(CLASS_NAMES))
     k = k_coverage if k_coverage is not None else coverage_k(n)
@@ -222,6 +240,7 @@ def score_predictions(probs: np.ndarray, features: np.ndarray, *, tau: float,
     ]
     return JudgeResult(
         n=n, recognizable_fraction=float(mask.mean()), ci_low=lo, ci_high=hi, tau=float(tau),
+        out_of_distribution_fraction=ood,
         class_histogram=[int(h) for h in hist], class_coverage=int((hist >= k).sum()),
         coverage_k=int(k), classifier_score=classifier_score(probs), fcd=fcd,
         fcd_reference=fcd_reference_at_n(n, fcd_table if fcd_table is not None else {}),
@@ -250,9 +269,11 @@ def score_images(images: np.ndarray, judge: JudgeLike | None = None, *,
 
         judge = load_judge()
     probs, features = judge.predict(images)
+    gate = getattr(judge, "in_distribution", None)
     result = score_predictions(
         probs, features, tau=judge.tau, reference_stats=judge.reference_stats,
-        fcd_table=getattr(judge, "fcd_table", None), n_boot=n_boot, seed=seed,
+        fcd_table=getattr(judge, "fcd_table", None),
+        in_distribution=gate(features) if gate else None, n_boot=n_boot, seed=seed,
         k_coverage=k_coverage)
     result.warnings = list(getattr(judge, "warnings", [])) + result.warnings
     return result

@@ -109,9 +109,23 @@ def _runs(active: np.ndarray, max_gap: int = 2) -> list[tuple[int, int]]:
 
 
 def _bands(profile: np.ndarray) -> list[tuple[int, int]]:
+    """Runs of rows (or columns) that cross image panels.
+
+    Candidates are runs above 30% of the profile's maximum; leading and trailing lines
+    below 80% of the run's own median level are then stripped, which drops text (titles
+    of the next row that touch a panel) while keeping rows of panels narrower than the
+    fullest row, and pale image areas inside the run.
+    """
     if profile.max() <= 0:
         return []
-    return [r for r in _runs(profile >= 0.3 * profile.max(), max_gap=0) if r[1] - r[0] >= MIN_PANEL]
+    out = []
+    for a, b in _runs(profile >= 0.3 * profile.max(), max_gap=0):
+        strong = np.flatnonzero(profile[a:b] >= 0.8 * np.median(profile[a:b]))
+        if len(strong):
+            a, b = a + int(strong[0]), a + int(strong[-1]) + 1
+        if b - a >= MIN_PANEL:
+            out.append((a, b))
+    return out
 
 
 def _multiple(size: int, s: int) -> int:
@@ -217,6 +231,15 @@ def resample_tile(crop: np.ndarray) -> np.ndarray:
     return np.asarray(Image.fromarray(crop).resize((TILE, TILE), Image.Resampling.BOX), dtype=np.uint8)
 
 
+_LUTS: dict[str, np.ndarray] = {}
+
+
+def _luts() -> dict[str, np.ndarray]:
+    if not _LUTS:
+        _LUTS.update(_colormap_luts())
+    return _LUTS
+
+
 def _colormap_luts() -> dict[str, np.ndarray]:
     from matplotlib import colormaps
 
@@ -230,22 +253,32 @@ def match_colormap(crops: list[np.ndarray], max_dist: float = 12.0) -> str | Non
     0..255) of the colormap's curve and the panel is not flat. The figure is colormapped
     when at least 75% of its panels match the same colormap.
     """
-    luts = _colormap_luts()
+    luts = _luts()
     votes: dict[str, int] = {}
+    misses = 0
     for crop in crops:
         inner = crop[2:-2, 2:-2] if min(crop.shape[:2]) > 8 else crop
-        px = inner.reshape(-1, 3).astype(np.float32)[:: max(1, inner.shape[0] * inner.shape[1] // 2048)]
+        px = inner.reshape(-1, 3).astype(np.float32)
+        px = px[:: max(1, len(px) // 512)]
         if px.std(axis=0).max() < 4:
             continue  # a flat panel fits any colormap; no evidence either way
-        for name, lut in luts.items():
-            d = np.sqrt(((px[:, None, :] - lut[None, :, :]) ** 2).sum(-1)).min(axis=1)
-            if np.quantile(d, 0.9) <= max_dist:
-                votes[name] = votes.get(name, 0) + 1
-                break
+        name = next((n for n, lut in luts.items() if _on_curve(px, lut, max_dist)), None)
+        if name:
+            votes[name] = votes.get(name, 0) + 1
+        else:
+            misses += 1
+            if misses > 0.25 * len(crops):
+                return None  # RGB content: stop early
     if not votes:
         return None
     name, count = max(votes.items(), key=lambda kv: kv[1])
     return name if count >= 0.75 * len(crops) else None
+
+
+def _on_curve(px: np.ndarray, lut: np.ndarray, max_dist: float) -> bool:
+    """True when 90% of pixels lie within max_dist of some colour of the lookup table."""
+    d2 = ((px[:, None, :] - lut[None, :, :].astype(np.float32)) ** 2).sum(-1).min(axis=1)
+    return bool(np.quantile(d2, 0.9) <= max_dist**2)
 
 
 def _looks_like_chart(mask: np.ndarray) -> bool:

@@ -1,0 +1,151 @@
+"""Score image files with the judge: PNG/JPEG grids, GIF frames, ``.npy``/``.npz`` arrays.
+
+One :class:`InputReport` per scored unit (an image file, a GIF frame, an array in an
+``.npz``). A file that cannot be read becomes a report with ``status="error"`` and a plain
+message; the other inputs are still scored.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+
+from grader.errors import GraderError
+from grader.judge.classifier import images_to_pixels
+from grader.judge.tiles import TileResult, extract_tiles, load_image_file
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif")
+ARRAY_SUFFIXES = (".npy", ".npz")
+Status = Literal["scored", "display_problem", "no_images", "error"]
+
+
+@dataclass
+class InputReport:
+    """The judge's verdict on one input (a file, a GIF frame or an array)."""
+
+    source: str
+    """File name, with ``frame N`` or ``:key`` when a file holds several inputs."""
+    status: Status
+    message: str = ""
+    """Plain words for people: what was found or what went wrong."""
+    kind: str = "array"
+    """``array``, or the :class:`~grader.judge.tiles.TileResult` kind of a figure."""
+    tiles_found: int = 0
+    rows: int = 0
+    cols: int = 0
+    colormapped: bool = False
+    notes: list[str] = field(default_factory=list)
+    result: dict[str, Any] | None = None
+    """:meth:`grader.judge.metrics.JudgeResult.to_dict` when scored."""
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready dict."""
+        return dict(self.__dict__)
+
+
+def collect_paths(paths: list[Path]) -> list[Path]:
+    """Expand folders (recursively, sorted) into the supported files inside them."""
+    out: list[Path] = []
+    for p in paths:
+        if p.is_dir():
+            out += sorted(f for f in p.rglob("*")
+                          if f.is_file() and f.suffix.lower() in IMAGE_SUFFIXES + ARRAY_SUFFIXES)
+        else:
+            out.append(p)
+    return out
+
+
+def _from_tiles(source: str, tr: TileResult) -> tuple[InputReport, np.ndarray | None]:
+    rep = InputReport(source=source, status="scored", kind=tr.kind, tiles_found=len(tr.tiles),
+                      rows=tr.rows, cols=tr.cols, colormapped=tr.colormapped, notes=list(tr.notes))
+    if tr.colormapped:
+        rep.status = "display_problem"
+        rep.message = (f"The samples are drawn from one colour channel through the '{tr.colormap}' "
+                       "colormap, so their colours cannot be judged. Show all three channels, "
+                       "e.g. plt.imshow((images[i] + 1) / 2).")
+        return rep, None
+    if tr.kind == "chart":
+        rep.status, rep.message = "no_images", "This is a chart (e.g. the training history), not generated images."
+        return rep, None
+    if not len(tr.tiles):
+        rep.status, rep.message = "no_images", "No image panels were found in this figure."
+        return rep, None
+    rep.message = f"{len(tr.tiles)} image(s) found ({tr.kind}, {tr.rows}x{tr.cols})."
+    return rep, tr.tiles
+
+
+def _arrays_from(path: Path) -> list[tuple[str, np.ndarray]]:
+    try:
+        if path.suffix.lower() == ".npy":
+            return [(path.name, np.load(path, allow_pickle=False))]
+        with np.load(path, allow_pickle=False) as z:
+            return [(f"{path.name}:{k}", z[k]) for k in z.files]
+    except (OSError, ValueError, EOFError) as exc:
+        raise GraderError(f"The file {path.name} is not a readable NumPy array file.",
+                          f"{path}: {type(exc).__name__}: {exc}") from exc
+
+
+def _from_array(source: str, arr: np.ndarray) -> tuple[InputReport, np.ndarray | None]:
+    rep = InputReport(source=source, status="scored", kind="array")
+    if arr.ndim == 3:
+        arr = arr[None]
+    try:
+        pixels = images_to_pixels(arr)
+    except ValueError as exc:
+        rep.status, rep.message = "error", f"This array is not a set of 32x32 RGB images: {exc}"
+        return rep, None
+    if np.issubdtype(arr.dtype, np.floating) and arr.size and float(arr.min()) >= 0.0:
+        rep.notes.append("all values are >= 0: read as [-1, 1] (tanh) images; "
+                         "if they are [0, 1] images, the colours are judged too dark")
+    rep.tiles_found = len(pixels)
+    rep.message = f"{len(pixels)} image(s) in the array."
+    return rep, np.rint(pixels).astype(np.uint8)
+
+
+def inputs_from_file(path: Path) -> list[tuple[InputReport, np.ndarray | None]]:
+    """Read one file into (report, images or None) pairs; unreadable files give one error report."""
+    suffix = path.suffix.lower()
+    try:
+        if not path.is_file():
+            raise GraderError(f"{path} does not exist or is not a file.")
+        if suffix in ARRAY_SUFFIXES:
+            return [_from_array(src, arr) for src, arr in _arrays_from(path)]
+        if suffix not in IMAGE_SUFFIXES:
+            raise GraderError(f"{path.name}: the judge reads PNG, JPEG, GIF, .npy and .npz files.")
+        frames = load_image_file(path)
+        many = len(frames) > 1
+        return [_from_tiles(f"{path.name} frame {i}" if many else path.name, extract_tiles(f))
+                for i, f in enumerate(frames)]
+    except GraderError as exc:
+        return [(InputReport(source=path.name, status="error", kind="unreadable",
+                             message=exc.student, notes=[exc.detail] if exc.detail else []), None)]
+
+
+def judge_files(paths: list[Path], judge=None, n_boot: int = 1000) -> list[InputReport]:
+    """Score every input found in ``paths`` (files or folders).
+
+    Args:
+        paths: Files and folders.
+        judge: A loaded judge; default :func:`grader.judge.classifier.load_judge` (loaded
+            only when some input has images).
+        n_boot: Bootstrap resamples per input.
+
+    Raises:
+        JudgeAssetError: The shipped classifier or its calibration is missing.
+    """
+    from grader.judge.metrics import score_images
+
+    reports = []
+    for path in collect_paths(list(paths)):
+        for rep, images in inputs_from_file(path):
+            if images is not None and len(images):
+                if judge is None:
+                    from grader.judge.classifier import load_judge
+
+                    judge = load_judge()
+                rep.result = score_images(images, judge, n_boot=n_boot).to_dict()
+            reports.append(rep)
+    return reports

@@ -1,0 +1,138 @@
+"""Oracle tests of the judge metrics against independent numpy/scipy formulas."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from scipy.special import rel_entr
+
+from grader.judge import metrics as m
+from grader.judge.calibration import FeatureStats, features_to_stats
+
+from .conftest import FakeJudge
+
+
+def _random_probs(n: int, seed: int, sharp: float = 3.0) -> np.ndarray:
+    z = np.random.default_rng(seed).normal(0, sharp, (n, 10))
+    e = np.exp(z - z.max(1, keepdims=True))
+    return e / e.sum(1, keepdims=True)
+
+
+def test_classifier_score_matches_loop_formula():
+    p = _random_probs(200, 1)
+    py = p.mean(0)
+    expected = np.exp(np.mean([rel_entr(row, py).sum() for row in p]))
+    assert m.classifier_score(p) == pytest.approx(expected, rel=1e-9)
+
+
+def test_classifier_score_bounds():
+    one_hot = np.eye(10)[np.arange(100) % 10]
+    assert m.classifier_score(one_hot) == pytest.approx(10.0, rel=1e-6)
+    assert m.classifier_score(np.full((50, 10), 0.1)) == pytest.approx(1.0)
+    assert m.classifier_score(np.tile(np.eye(10)[3], (40, 1))) == pytest.approx(1.0, abs=1e-6)
+
+
+def _fd_eig(a: FeatureStats, b: FeatureStats) -> float:
+    """Fréchet distance via Tr((A^1/2 B A^1/2)^1/2), computed with symmetric eigensolvers."""
+    w, v = np.linalg.eigh(a.cov)
+    root_a = (v * np.sqrt(np.clip(w, 0, None))) @ v.T
+    inner = np.linalg.eigvalsh(root_a @ b.cov @ root_a)
+    return float(((a.mean - b.mean) ** 2).sum() + np.trace(a.cov) + np.trace(b.cov)
+                 - 2 * np.sqrt(np.clip(inner, 0, None)).sum())
+
+
+def test_frechet_distance_matches_eigen_formula():
+    rng = np.random.default_rng(2)
+    fa = rng.normal(0, 1, (300, 6)) @ rng.normal(0, 1, (6, 6))
+    fb = rng.normal(0.5, 2, (400, 6))
+    a, b = features_to_stats(fa), features_to_stats(fb)
+    assert m.frechet_distance(a, b) == pytest.approx(_fd_eig(a, b), rel=1e-6)
+
+
+def test_frechet_distance_simple_cases():
+    a = FeatureStats(mean=np.zeros(4), cov=np.eye(4), n=10)
+    shifted = FeatureStats(mean=np.array([3.0, 4, 0, 0]), cov=np.eye(4), n=10)
+    scaled = FeatureStats(mean=np.zeros(4), cov=4 * np.eye(4), n=10)
+    assert m.frechet_distance(a, a) == pytest.approx(0.0, abs=1e-8)
+    assert m.frechet_distance(a, shifted) == pytest.approx(25.0)
+    assert m.frechet_distance(a, scaled) == pytest.approx(4 * (1 + 4 - 2 * 2))
+
+
+def test_bootstrap_ci_matches_explicit_resampling():
+    rng = np.random.default_rng(3)
+    mask = rng.random(120) < 0.3
+    lo, hi = m.bootstrap_fraction_ci(mask, n_boot=4000, seed=0)
+    means = mask[rng.integers(0, len(mask), (4000, len(mask)))].mean(1)
+    assert lo == pytest.approx(np.quantile(means, 0.025), abs=0.02)
+    assert hi == pytest.approx(np.quantile(means, 0.975), abs=0.02)
+    assert lo <= mask.mean() <= hi
+
+
+def test_score_predictions_histogram_coverage_fraction():
+    p = _random_probs(300, 4)
+    feats = np.random.default_rng(5).normal(size=(300, 5))
+    ref = features_to_stats(np.random.default_rng(6).normal(size=(1000, 5)))
+    r = m.score_predictions(p, feats, tau=0.6, reference_stats=ref, n_boot=200)
+    conf, top = p.max(1), p.argmax(1)
+    hist = [int(((top == c) & (conf >= 0.6)).sum()) for c in range(10)]
+    assert r.class_histogram == hist
+    assert r.recognizable_fraction == pytest.approx((conf >= 0.6).mean())
+    assert r.coverage_k == m.coverage_k(300) == 6
+    assert r.class_coverage == sum(h >= 6 for h in hist)
+    assert r.fcd == pytest.approx(_fd_eig(features_to_stats(feats), ref), rel=1e-6)
+    assert [d["class_index"] for d in r.per_image] == top.tolist()
+    assert not r.warnings  # 300 images > 5 feature dimensions
+
+
+def test_gate_blocks_out_of_distribution_images():
+    p = np.tile(np.eye(10)[2] * 0.99 + 0.001, (10, 1))
+    gate = np.array([True] * 4 + [False] * 6)
+    r = m.score_predictions(p, np.zeros((10, 3)), tau=0.5, reference_stats=None,
+                            in_distribution=gate, n_boot=10)
+    assert r.recognizable_fraction == pytest.approx(0.4)
+    assert r.out_of_distribution_fraction == pytest.approx(0.6)
+    assert r.class_histogram[2] == 4
+    assert np.isnan(r.fcd)
+
+
+def test_small_n_fcd_warns_and_reference_follows_table():
+    p = _random_probs(16, 7)
+    feats = np.random.default_rng(8).normal(size=(16, 32))
+    ref = features_to_stats(np.random.default_rng(9).normal(size=(500, 32)))
+    r = m.score_predictions(p, feats, tau=0.5, reference_stats=ref, fcd_table={16: 9.0, 64: 3.0})
+    assert any("biased" in w for w in r.warnings)
+    assert r.fcd_reference == pytest.approx(9.0)
+
+
+def test_fcd_reference_fits_a_plus_b_over_n():
+    table = {n: 0.5 + 80.0 / n for n in (16, 64, 256, 1000)}
+    assert m.fcd_reference_at_n(100, table) == pytest.approx(0.5 + 0.8)
+    assert np.isnan(m.fcd_reference_at_n(100, {}))
+
+
+def test_to_dict_is_json_and_uses_key_constants(fake_judge):
+    imgs = np.random.default_rng(10).integers(0, 256, (20, 32, 32, 3), dtype=np.uint8)
+    d = m.score_images(imgs, fake_judge, n_boot=50).to_dict()
+    json.dumps(d)
+    for key in (m.KEY_N, m.KEY_RECOGNIZABLE_FRACTION, m.KEY_CI_LOW, m.KEY_CI_HIGH, m.KEY_TAU,
+                m.KEY_CLASS_HISTOGRAM, m.KEY_CLASS_COVERAGE, m.KEY_CLASSIFIER_SCORE, m.KEY_FCD,
+                m.KEY_FCD_REFERENCE, m.KEY_PER_IMAGE, m.KEY_WARNINGS, m.KEY_OUT_OF_DISTRIBUTION):
+        assert key in d
+    assert d[m.KEY_N] == 20
+
+
+def test_score_images_uses_the_judges_gate():
+    imgs = np.random.default_rng(11).integers(0, 256, (10, 32, 32, 3), dtype=np.uint8)
+    open_gate = m.score_images(imgs, FakeJudge(tau=0.0), n_boot=10)
+    closed = m.score_images(imgs, FakeJudge(tau=0.0, gate=np.zeros(10, bool)), n_boot=10)
+    assert open_gate.recognizable_fraction == 1.0
+    assert closed.recognizable_fraction == 0.0
+
+
+def test_bad_shapes_raise():
+    with pytest.raises(ValueError):
+        m.score_predictions(np.ones((5, 9)), np.ones((5, 2)), tau=0.5, reference_stats=None)
+    with pytest.raises(ValueError):
+        m.score_predictions(np.ones((0, 10)), np.ones((0, 2)), tau=0.5, reference_stats=None)

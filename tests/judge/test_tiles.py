@@ -1,0 +1,162 @@
+"""Tile extraction from matplotlib figures of real CIFAR-10 images, and image file reading."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+
+from grader.judge.tiles import ImageFileError, extract_tiles, load_image_file
+
+from .conftest import lesson_grid, render_png
+
+MAX_MAE = 10.0  # mean abs error (0..255) of an extracted tile vs the original image
+
+
+def _mae(tiles: np.ndarray, originals: np.ndarray) -> float:
+    return float(np.abs(tiles.astype(float) - originals[: len(tiles)].astype(float)).mean())
+
+
+@pytest.mark.parametrize("kwargs, rows, cols", [
+    ({}, 4, 4),                                               # the lesson: figsize (4, 4), axis off
+    ({"title": True}, 4, 4),
+    ({"colorbar": True}, 4, 4),
+    ({"axis_off": False}, 4, 4),                              # spines, ticks and tick labels
+    ({"rows": 5, "cols": 5, "figsize": (5, 5)}, 5, 5),
+    ({"rows": 2, "cols": 8, "figsize": (8, 2)}, 2, 8),
+    ({"rows": 2, "cols": 5, "figsize": (10, 5)}, 2, 5),
+])
+def test_lesson_style_grids(real_images, kwargs, rows, cols):
+    r = extract_tiles(lesson_grid(real_images, **kwargs))
+    assert r.kind == "grid"
+    assert (r.rows, r.cols) == (rows, cols)
+    assert r.tiles.shape == (rows * cols, 32, 32, 3)
+    assert not r.colormapped
+    assert _mae(r.tiles, real_images) < MAX_MAE
+
+
+def test_subplots_with_tight_layout(real_images):
+    import matplotlib.pyplot as plt
+
+    fig, axs = plt.subplots(4, 4)
+    for k, ax in enumerate(axs.flat):
+        ax.imshow(real_images[k])
+        ax.axis("off")
+    fig.tight_layout()
+    r = extract_tiles(render_png(fig))
+    assert (r.kind, r.rows, r.cols) == ("grid", 4, 4)
+    assert _mae(r.tiles, real_images) < MAX_MAE
+
+
+def test_gapless_columns_are_split(real_images):
+    import matplotlib.pyplot as plt
+
+    fig, axs = plt.subplots(2, 8, figsize=(8, 2.4))
+    for k, ax in enumerate(axs.flat):
+        ax.imshow(real_images[k])
+        ax.axis("off")
+    fig.subplots_adjust(wspace=0, hspace=0.2)
+    r = extract_tiles(render_png(fig))
+    assert (r.kind, r.rows, r.cols) == ("grid", 2, 8)
+    assert _mae(r.tiles, real_images) < MAX_MAE
+
+
+@pytest.mark.parametrize("cmap", ["viridis", "gray"])
+def test_channel_zero_through_a_colormap_is_flagged(real_images, cmap):
+    r = extract_tiles(lesson_grid(real_images, cmap=cmap))
+    assert r.kind == "grid" and len(r.tiles) == 16
+    assert r.colormapped and r.colormap == cmap
+
+
+def test_rgb_grid_is_not_colormapped(real_images):
+    assert not extract_tiles(lesson_grid(real_images)).colormapped
+
+
+def test_history_chart_is_a_chart():
+    import matplotlib.pyplot as plt
+
+    rng = np.random.default_rng(0)
+    fig = plt.figure(figsize=(15, 6))  # the lesson's rcParams['figure.figsize']
+    plt.subplot(211)
+    plt.plot(rng.normal(1.0, 0.3, 3000))
+    plt.plot(rng.normal(0.7, 0.2, 3000))
+    plt.title("model loss")
+    plt.legend(["gen_loss", "disc_loss"], loc="upper left")
+    plt.subplot(212)
+    plt.plot(rng.uniform(0, 1, 3000))
+    plt.plot(rng.uniform(0, 1, 3000))
+    plt.title("discriminator accuracy")
+    r = extract_tiles(render_png(fig))
+    assert r.kind == "chart"
+    assert len(r.tiles) == 0
+
+
+def test_single_image_with_colorbar_and_axes(real_images):
+    import matplotlib.pyplot as plt
+
+    fig = plt.figure()
+    plt.imshow(real_images[3])
+    plt.colorbar()
+    r = extract_tiles(render_png(fig))
+    assert r.kind == "single" and len(r.tiles) == 1
+    assert _mae(r.tiles, real_images[3:4]) < MAX_MAE
+
+
+def test_bare_image_and_gapless_mosaic(real_images):
+    single = extract_tiles(real_images[0])
+    assert single.kind == "single"
+    np.testing.assert_array_equal(single.tiles[0], real_images[0])
+    mosaic = np.concatenate([np.concatenate(list(real_images[r * 4:(r + 1) * 4]), axis=1)
+                             for r in range(4)])
+    r = extract_tiles(mosaic)
+    assert (r.kind, r.rows, r.cols) == ("grid", 4, 4)
+    np.testing.assert_array_equal(r.tiles, real_images[:16])
+
+
+def test_transparent_background(real_images):
+    import matplotlib.pyplot as plt
+
+    fig = plt.figure(figsize=(4, 4))
+    for i in range(16):
+        plt.subplot(4, 4, i + 1)
+        plt.imshow(real_images[i])
+        plt.axis("off")
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", transparent=True)
+    plt.close(fig)
+    from PIL import Image
+
+    rgba = np.asarray(Image.open(io.BytesIO(buf.getvalue())).convert("RGBA"))
+    r = extract_tiles(rgba)
+    assert (r.kind, len(r.tiles)) == ("grid", 16)
+
+
+def test_gif_frames_and_png_file(tmp_path, real_images):
+    import imageio.v2 as imageio
+
+    frames = [lesson_grid(real_images[i * 16:]) [..., :3] for i in range(3)]
+    gif = tmp_path / "progress.gif"
+    imageio.mimsave(gif, frames)
+    loaded = load_image_file(gif)
+    assert len(loaded) == 3
+    r = extract_tiles(loaded[1])
+    assert (r.kind, len(r.tiles)) == ("grid", 16)
+    assert _mae(r.tiles, real_images[16:]) < 2 * MAX_MAE  # GIF palette costs some colour
+
+
+def test_corrupt_and_missing_files_give_plain_errors(tmp_path):
+    bad = tmp_path / "sample.png"
+    bad.write_bytes(b"\x89PNG\r\n\x1a\n" + b"not really a png" * 4)
+    with pytest.raises(ImageFileError) as exc:
+        load_image_file(bad)
+    assert "sample.png" in exc.value.student and "Traceback" not in exc.value.student
+    with pytest.raises(ImageFileError):
+        load_image_file(tmp_path / "missing.png")
+
+
+def test_bad_array_is_a_value_error():
+    with pytest.raises(ValueError):
+        extract_tiles(np.zeros((10, 10, 2), np.uint8))
+    with pytest.raises(ValueError):
+        extract_tiles(np.zeros((10, 10, 3), np.float32))
