@@ -71,6 +71,7 @@ class Judge:
     """Class-conditional real-feature Gaussians for the out-of-distribution gate."""
     warnings: list[str] = field(default_factory=list)
     """Problems found at load time (e.g. calibration made for other weights)."""
+    _compiled: object = field(default=None, repr=False, compare=False)
 
     @property
     def tau(self) -> float:
@@ -86,6 +87,17 @@ class Judge:
     def fcd_table(self) -> dict[int, float]:
         """Real-vs-real FCD by N (see :func:`grader.judge.metrics.fcd_reference_at_n`)."""
         return self.calibration.fcd_reference
+
+    def _forward(self, x: np.ndarray):
+        """The model under ``tf.function`` (traced once per batch shape; faster than eager)."""
+        if self._compiled is None:
+            import tensorflow as tf
+
+            model = self.model
+            self._compiled = tf.function(lambda t: model(t, training=False), reduce_retracing=True)
+        import tensorflow as tf
+
+        return self._compiled(tf.convert_to_tensor(x))
 
     def in_distribution(self, features: np.ndarray) -> np.ndarray | None:
         """True where features lie within the real-image range (None: no gate installed).
@@ -104,7 +116,7 @@ class Judge:
         x = images_to_pixels(images)
         logits, feats = [], []
         for i in range(0, len(x), batch_size):
-            lo, fe = self.model(x[i:i + batch_size], training=False)
+            lo, fe = self._forward(x[i:i + batch_size])
             logits.append(np.asarray(lo, dtype=np.float64))
             feats.append(np.asarray(fe, dtype=np.float64))
         if not logits:

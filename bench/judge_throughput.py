@@ -1,0 +1,50 @@
+"""Measure the judge: load time (target <= 3 s) and inference throughput (target >= 1,000 img/s).
+
+Usage: nice -n 10 .venv/bin/python bench/judge_throughput.py [--n 5000] [--repeat 3]
+Prints one JSON line. Uses the shipped weights in grader/assets/judge/.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import time
+
+
+def main() -> None:
+    """Time import + load, then predict on random uint8 images at a few batch sizes."""
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--n", type=int, default=5000, help="images per timed run")
+    p.add_argument("--repeat", type=int, default=3)
+    a = p.parse_args()
+    t0 = time.perf_counter()
+    import numpy as np
+
+    from grader.judge.classifier import load_judge
+
+    t_import = time.perf_counter()
+    import keras  # noqa: F401  (counted apart: every TF user pays it once per process)
+
+    t_tf = time.perf_counter()
+    judge = load_judge()
+    t_load = time.perf_counter()
+    x = np.random.default_rng(0).integers(0, 256, (a.n, 32, 32, 3), dtype=np.uint8)
+    judge.predict(x[:600])  # warm-up: traces the predict function
+    out = {"import_s": round(t_import - t0, 2), "tensorflow_import_s": round(t_tf - t_import, 2),
+           "load_s": round(t_load - t_tf, 2), "n": a.n, "cpus": os.cpu_count(),
+           "loadavg": os.getloadavg()[0]}
+    for batch in (250, 500, 1000):
+        best = min(_timed(judge, x, batch) for _ in range(a.repeat))
+        out[f"img_per_s_batch{batch}"] = round(a.n / best)
+    print(json.dumps(out))
+
+
+def _timed(judge, x, batch: int) -> float:
+    t = time.perf_counter()
+    judge.predict(x, batch_size=batch)
+    return time.perf_counter() - t
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,59 @@
+"""The shipped classifier orders real > noise, and its calibration belongs to its weights."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from grader.judge.calibration import (
+    CALIBRATION_PATH,
+    CLASS_STATS_PATH,
+    TEST_STATS_PATH,
+    WEIGHTS_PATH,
+)
+
+pytestmark = pytest.mark.skipif(
+    not all(p.is_file() for p in (WEIGHTS_PATH, CALIBRATION_PATH, TEST_STATS_PATH, CLASS_STATS_PATH)),
+    reason="shipped judge assets are missing: run reference/train_classifier.py and "
+           "reference/calibrate_judge.py",
+)
+
+
+@pytest.fixture(scope="module")
+def judge():
+    from grader.judge.classifier import load_judge
+
+    return load_judge()
+
+
+def test_calibration_matches_weights(judge):
+    assert not judge.warnings, judge.warnings
+    assert 0.0 < judge.tau < 1.0 and judge.temperature > 0
+
+
+def test_small_n_ordering(judge, real_images):
+    from grader.judge.metrics import score_images
+
+    n = 200
+    rng = np.random.default_rng(0)
+    real = score_images(real_images[:n], judge, n_boot=200)
+    noise = score_images(rng.integers(0, 256, (n, 32, 32, 3), dtype=np.uint8), judge, n_boot=200)
+    collapsed = score_images(np.repeat(real_images[:1], n, axis=0), judge, n_boot=200)
+    assert real.recognizable_fraction > noise.recognizable_fraction + 0.3
+    assert noise.recognizable_fraction < 0.1
+    assert real.class_coverage >= 8 > noise.class_coverage
+    assert collapsed.class_coverage <= 1
+    assert real.classifier_score > max(noise.classifier_score, collapsed.classifier_score)
+    assert real.fcd < noise.fcd and real.fcd < collapsed.fcd
+
+
+def test_real_grid_through_tiles_stays_recognizable(judge, real_images):
+    from grader.judge.metrics import score_images
+    from grader.judge.tiles import extract_tiles
+
+    from .conftest import lesson_grid
+
+    tiles = np.concatenate([extract_tiles(lesson_grid(real_images[i:])).tiles for i in range(0, 64, 16)])
+    direct = score_images(real_images[:64], judge, n_boot=200).recognizable_fraction
+    via = score_images(tiles, judge, n_boot=200).recognizable_fraction
+    assert via > direct - 0.2
