@@ -24,20 +24,19 @@ def phone_home():
 
 
 def vandalise():
-    """Tries to write outside its work folder and to read a sibling submission."""
-    for target in ("/tmp/dave_was_here.txt", os.path.expanduser("~/dave_was_here.txt"),
-                   os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "alice",
-                                "dave_was_here.txt")):
+    """Tries to write outside its work folder and to read sibling submissions."""
+    for target in ("/tmp/dave_was_here.txt", os.path.expanduser("~/../dave_was_here.txt"),
+                   "../alice/dave_was_here.txt", "../../submissions/alice/dave_was_here.txt"):
         try:
             with open(target, "w") as fh:
                 fh.write("pwned")
         except Exception:
             pass
-    try:
-        sibling = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "alice")
-        print("alice has:", os.listdir(sibling))
-    except Exception:
-        pass
+    for sibling in ("../alice", "../../submissions/alice", "/work/main/submissions/alice"):
+        try:
+            print("found a sibling:", sibling, os.listdir(sibling))
+        except Exception:
+            pass
 
 
 def make_generator_model():
