@@ -73,6 +73,9 @@ def grade(submission: Path, options: GradeOptions, progress: ProgressFn | None =
     t_all = time.perf_counter()
     if images is None:
         images = load_training_images(options)
+    from grader.tf_quiet import import_tensorflow_quietly
+
+    import_tensorflow_quietly()
     from grader.judge.classifier import load_judge
     from grader.rubric import load_rubric
 

@@ -36,6 +36,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     """Train the reference DCGAN with the chosen budget."""
     from grader.data import load_cifar10
+    from grader.tf_quiet import import_tensorflow_quietly
+
+    import_tensorflow_quietly()
     from reference import solution
     from reference.tf_setup import configure_tensorflow
     from reference.trainer import TrainConfig, train_gan
