@@ -131,12 +131,14 @@ def _bands(profile: np.ndarray) -> list[tuple[int, int]]:
 def _multiple(size: int, s: int) -> int:
     """k when ``size`` is k panels of size s, else 0.
 
-    One panel may differ from s by 12% (a band trimmed by white image rows); k > 1
-    gap-less panels must add up to within k pixels (matplotlib rounds each edge).
+    One panel may look up to 25% smaller than s (edge rows of a pale image pass for
+    background) but hardly larger (2 px or 3%: anti-aliased edges). k > 1 gap-less panels
+    must add up to within k pixels (matplotlib rounds each edge).
     """
-    k = max(1, round(size / s))
-    tol = max(2.0, 0.12 * s) if k == 1 else float(k)
-    return k if abs(size - k * s) <= tol else 0
+    if s - 0.25 * s <= size <= s + max(2.0, 0.03 * s):
+        return 1
+    k = round(size / s)
+    return k if k > 1 and abs(size - k * s) <= k else 0
 
 
 def _panel_size(row_sizes: list[int], col_sizes: list[int]) -> int | None:
@@ -158,7 +160,7 @@ def _panel_size(row_sizes: list[int], col_sizes: list[int]) -> int | None:
 
 def _regular_bands(bands: list[tuple[int, int]], s: int, profile: np.ndarray, notes: list[str],
                    what: str, may_split: bool) -> list[tuple[int, int]]:
-    """Keep bands that are panels, split gap-less runs of k panels, extend short ones.
+    """Keep bands that are panels, split gap-less runs of k panels, regrow short ones.
 
     Splitting is allowed only when the other direction shows at least two separate
     panels of size s; otherwise a wide plot area would be cut into fake panels.
@@ -166,6 +168,8 @@ def _regular_bands(bands: list[tuple[int, int]], s: int, profile: np.ndarray, no
     out = []
     for a, b in bands:
         k = _multiple(b - a, s)
+        if k == 0 and 0.6 * s <= b - a < s:
+            k = 1  # a panel whose edge rows look like background (white sky): regrown below
         if k == 0 or (k > 1 and not may_split):
             notes.append(f"ignored a {b - a}-pixel {what} band (colorbar, label, text or plot)")
             continue
@@ -173,12 +177,45 @@ def _regular_bands(bands: list[tuple[int, int]], s: int, profile: np.ndarray, no
             notes.append(f"split a gap-less {what} band into {k} panels")
         step = (b - a) / k
         out += [(int(round(a + i * step)), int(round(a + (i + 1) * step))) for i in range(k)]
+    return _regrow(out, s, profile)
+
+
+def _regrow(bands: list[tuple[int, int]], s: int, profile: np.ndarray) -> list[tuple[int, int]]:
+    """Grow panels that look short (pale edge rows) back to size s.
+
+    Panels of a grid are evenly spaced, so the true gap is the smallest gap between bands;
+    a short panel grows into whichever neighbouring gap is wider than that. A lone panel
+    grows towards the side whose next line looks more like image content.
+    """
+    gaps = [b2[0] - b1[1] for b1, b2 in zip(bands, bands[1:])]
+    g = min(gaps) if gaps else 0
     fixed = []
-    for a, b in out:
-        if b - a < s - 2:  # edge rows that look like background (e.g. white sky): regrow
-            up = (max(0, b - s), b)
-            down = (a, min(len(profile), a + s))
-            a, b = up if profile[up[0]:up[1]].sum() >= profile[down[0]:down[1]].sum() else down
+    for i, (a, b) in enumerate(bands):
+        deficit = s - (b - a)
+        if deficit <= 1:
+            fixed.append((a, b))
+            continue
+        above = gaps[i - 1] - g if i > 0 else None
+        below = gaps[i] - g if i < len(gaps) else None
+        if above is None and below is None:
+            while b - a < s - 1:
+                up = profile[a - 1] if a > 0 else -1.0
+                down = profile[b] if b < len(profile) else -1.0
+                if max(up, down) < 0:
+                    break
+                a, b = (a - 1, b) if up > down or (up == down and (b - a) % 2) else (a, b + 1)
+        else:
+            if above is None:
+                down = min(max(below, 0), deficit)
+                up = deficit - down
+            elif below is None:
+                up = min(max(above, 0), deficit)
+                down = deficit - up
+            else:
+                ea, eb = max(above, 0), max(below, 0)
+                up = round(deficit * ea / (ea + eb)) if ea + eb > 0 else deficit // 2
+                down = deficit - up
+            a, b = max(0, a - up), min(len(profile), b + down)
         fixed.append((a, b))
     return fixed
 

@@ -160,3 +160,15 @@ def test_bad_array_is_a_value_error():
         extract_tiles(np.zeros((10, 10, 2), np.uint8))
     with pytest.raises(ValueError):
         extract_tiles(np.zeros((10, 10, 3), np.float32))
+
+
+def test_pale_edges_do_not_lose_panels(real_images):
+    pale = real_images[:16].copy()
+    pale[:4, :5] = 255  # the first grid row: white sky at the top of every image
+    pale[4:8, -6:] = 250  # the second: near-white ground at the bottom
+    r = extract_tiles(lesson_grid(pale))
+    assert (r.kind, r.rows, r.cols) == ("grid", 4, 4)
+    heights = {b - t for t, _, b, _ in r.boxes}
+    widths = {rr - left for _, left, _, rr in r.boxes}
+    assert max(heights) - min(heights) <= 2 and max(widths) - min(widths) <= 2
+    assert _mae(r.tiles, pale) < MAX_MAE
