@@ -47,8 +47,8 @@ def find_generators(root: Path = ROOT) -> list[tuple[int, Path]]:
     for pattern in GENERATOR_GLOBS:
         for path in sorted(root.glob(pattern)):
             m = re.search(r"step_?(\d+)", path.name)
-            step = int(m.group(1)) if m else 10**9
-            found.setdefault(step, path)  # committed baselines first, then runs/
+            if m:  # a generator without its training step cannot be placed in the ordering
+                found.setdefault(int(m.group(1)), path)  # committed baselines first, then runs/
     return sorted(found.items())
 
 

@@ -8,6 +8,7 @@ classifier. :func:`score_images` binds the shipped classifier (loaded lazily) to
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -149,10 +150,14 @@ def frechet_distance(a: FeatureStats, b: FeatureStats, eps: float = 1e-6) -> flo
     pytorch-fid); tiny imaginary parts from ``sqrtm`` are dropped.
     """
     diff = a.mean - b.mean
-    covmean = linalg.sqrtm(a.cov @ b.cov)
-    if not np.isfinite(covmean).all():
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", linalg.LinAlgWarning)
+        covmean = linalg.sqrtm(a.cov @ b.cov)
+    if caught or not np.isfinite(covmean).all():  # singular, e.g. one image repeated
         off = np.eye(len(a.mean)) * eps
-        covmean = linalg.sqrtm((a.cov + off) @ (b.cov + off))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", linalg.LinAlgWarning)
+            covmean = linalg.sqrtm((a.cov + off) @ (b.cov + off))
     covmean = np.real(covmean)
     return float(diff @ diff + np.trace(a.cov) + np.trace(b.cov) - 2 * np.trace(covmean))
 
