@@ -20,7 +20,9 @@ What it does:
 * every epoch: full state (weights, optimizer slots, step, epoch, config) into
   ``runs/classifier/ckpt`` (git-ignored), one JSON line into
   ``reference/classifier/train_log.jsonl``, and when the held-out accuracy is the best so
-  far, the model in Keras format into ``grader/assets/judge/classifier.keras`` (atomic).
+  far, the model in Keras format into ``grader/assets/judge/classifier.keras``, calibrated
+  by ``reference.calibrate_judge`` before it replaces the old file (``--no-calibrate``
+  skips that), so the shipped weights and calibration always belong together.
 """
 
 from __future__ import annotations
@@ -179,11 +181,21 @@ def _read_state(model, opt) -> dict:
     return state
 
 
-def _export(model) -> None:
-    """Save the model in Keras format to EXPORT_PATH atomically (tmp file + rename)."""
+def _export(model, data: str, calibrate: bool) -> None:
+    """Save the model to EXPORT_PATH atomically, calibrated first when ``calibrate``.
+
+    The judge refuses nothing but warns when its calibration belongs to other weights, and
+    its out-of-distribution gate is meaningless then. So the new weights are calibrated
+    while still in a temporary file; the calibration files and the weights are then
+    replaced within milliseconds of each other.
+    """
     EXPORT_PATH.parent.mkdir(parents=True, exist_ok=True)
     tmp = EXPORT_PATH.with_name(".classifier.tmp.keras")
     model.save(tmp)
+    if calibrate:
+        from reference.calibrate_judge import calibrate as run_calibration
+
+        run_calibration(data, tmp)
     os.replace(tmp, EXPORT_PATH)
 
 
@@ -195,7 +207,8 @@ def _evaluate(predict, x: np.ndarray, y: np.ndarray, batch: int = 1000) -> float
     return correct / len(x)
 
 
-def train(cfg: TrainConfig, data: str, resume: bool, max_epochs: int | None) -> None:
+def train(cfg: TrainConfig, data: str, resume: bool, max_epochs: int | None,
+          calibrate: bool = True) -> None:
     """Train (or continue) until ``cfg.epochs`` or ``max_epochs`` more epochs are done."""
     import keras
     import tensorflow as tf
@@ -266,7 +279,7 @@ def train(cfg: TrainConfig, data: str, resume: bool, max_epochs: int | None) -> 
         if exported:
             state["best_heldout"] = held_acc
             state["best_epoch"] = epoch
-            _export(model)
+            _export(model, data, calibrate)
         row["exported"] = exported
         state["epoch"] = epoch
         _write_state(model, opt, state)
@@ -284,6 +297,8 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--data", default=DEFAULT_DATA, help="CIFAR-10 source (see grader.data)")
     p.add_argument("--resume", action="store_true", help="continue from runs/classifier/ckpt")
     p.add_argument("--max-epochs", type=int, default=None, help="stop after this many epochs now")
+    p.add_argument("--no-calibrate", action="store_true",
+                   help="export without running reference.calibrate_judge on the new weights")
     p.add_argument("--epochs", type=int, default=d.epochs, help="total schedule length")
     p.add_argument("--batch-size", type=int, default=d.batch_size)
     p.add_argument("--lr", type=float, default=d.lr)
@@ -296,7 +311,7 @@ def main(argv: list[str] | None = None) -> None:
                       weight_decay=a.weight_decay, seed=a.seed,
                       widths=tuple(int(w) for w in a.widths.split(",")),
                       blocks=tuple(int(b) for b in a.blocks.split(",")))
-    train(cfg, a.data, a.resume, a.max_epochs)
+    train(cfg, a.data, a.resume, a.max_epochs, calibrate=not a.no_calibrate)
 
 
 if __name__ == "__main__":
