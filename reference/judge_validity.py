@@ -27,6 +27,8 @@ import numpy as np
 from reference.train_classifier import DEFAULT_DATA, ROOT
 
 REPORT = ROOT / "reference" / "judge_validity.md"
+MONTAGE = ROOT / "reference" / "classifier" / "validity_generators.png"
+METRICS = (("recognizable_fraction", 1), ("class_coverage", 1), ("classifier_score", 1), ("fcd", -1))
 GENERATOR_GLOBS = ("reference/baselines/**/generator*.keras", "runs/baseline_*/generator*.keras")
 
 
@@ -121,14 +123,12 @@ def ordering_checks(rows: list[Row]) -> list[tuple[str, bool]]:
     """The expected orderings, each as (statement, holds)."""
     by = {r.kind: r for r in rows if r.kind != "generator"}
     gens = sorted((r for r in rows if r.kind == "generator"), key=lambda r: r.step)
-    chain = [by["real"]] + gens[::-1] + [by["untrained"]]
     checks = []
-    for metric, better in (("recognizable_fraction", 1), ("class_coverage", 1),
-                           ("classifier_score", 1), ("fcd", -1)):
-        vals = [better * getattr(r.result, metric) for r in chain]
-        ok = all(a >= b for a, b in zip(vals, vals[1:]))
-        names = " > ".join(r.name.split(" (")[0] for r in chain)
-        checks.append((f"{metric}: {names}", ok))
+    for metric, sign in METRICS:
+        real, untrained = sign * getattr(by["real"].result, metric), sign * getattr(by["untrained"].result, metric)
+        mid = [sign * getattr(g.result, metric) for g in gens]
+        ok = all(real >= v >= untrained for v in mid) and real > untrained
+        checks.append((f"{metric}: real >= every saved generator >= untrained", ok))
     un, noise, col = by["untrained"].result, by["noise"].result, by["collapsed"].result
     checks.append(("untrained and noise: recognizable fraction below 5%",
                    un.recognizable_fraction < 0.05 and noise.recognizable_fraction < 0.05))
@@ -137,6 +137,29 @@ def ordering_checks(rows: list[Row]) -> list[tuple[str, bool]]:
     checks.append(("tile pipeline costs real images at most 10 points of recognizable fraction",
                    by["real"].result.recognizable_fraction - tiles <= 0.10))
     return checks
+
+
+def training_order(rows: list[Row]) -> list[str]:
+    """Whether each metric improves monotonically with the generator's training step."""
+    gens = sorted((r for r in rows if r.kind == "generator"), key=lambda r: r.step)
+    out = []
+    for metric, sign in METRICS:
+        vals = [sign * getattr(g.result, metric) for g in gens]
+        mono = all(a <= b for a, b in zip(vals, vals[1:]))
+        best = gens[int(np.argmax(vals))].step if gens else None
+        out.append(f"- {metric}: {'monotone' if mono else 'not monotone'} in training step; "
+                   f"best at step {best}")
+    return out
+
+
+def save_montage(sets, path: Path, per_row: int = 12) -> None:
+    """The first images of every generated set, one row each, enlarged 2x (nearest)."""
+    from PIL import Image
+
+    rows = [np.concatenate(list(images[:per_row]), axis=1)
+            for _, kind, _, images in sets if kind in ("generator", "untrained")]
+    grid = np.concatenate(rows)
+    Image.fromarray(grid).resize((grid.shape[1] * 2, grid.shape[0] * 2), Image.NEAREST).save(path)
 
 
 def render(rows: list[Row], checks: list[tuple[str, bool]], n: int, seconds: float, cal) -> str:
@@ -159,6 +182,10 @@ def render(rows: list[Row], checks: list[tuple[str, bool]], n: int, seconds: flo
     real, tiles = rows[0].result, rows[1].result
     lines += ["", "## Expected orderings", ""]
     lines += [f"- [{'x' if ok else ' '}] {text}" for text, ok in checks]
+    lines += ["", "## Along the reference generator's training", ""] + training_order(rows)
+    lines += ["", "Judge it by eye: one row per saved generator in training order, then the "
+              "untrained one (`classifier/validity_generators.png`):", "",
+              "![generated samples](classifier/validity_generators.png)"]
     lines += ["", "## What the tile pipeline costs", "",
               f"Real images drawn as 4x4 grids and cut back out: recognizable "
               f"{real.recognizable_fraction:.1%} -> {tiles.recognizable_fraction:.1%}, classifier "
@@ -180,8 +207,10 @@ def main(argv: list[str] | None = None) -> int:
 
     t0 = time.time()
     judge = load_judge()
+    sets = build_sets(a.n, a.data, a.seed)
+    save_montage(sets, MONTAGE)
     rows = [Row(name, kind, step, score_images(images, judge, seed=a.seed))
-            for name, kind, step, images in build_sets(a.n, a.data, a.seed)]
+            for name, kind, step, images in sets]
     checks = ordering_checks(rows)
     REPORT.write_text(render(rows, checks, a.n, time.time() - t0, judge.calibration))
     print(REPORT.read_text())
