@@ -46,14 +46,15 @@ def variant_pairs(code: StudentCode, seconds: float) -> list[tuple[str, Built, B
     if g1 is None or d1 is None:
         return []
     units = sorted({b.unit for b in gens + discs})
-    pairs = [("final", g1, d1)]
     if (g0.unit, d0.unit) != (g1.unit, d1.unit):
-        pairs.insert(0, ("baseline", g0, d0))
-    out = []
-    for name, g, d in pairs:
-        later = [u for u in units if u > max(g.unit, d.unit)]
-        out.append((name, g, d, later[0] if later and name == "baseline" else 1 << 30))
-    return out
+        later = [u for u in units if u > max(g0.unit, d0.unit)]
+        return [("baseline", g0, d0, later[0] if later else 1 << 30), ("final", g1, d1, 1 << 30)]
+    # Same models throughout: an improvement may still redefine a loss or an optimizer
+    # (label smoothing, another learning rate). The baseline then uses the first versions.
+    redefined = [vs[1].unit for h in HELPERS if len(vs := code.versions.get(h) or []) > 1]
+    if redefined:
+        return [("baseline", g1, d1, min(redefined)), ("final", g1, d1, 1 << 30)]
+    return [("final", g1, d1, 1 << 30)]
 
 
 def _fresh(b: Built, ns: dict[str, Any], seconds: float) -> Built:

@@ -66,3 +66,19 @@ def test_train_and_sample_checkpoint_phases(tmp_path):
     assert np.isfinite(variants[0]["history"]["disc_loss"]).all()
     samples = load_images_npz(tmp_path / "work" / out.result["checkpoint_samples_file"])
     assert samples.shape == (5, 32, 32, 3)
+
+
+def test_a_loss_only_improvement_is_trained_as_two_variants(tmp_path):
+    pytest.importorskip("reference.trainer")
+    smoothing = ("def discriminator_loss(real_output, fake_output):\n"
+                 "    return (cross_entropy(tf.ones_like(real_output) * 0.9, real_output)\n"
+                 "            + cross_entropy(tf.zeros_like(fake_output), fake_output))\n")
+    units = fixtures.good() + fixtures.units(smoothing)
+    phases = [{"name": "train", "timeout_s": 200, "steps": 2, "batch_size": 16,
+               "sample_every": 2, "n_samples": 4}]
+    out, _ = _run(tmp_path, units, phases)
+    assert out.status == "ok", out.log_tail[-2000:]
+    variants = out.result["variants"]
+    assert [v["name"] for v in variants] == ["baseline", "final"]
+    assert variants[0]["generator_fn"] == variants[1]["generator_fn"]
+    assert all(v["error"] is None for v in variants)
