@@ -66,7 +66,7 @@ def judge_evidence(evidence: Evidence, work: Path, seed: int = 0) -> tuple[Judge
     if final is not None and final.frames_file:
         frames = _npz(work, final.frames_file, "frames", evidence)
         if frames is not None and frames.ndim == 5:
-            judged.grader_frames = [score(f) for f in frames]
+            judged.grader_frames = score_sets(list(frames), judge, seed)
     if evidence.checkpoint_samples_file:
         judged.checkpoint_samples = score(
             _npz(work, evidence.checkpoint_samples_file, "images", evidence))
@@ -74,8 +74,28 @@ def judge_evidence(evidence: Evidence, work: Path, seed: int = 0) -> tuple[Judge
     judged.student_images = score(student.tiles)
     evidence.warnings.extend(student.notes)
     judged.gif_info, gif_tiles = read_gif(evidence, work)
-    judged.gif_frames = [score(t) for t in gif_tiles]
+    judged.gif_frames = score_sets(gif_tiles, judge, seed)
     return judged, student
+
+
+def score_sets(sets: list[np.ndarray], judge: Any, seed: int) -> list[dict[str, Any]]:
+    """Judge many small image sets (frames) with one classifier pass; no FCD per frame."""
+    from grader.judge.metrics import score_predictions
+
+    sets = [s for s in sets if len(s)]
+    if not sets:
+        return []
+    probs, feats = judge.predict(np.concatenate(sets))
+    gate = judge.in_distribution(feats)
+    out, start = [], 0
+    for s in sets:
+        sl = slice(start, start + len(s))
+        start += len(s)
+        out.append(score_predictions(
+            probs[sl], feats[sl], tau=judge.tau, reference_stats=judge.reference_stats,
+            fcd_table=judge.fcd_table, in_distribution=None if gate is None else gate[sl],
+            seed=seed, with_fcd=False).to_dict())
+    return out
 
 
 def _npz(work: Path, name: str, key: str, evidence: Evidence) -> np.ndarray | None:
