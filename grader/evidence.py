@@ -55,6 +55,8 @@ class History:
     images_per_s: float = 0.0
     loop: str = "reference"
     """``student_train_step`` or ``reference`` (the grader's loop with the student's losses)."""
+    loop_note: str = ""
+    """Why that loop was used (e.g. the student's train_step failed with the lesson signature)."""
 
 
 @dataclass

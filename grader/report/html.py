@@ -125,7 +125,10 @@ def render_report(grade: Grade, evidence: Evidence, judged: JudgedEvidence,
                    for c in evidence.checks],
         "variants": [{"name": v.name, "generator_fn": v.generator_fn,
                       "discriminator_fn": v.discriminator_fn, "error": v.error,
-                      "steps": max(int(v.history.steps or 0), len(v.history.fake_accuracy))}
+                      "steps": max(int(v.history.steps or 0), len(v.history.fake_accuracy)),
+                      "loop": v.history.loop_note or (
+                          "your own train_step" if v.history.loop == "student_train_step"
+                          else "the grader's loop with your losses")}
                      for v in evidence.variants],
         "galleries": _galleries(images, judged, t), "gif": _gif(images, judged),
         "histories": _histories(evidence, grade), "warnings": [

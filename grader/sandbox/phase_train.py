@@ -64,7 +64,6 @@ def _fresh(b: Built, ns: dict[str, Any], seconds: float) -> Built:
 
 def run_train(child: Child, spec: dict[str, Any]) -> None:
     """Train every variant for the plan's budget; results go to ``child.result['variants']``."""
-    from grader.sandbox.checks_training import fresh_optimizer
     from grader.sandbox.child import configure_tensorflow
     from reference.trainer import TrainConfig, train_gan
 
@@ -82,21 +81,28 @@ def run_train(child: Child, spec: dict[str, Any]) -> None:
         run = VariantRun(name=name, generator_fn=g.label(), discriminator_fn=d.label(),
                          history=History())
         try:
-            g2, d2 = _fresh(g, child.code.ns, child.call_s), _fresh(d, child.code.ns, child.call_s)
-            if not (g2.ok and d2.ok):
-                raise RuntimeError(g2.error or d2.error)
             helpers = {h: snapshot(child.code, h, boundary) for h in HELPERS}
             ns = {**child.code.ns, **{k: v for k, v in helpers.items() if v is not None}}
-            res = train_gan(g2.model, d2.model, images,
-                            generator_loss=helpers["generator_loss"],
-                            discriminator_loss=helpers["discriminator_loss"],
-                            generator_optimizer=fresh_optimizer(ns, "generator_optimizer")[0]
-                            if helpers["generator_optimizer"] is not None else None,
-                            discriminator_optimizer=fresh_optimizer(ns, "discriminator_optimizer")[0]
-                            if helpers["discriminator_optimizer"] is not None else None,
-                            config=cfg, student_accuracy=helpers["discriminator_accuracy"],
-                            progress=_step_reporter(child, name))
+            res, note = None, ""
+            step_unit = _train_step_unit(child, boundary)
+            if step_unit is not None:
+                res, note = _try_student_step(child, step_unit, g, d, ns, images, cfg, name,
+                                              helpers)
+            if res is None:
+                g2, d2 = _fresh(g, child.code.ns, child.call_s), _fresh(d, child.code.ns,
+                                                                       child.call_s)
+                if not (g2.ok and d2.ok):
+                    raise RuntimeError(g2.error or d2.error)
+                res = train_gan(g2.model, d2.model, images,
+                                generator_loss=helpers["generator_loss"],
+                                discriminator_loss=helpers["discriminator_loss"],
+                                generator_optimizer=_optimizer(ns, helpers, "generator_optimizer"),
+                                discriminator_optimizer=_optimizer(ns, helpers,
+                                                                   "discriminator_optimizer"),
+                                config=cfg, student_accuracy=helpers["discriminator_accuracy"],
+                                progress=_step_reporter(child, name))
             run.history = _history(res, cfg)
+            run.history.loop_note = note
             run.samples_file = f"{name}_samples.npz"
             np.savez_compressed(child.work / run.samples_file,
                                 images=res.sample(n_samples, child.seed + 1))
@@ -108,6 +114,64 @@ def run_train(child: Child, spec: dict[str, Any]) -> None:
             run.error = f"Training the {name} models failed: {kind}: {msg}"
         child.result["variants"].append(asdict(run))
         child.save()
+
+
+def _optimizer(ns: dict[str, Any], helpers: dict[str, Any], name: str):
+    from grader.sandbox.checks_training import fresh_optimizer
+
+    return fresh_optimizer(ns, name)[0] if helpers[name] is not None else None
+
+
+def _train_step_unit(child: Child, boundary: int) -> dict[str, Any] | None:
+    """The code unit of the student's ``train_step`` in force for a variant, if any."""
+    versions = [v for v in child.code.versions.get("train_step", []) if v.unit < boundary]
+    versions = versions or child.code.versions.get("train_step", [])[:1]
+    units = child.plan.get("units", [])
+    if not versions or versions[-1].unit >= len(units):
+        return None
+    return units[versions[-1].unit]
+
+
+def _try_student_step(child: Child, unit: dict[str, Any], g: Built, d: Built,
+                      ns: dict[str, Any], images: np.ndarray, cfg, name: str,
+                      helpers: dict[str, Any]) -> tuple[Any, str]:
+    """Train with the student's own ``train_step(images)`` (lesson signature), if it works.
+
+    The step is re-created from its source in a private namespace whose ``generator``,
+    ``discriminator``, optimizers and ``BATCH_SIZE`` are this variant's fresh objects, so a
+    ``@tf.function`` traced earlier cannot update other models. Returns (None, why) when the
+    step does not run with the lesson's signature; the caller then uses the reference loop.
+    """
+    from grader.sandbox.checks_training import fresh_optimizer
+    from grader.sandbox.student import time_limit
+    from reference.trainer import train_gan
+
+    g2, d2 = _fresh(g, child.code.ns, child.call_s), _fresh(d, child.code.ns, child.call_s)
+    if not (g2.ok and d2.ok):
+        return None, "the reference loop was used: the models could not be rebuilt"
+    private = dict(ns)
+    private.update(generator=g2.model, discriminator=d2.model, BATCH_SIZE=cfg.batch_size,
+                   generator_optimizer=fresh_optimizer(ns, "generator_optimizer")[0],
+                   discriminator_optimizer=fresh_optimizer(ns, "discriminator_optimizer")[0])
+    try:
+        with time_limit(child.call_s):
+            exec(compile(unit["source"], unit.get("origin", "train_step"), "exec"), private)
+        step = private.get("train_step")
+        if not callable(step):
+            return None, "the reference loop was used: train_step is not a function"
+        res = train_gan(g2.model, d2.model, images, generator_loss=helpers["generator_loss"],
+                        discriminator_loss=helpers["discriminator_loss"], config=cfg,
+                        student_accuracy=helpers["discriminator_accuracy"], train_step=step,
+                        progress=_step_reporter(child, name))
+    except BaseException as exc:  # student code: any failure means "use the reference loop"
+        if type(exc).__name__ == "StudentTimeout":
+            raise
+        kind, msg = describe_error(exc)
+        return None, (f"the reference loop was used: your train_step(images) failed "
+                      f"({kind}: {msg})")
+    if not np.isfinite(res.history["gen_loss"]).all():
+        return None, "the reference loop was used: your train_step gave non-finite losses"
+    return res, "your own train_step was used"
 
 
 def _step_reporter(child: Child, variant: str):

@@ -82,3 +82,41 @@ def test_a_loss_only_improvement_is_trained_as_two_variants(tmp_path):
     assert [v["name"] for v in variants] == ["baseline", "final"]
     assert variants[0]["generator_fn"] == variants[1]["generator_fn"]
     assert all(v["error"] is None for v in variants)
+
+
+LESSON_TRAIN_STEP = '''\
+noise_dim = 100
+BATCH_SIZE = 256
+
+
+@tf.function
+def train_step(images):
+    noise = tf.random.normal([BATCH_SIZE, noise_dim])
+    with tf.GradientTape() as gen_tape, tf.GradientTape() as disc_tape:
+        generated_images = generator(noise, training=True)
+        real_output = discriminator(images, training=True)
+        fake_output = discriminator(generated_images, training=True)
+        gen_loss = generator_loss(fake_output)
+        disc_loss = discriminator_loss(real_output, fake_output)
+        real_accuracy, fake_accuracy = discriminator_accuracy(real_output, fake_output)
+    g_grads = gen_tape.gradient(gen_loss, generator.trainable_variables)
+    d_grads = disc_tape.gradient(disc_loss, discriminator.trainable_variables)
+    generator_optimizer.apply_gradients(zip(g_grads, generator.trainable_variables))
+    discriminator_optimizer.apply_gradients(zip(d_grads, discriminator.trainable_variables))
+    return gen_loss, disc_loss, real_accuracy, fake_accuracy
+'''
+
+
+def test_the_students_own_train_step_is_used_and_a_broken_one_falls_back(tmp_path):
+    pytest.importorskip("reference.trainer")
+    broken = "def train_step(images, labels):\n    raise RuntimeError('needs labels')\n"
+    phases = [{"name": "train", "timeout_s": 200, "steps": 2, "batch_size": 16,
+               "sample_every": 2, "n_samples": 4}]
+    out, _ = _run(tmp_path / "good", fixtures.good() + fixtures.units(LESSON_TRAIN_STEP), phases)
+    assert out.status == "ok", out.log_tail[-2000:]
+    hist = out.result["variants"][-1]["history"]
+    assert hist["loop"] == "student_train_step", hist.get("loop_note")
+    assert len(hist["fake_accuracy"]) == 2
+    out, _ = _run(tmp_path / "broken", fixtures.good() + fixtures.units(broken), phases)
+    hist = out.result["variants"][-1]["history"]
+    assert hist["loop"] == "reference" and "train_step" in hist["loop_note"]
