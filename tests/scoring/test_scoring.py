@@ -117,18 +117,22 @@ def test_collapsed_generator_fails(rubric):
 
 
 def test_small_evidence_is_conservative(rubric):
+    item = next(i for i in rubric.items if i.id == "recognizable")
+    pass_t, fail_t = item.threshold("pass_fraction"), item.threshold("fail_fraction")
     ev = Evidence(submission="images_only", isolation="subprocess", checks=synth.checks())
-    judged = JudgedEvidence(student_images=synth.judge_dict(16, 6 / 16))  # 37%, above 25%
+
+    def status(n: int, fraction: float) -> str:
+        judged = JudgedEvidence(student_images=synth.judge_dict(n, fraction))
+        return _items(score_submission(ev, judged, rubric))["recognizable"].status
+
+    above = next(k for k in range(1, 17) if k / 16 > pass_t)  # one 4x4 grid, just above
+    judged = JudgedEvidence(student_images=synth.judge_dict(16, above / 16))
     rec = _items(score_submission(ev, judged, rubric))["recognizable"]
     assert rec.status == "inconclusive" and rec.evidence == "student_images"
-    judged = JudgedEvidence(student_images=synth.judge_dict(16, 1 / 16))  # 6%, below 8%
-    assert _items(score_submission(ev, judged, rubric))["recognizable"].status == "inconclusive"
-    judged = JudgedEvidence(student_images=synth.judge_dict(400, 0.5))
-    assert _items(score_submission(ev, judged, rubric))["recognizable"].status == "pass"
-    judged = JudgedEvidence(student_images=synth.judge_dict(400, 0.0))
-    assert _items(score_submission(ev, judged, rubric))["recognizable"].status == "fail"
-    judged = JudgedEvidence(student_images=synth.judge_dict(1000, 0.15))
-    assert _items(score_submission(ev, judged, rubric))["recognizable"].status == "partial"
+    assert status(16, 0.0) == "inconclusive"  # 16 tiles cannot prove failure either
+    assert status(400, min(1.0, 3 * pass_t + 0.1)) == "pass"
+    assert status(400, 0.0) == "fail"
+    assert status(1000, (pass_t + fail_t) / 2) == "partial"
 
 
 def test_trusted_fail_beats_student_pass(rubric):
