@@ -156,6 +156,14 @@ def run_sandbox(submission: Any, evidence: Evidence, work: Path, images: np.ndar
     from grader.sandbox.limits import Limits
     from grader.sandbox.plan import checks_from_outcome, make_plan, write_real_images
 
+    if not getattr(submission, "code_units", None):
+        failures = [f.message_en for f in getattr(submission, "cell_failures", [])][:3]
+        why = f" ({'; '.join(failures)})" if failures else ""
+        evidence.checks.append(CheckResult(
+            "code_cells", "fail", f"No Python code could be taken from the submission{why}.",
+            f"제출물에서 실행할 파이썬 코드를 찾지 못했습니다{why}.", {"failures": failures}))
+        evidence.isolation = "none (no code to run)"
+        return
     box = work / "sandbox"
     write_real_images(box, images)
     b = options.budget

@@ -67,3 +67,27 @@ def test_dave_is_contained_and_reported(graded):
     assert res["isolation"] in ("bwrap", "unshare", "subprocess")
     text = json.dumps(res)
     assert "longer than" in text or "timed out" in text or "stopped" in text
+
+
+def test_broken_submissions_get_a_report_not_a_traceback(tmp_path):
+    import subprocess
+    import sys
+
+    import nbformat
+
+    sub = tmp_path / "broken"
+    sub.mkdir()
+    nbformat.write(nbformat.v4.new_notebook(), sub / "empty.ipynb")
+    (sub / "not_json.ipynb").write_text("not json {", encoding="utf-8")
+    (sub / "cp949.py").write_bytes("# 생성자\ndef make_generator_model(:\n".encode("cp949"))
+    proc = subprocess.run([sys.executable, "-m", "grader.cli", str(sub), "--out",
+                           str(tmp_path / "out")], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert "Traceback" not in proc.stderr
+    res = json.loads((tmp_path / "out" / "result.json").read_text())
+    checks = {c["id"]: c for c in res["checks"]}
+    assert checks["code_cells"]["status"] == "fail"
+    assert res["score"] == 0
+    missing = subprocess.run([sys.executable, "-m", "grader.cli", str(tmp_path / "nope")],
+                             capture_output=True, text=True, timeout=120)
+    assert missing.returncode == 2 and "does not exist" in missing.stderr
