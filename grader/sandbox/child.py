@@ -67,6 +67,11 @@ class Child:
             self.result["units"].append(run.to_json())
             self.save()
 
+        script = next((str(u.get("origin", "")).rsplit(" line ", 1)[0] for u in units
+                       if str(u.get("origin", "")).split(" line ")[0].endswith(".py")), None)
+        roots = self.plan.get("read_only") or []
+        if script and roots:  # a .py may use __file__ (a notebook has none)
+            self.code.ns["__file__"] = str(Path(roots[0]) / script)
         self.code.run_units(units, float(self.plan.get("unit_timeout_s", 60.0)), on_unit)
         self.result["functions"] = {name: [v.origin for v in vs]
                                     for name, vs in self.code.versions.items()}
