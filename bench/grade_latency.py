@@ -20,29 +20,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def _children(pid: int) -> list[int]:
-    out = []
-    for task in Path(f"/proc/{pid}/task").glob("*"):
-        try:
-            out += [int(c) for c in (task / "children").read_text().split()]
-        except OSError:
-            pass
-    return out
-
-
 def tree_rss_mb(pid: int) -> float:
-    """Resident memory of ``pid`` and all its descendants, in MB."""
-    total, stack = 0, [pid]
-    while stack:
-        p = stack.pop()
-        try:
-            for line in Path(f"/proc/{p}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    total += int(line.split()[1])
-        except OSError:
-            continue
-        stack += _children(p)
-    return total / 1024
+    """Resident memory of ``pid`` and all its descendants, in MB (the sandbox's own watchdog)."""
+    from grader.sandbox.limits import process_tree
+    from grader.sandbox.limits import tree_rss_mb as rss_of
+
+    return rss_of(process_tree(pid))
 
 
 def measure(submission: str, extra: list[str]) -> dict:
