@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 
@@ -48,7 +48,6 @@ class GradeOptions:
     checkpoint_timeout_s: float = 180.0
     threads: int = 2
     """TensorFlow threads in the child."""
-    extra: dict = field(default_factory=dict)
 
     def with_budget(self, steps: int | None = None, epochs: float | None = None,
                     n_train: int = 50_000) -> GradeOptions:

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from grader.config import GradeOptions
-from grader.errors import GraderError, UsageError
+from grader.errors import UsageError
 from grader.evidence import Artifact, CheckResult, Evidence, History, VariantRun
 
 ProgressFn = Callable[[str, float | None, str], None]
@@ -103,10 +103,8 @@ def grade(submission: Path, options: GradeOptions, progress: ProgressFn | None =
     timing["judge_s"] = time.perf_counter() - t0
 
     progress("report", None, "scoring and writing the report")
-    t0 = time.perf_counter()
-    outcome = write_outputs(evidence, judged, student, rubric, work, out_dir, options, timing,
-                            t_all)
-    return outcome
+    return write_outputs(evidence, judged, student, rubric, work, out_dir, options, timing,
+                         t_all)
 
 
 def load_training_images(options: GradeOptions) -> np.ndarray:
@@ -270,4 +268,4 @@ def write_outputs(evidence: Evidence, judged: Any, student: Any, rubric: Any, wo
     return GradeOutcome(out_dir, report, result_path, result, gs_path)
 
 
-__all__ = ["GradeOutcome", "GraderError", "default_out_dir", "grade"]
+__all__ = ["GradeOutcome", "default_out_dir", "grade"]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-from dataclasses import replace
 from pathlib import Path
 
 from grader.cli import DATA_HELP
@@ -41,13 +40,12 @@ def options_from_args(args: argparse.Namespace) -> GradeOptions:
                         rubric=args.rubric, lang=args.lang, out_dir=args.out,
                         gradescope=args.gradescope, isolation=args.isolation,
                         memory_mb=args.memory_mb)
-    if args.steps is not None or args.epochs is not None:
-        opts = opts.with_budget(steps=args.steps, epochs=args.epochs)
-    if args.steps is not None and args.steps <= 0:
+    if (args.steps is not None and args.steps <= 0) or (args.epochs is not None
+                                                        and args.epochs <= 0):
         from grader.errors import UsageError
 
-        raise UsageError("--steps must be positive")
-    return replace(opts)
+        raise UsageError("--steps and --epochs must be positive")
+    return opts.with_budget(steps=args.steps, epochs=args.epochs)
 
 
 def run(args: argparse.Namespace) -> int:
