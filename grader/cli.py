@@ -20,6 +20,7 @@ from grader.errors import GraderError
 VERBS: dict[str, tuple[str, str]] = {
     "check": ("grader.commands.check", "run intake and checks only (shapes, ranges, losses)"),
     "judge": ("grader.commands.judge", "score images with the CIFAR-10 judge"),
+    "cohort": ("grader.commands.cohort", "grade a folder of submissions (parallel, resumable, Dask)"),
     "reference": ("reference.commands", "reference solution tools (train the reference DCGAN)"),
 }
 #: the default verb: ``grade SUBMISSION [...]``

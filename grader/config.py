@@ -48,6 +48,8 @@ class GradeOptions:
     checkpoint_timeout_s: float = 180.0
     threads: int = 2
     """TensorFlow threads in the child."""
+    trusted_threads: int | None = None
+    """TensorFlow intra-op threads of the grader's own process (None: TensorFlow's default)."""
 
     def with_budget(self, steps: int | None = None, epochs: float | None = None,
                     n_train: int = 50_000) -> GradeOptions:

@@ -73,9 +73,10 @@ def grade(submission: Path, options: GradeOptions, progress: ProgressFn | None =
     t_all = time.perf_counter()
     if images is None:
         images = load_training_images(options)
-    from grader.tf_quiet import import_tensorflow_quietly
+    from grader.tf_quiet import import_tensorflow_quietly, limit_threads
 
     import_tensorflow_quietly()
+    limit_threads(options.trusted_threads)
     from grader.judge.classifier import load_judge
     from grader.rubric import load_rubric
 

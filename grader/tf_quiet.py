@@ -25,3 +25,19 @@ def import_tensorflow_quietly():
         os.dup2(saved, 2)
         os.close(saved)
     return tf
+
+
+def limit_threads(threads: int | None) -> None:
+    """Cap TensorFlow's intra-op threads (inter-op: 1) in this process, if still possible.
+
+    Used when several grading runs share a machine (``grade cohort --workers N``). A no-op
+    when ``threads`` is falsy or TensorFlow's runtime has already started.
+    """
+    if not threads:
+        return
+    tf = import_tensorflow_quietly()
+    try:
+        tf.config.threading.set_intra_op_parallelism_threads(int(threads))
+        tf.config.threading.set_inter_op_parallelism_threads(1)
+    except RuntimeError:
+        pass  # the runtime is initialised; the setting cannot change any more

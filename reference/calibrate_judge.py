@@ -132,8 +132,17 @@ def _atomic_write(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
-def calibrate(data: str = DEFAULT_DATA, weights: Path = WEIGHTS_PATH) -> dict:
-    """Measure everything and write the calibration assets and the report; returns the JSON."""
+def calibrate(data: str = DEFAULT_DATA, weights: Path = WEIGHTS_PATH,
+              asset_dir: Path | None = None, report_path: Path = REPORT_PATH) -> dict:
+    """Measure everything and write the calibration assets and the report; returns the JSON.
+
+    Args:
+        data: CIFAR-10 source.
+        weights: The classifier to calibrate.
+        asset_dir: Where ``calibration.json``, ``test_stats.npz`` and ``class_stats.npz`` go
+            (default: the shipped judge's folder; ``reference.ship_judge`` stages elsewhere).
+        report_path: Where the evaluation report goes.
+    """
     t0 = time.time()
     ds = load_cifar10(data)
     fit_idx, held_idx = heldout_split(ds.y_train)
@@ -186,15 +195,16 @@ def calibrate(data: str = DEFAULT_DATA, weights: Path = WEIGHTS_PATH) -> dict:
         "weights_sha256": file_sha256(weights),
         "created": time.strftime("%Y-%m-%dT%H:%M:%S"),
     }
-    TEST_STATS_PATH.parent.mkdir(parents=True, exist_ok=True)
-    tmp = TEST_STATS_PATH.with_name(".test_stats.tmp.npz")
+    out = Path(asset_dir) if asset_dir is not None else CALIBRATION_PATH.parent
+    out.mkdir(parents=True, exist_ok=True)
+    tmp = out / ".test_stats.tmp.npz"
     save_feature_stats(stats, tmp)
-    os.replace(tmp, TEST_STATS_PATH)
-    tmp = CLASS_STATS_PATH.with_name(".class_stats.tmp.npz")
+    os.replace(tmp, out / TEST_STATS_PATH.name)
+    tmp = out / ".class_stats.tmp.npz"
     np.savez(tmp, means=class_stats.means, precision=class_stats.precision)
-    os.replace(tmp, CLASS_STATS_PATH)
-    _atomic_write(CALIBRATION_PATH, json.dumps(cal, indent=1) + "\n")
-    _atomic_write(REPORT_PATH, render_report(cal, time.time() - t0))
+    os.replace(tmp, out / CLASS_STATS_PATH.name)
+    _atomic_write(out / CALIBRATION_PATH.name, json.dumps(cal, indent=1) + "\n")
+    _atomic_write(Path(report_path), render_report(cal, time.time() - t0))
     return cal
 
 

@@ -20,9 +20,12 @@ What it does:
 * every epoch: full state (weights, optimizer slots, step, epoch, config) into
   ``runs/classifier/ckpt`` (git-ignored), one JSON line into
   ``reference/classifier/train_log.jsonl``, and when the held-out accuracy is the best so
-  far, the model in Keras format into ``grader/assets/judge/classifier.keras``, calibrated
-  by ``reference.calibrate_judge`` before it replaces the old file (``--no-calibrate``
-  skips that), so the shipped weights and calibration always belong together.
+  far, the model in Keras format into ``--export-to`` (default ``runs/classifier/best.keras``,
+  a candidate that ``python -m reference.ship_judge`` calibrates, checks against noise and
+  ships); ``--export-to grader/assets/judge/classifier.keras`` ships every improvement at
+  once, calibrated first (``--no-calibrate`` skips that);
+* ``--resume --epochs N`` with a new N re-plans the rest of the schedule (recorded in the
+  state and in each log line's config).
 """
 
 from __future__ import annotations
@@ -42,6 +45,7 @@ ROOT = Path(__file__).resolve().parent.parent
 RUN_DIR = ROOT / "runs" / "classifier"
 LOG_PATH = ROOT / "reference" / "classifier" / "train_log.jsonl"
 EXPORT_PATH = ROOT / "grader" / "assets" / "judge" / "classifier.keras"
+CANDIDATE_PATH = RUN_DIR / "best.keras"
 DEFAULT_DATA = "/work/shared/data/cifar10-jpeg.tar.gz"
 HOLDOUT_SEED = 20240607
 HOLDOUT_PER_CLASS = 500
@@ -181,22 +185,22 @@ def _read_state(model, opt) -> dict:
     return state
 
 
-def _export(model, data: str, calibrate: bool) -> None:
-    """Save the model to EXPORT_PATH atomically, calibrated first when ``calibrate``.
+def _export(model, data: str, calibrate: bool, path: Path = EXPORT_PATH) -> None:
+    """Save the model to ``path`` atomically; calibrated first when it is the shipped file.
 
     The judge refuses nothing but warns when its calibration belongs to other weights, and
     its out-of-distribution gate is meaningless then. So the new weights are calibrated
     while still in a temporary file; the calibration files and the weights are then
     replaced within milliseconds of each other.
     """
-    EXPORT_PATH.parent.mkdir(parents=True, exist_ok=True)
-    tmp = EXPORT_PATH.with_name(".classifier.tmp.keras")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(".classifier.tmp.keras")
     model.save(tmp)
-    if calibrate:
+    if calibrate and path == EXPORT_PATH:
         from reference.calibrate_judge import calibrate as run_calibration
 
         run_calibration(data, tmp)
-    os.replace(tmp, EXPORT_PATH)
+    os.replace(tmp, path)
 
 
 def _evaluate(predict, x: np.ndarray, y: np.ndarray, batch: int = 1000) -> float:
@@ -208,7 +212,7 @@ def _evaluate(predict, x: np.ndarray, y: np.ndarray, batch: int = 1000) -> float
 
 
 def train(cfg: TrainConfig, data: str, resume: bool, max_epochs: int | None,
-          calibrate: bool = True) -> None:
+          calibrate: bool = True, export_to: Path = EXPORT_PATH) -> None:
     """Train (or continue) until ``cfg.epochs`` or ``max_epochs`` more epochs are done."""
     import keras
     import tensorflow as tf
@@ -230,8 +234,18 @@ def train(cfg: TrainConfig, data: str, resume: bool, max_epochs: int | None,
     state = {"epoch": 0, "best_heldout": -1.0, "config": asdict(cfg), "data": ds.source}
     if resume and (RUN_DIR / "ckpt").exists() or resume and (RUN_DIR / "ckpt.old").exists():
         state = _read_state(model, opt)
-        if state["config"] != json.loads(json.dumps(asdict(cfg))):
-            raise SystemExit(f"--resume with a different config: saved {state['config']}")
+        saved, wanted = state["config"], json.loads(json.dumps(asdict(cfg)))
+        if {k: v for k, v in saved.items() if k != "epochs"} != {
+                k: v for k, v in wanted.items() if k != "epochs"}:
+            raise SystemExit(f"--resume with a different config: saved {saved}")
+        if saved["epochs"] != cfg.epochs:
+            if cfg.epochs <= state["epoch"]:
+                raise SystemExit(f"--epochs {cfg.epochs}: {state['epoch']} epochs are done already")
+            # Re-planned schedule: the cosine continues from this step towards the new end.
+            state.setdefault("replanned", []).append(
+                {"after_epoch": state["epoch"], "from": saved["epochs"], "to": cfg.epochs})
+            state["config"] = wanted
+            print(f"schedule re-planned: {saved['epochs']} -> {cfg.epochs} epochs in total")
         print(f"resumed after epoch {state['epoch']} (step {int(opt.iterations.numpy())})")
     elif (RUN_DIR / "ckpt").exists():
         raise SystemExit(f"{RUN_DIR / 'ckpt'} exists: pass --resume or remove it")
@@ -279,7 +293,7 @@ def train(cfg: TrainConfig, data: str, resume: bool, max_epochs: int | None,
         if exported:
             state["best_heldout"] = held_acc
             state["best_epoch"] = epoch
-            _export(model, data, calibrate)
+            _export(model, data, calibrate, export_to)
         row["exported"] = exported
         state["epoch"] = epoch
         _write_state(model, opt, state)
@@ -299,7 +313,12 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--max-epochs", type=int, default=None, help="stop after this many epochs now")
     p.add_argument("--no-calibrate", action="store_true",
                    help="export without running reference.calibrate_judge on the new weights")
-    p.add_argument("--epochs", type=int, default=d.epochs, help="total schedule length")
+    p.add_argument("--export-to", type=Path, default=CANDIDATE_PATH,
+                   help="where the best held-out weights go (default: a candidate for "
+                        "`python -m reference.ship_judge`, which checks it before shipping); "
+                        f"{EXPORT_PATH.relative_to(ROOT)} ships directly, calibrated")
+    p.add_argument("--epochs", type=int, default=d.epochs,
+                   help="total schedule length; with --resume a new value re-plans the rest")
     p.add_argument("--batch-size", type=int, default=d.batch_size)
     p.add_argument("--lr", type=float, default=d.lr)
     p.add_argument("--weight-decay", type=float, default=d.weight_decay)
@@ -311,7 +330,8 @@ def main(argv: list[str] | None = None) -> None:
                       weight_decay=a.weight_decay, seed=a.seed,
                       widths=tuple(int(w) for w in a.widths.split(",")),
                       blocks=tuple(int(b) for b in a.blocks.split(",")))
-    train(cfg, a.data, a.resume, a.max_epochs, calibrate=not a.no_calibrate)
+    train(cfg, a.data, a.resume, a.max_epochs, calibrate=not a.no_calibrate,
+          export_to=a.export_to)
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 from pathlib import Path
 
 from grader.cli import DATA_HELP
@@ -31,6 +32,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--isolation", choices=("auto", "bwrap", "unshare", "subprocess"),
                         default="auto", help="sandbox for student code (default: best available)")
     parser.add_argument("--memory-mb", type=int, default=4096, help="memory limit of student code")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="CPU threads for TensorFlow, in the student's run and the grader's "
+                             "(default: 2 for the student's run, all cores for the judge)")
     parser.set_defaults(mode="quick")
 
 
@@ -40,6 +44,12 @@ def options_from_args(args: argparse.Namespace) -> GradeOptions:
                         rubric=args.rubric, lang=args.lang, out_dir=args.out,
                         gradescope=args.gradescope, isolation=args.isolation,
                         memory_mb=args.memory_mb)
+    if args.threads is not None:
+        if args.threads <= 0:
+            from grader.errors import UsageError
+
+            raise UsageError("--threads must be positive")
+        opts = dataclasses.replace(opts, threads=args.threads, trusted_threads=args.threads)
     if (args.steps is not None and args.steps <= 0) or (args.epochs is not None
                                                         and args.epochs <= 0):
         from grader.errors import UsageError

@@ -8,7 +8,7 @@
 
 Usage::
 
-    python submissions/build_samples.py --run runs/baseline_long
+    python -m reference.build_samples --run runs/baseline_long
 """
 
 from __future__ import annotations
@@ -27,8 +27,8 @@ import numpy as np
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-HERE = Path(__file__).parent
-ROOT = HERE.parent
+ROOT = Path(__file__).resolve().parent.parent
+HERE = ROOT / "submissions"
 
 ALICE_BASELINE = '''\
 def make_generator_model():

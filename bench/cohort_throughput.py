@@ -1,0 +1,92 @@
+"""Cohort throughput: 8 sample variants graded with ``--workers 1`` and ``--workers 2``.
+
+The cohort is built from the sample submissions and the reference solution (copies with a
+changed comment, so each is a distinct submission): alice x2, carol x2, bob, dave, the
+reference notebook and the reference ``.py``. Both runs use the same budget (quick mode
+unless ``--steps`` is given) and a fresh output folder, so nothing is cached. Scaling
+efficiency = (wall with 1 worker) / (2 x wall with 2 workers); 100% = perfect use of a
+second worker.
+
+Usage: python bench/cohort_throughput.py [--steps N] [--workers 1,2] [--json out.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def build_cohort(dest: Path) -> list[str]:
+    """Eight distinct submissions made from the samples; returns their names."""
+    dest.mkdir(parents=True)
+    subs = ROOT / "submissions"
+    shutil.copytree(subs / "alice", dest / "alice")
+    shutil.copytree(subs / "alice", dest / "alice2")
+    nb = next((dest / "alice2").glob("*.ipynb"))
+    nb.write_text(nb.read_text(encoding="utf-8").replace("DCGAN", "DCGAN (v2)", 1),
+                  encoding="utf-8")
+    shutil.copytree(subs / "carol", dest / "carol")
+    shutil.copytree(subs / "carol", dest / "carol2")
+    for py in (dest / "carol2").glob("*.py"):
+        py.write_text("# variant 2\n" + py.read_text(encoding="utf-8"), encoding="utf-8")
+    shutil.copytree(subs / "bob", dest / "bob")
+    shutil.copytree(subs / "dave", dest / "dave")
+    shutil.copy(ROOT / "reference" / "solution.ipynb", dest / "ref_nb.ipynb")
+    shutil.copy(ROOT / "reference" / "solution.py", dest / "ref_py.py")
+    return sorted(p.stem if p.is_file() else p.name for p in dest.iterdir())
+
+
+def run(cohort: Path, out: Path, workers: int, extra: list[str]) -> dict:
+    """One ``grade cohort`` run; wall time and per-student seconds and scores."""
+    cmd = [sys.executable, "-m", "grader.cli", "cohort", str(cohort), "--out", str(out),
+           "--workers", str(workers), *extra]
+    t0 = time.perf_counter()
+    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
+    wall = time.perf_counter() - t0
+    students = json.loads((out / "cohort.json").read_text(encoding="utf-8"))["students"] \
+        if (out / "cohort.json").is_file() else []
+    return {"workers": workers, "wall_s": round(wall, 1), "rc": proc.returncode,
+            "students": {s["student"]: {"status": s["status"], "score": s.get("score"),
+                                        "seconds": s.get("seconds")} for s in students},
+            "stderr_tail": proc.stderr[-800:] if proc.returncode else ""}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--steps", type=int, default=None, help="budget (default: quick mode's)")
+    parser.add_argument("--workers", default="1,2")
+    parser.add_argument("--json", default=None)
+    args = parser.parse_args()
+    extra = ["--quick"] + (["--steps", str(args.steps)] if args.steps else [])
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="cohort-bench-") as tmp:
+        names = build_cohort(Path(tmp) / "in")
+        for w in (int(x) for x in args.workers.split(",")):
+            row = run(Path(tmp) / "in", Path(tmp) / f"out{w}", w, extra)
+            rows.append(row)
+            print(f"workers={w}: {row['wall_s']:.0f} s for {len(names)} submissions "
+                  f"({row['wall_s'] / len(names):.0f} s each), rc={row['rc']}", flush=True)
+    summary = {"n": len(names), "runs": rows}
+    by = {r["workers"]: r["wall_s"] for r in rows}
+    if 1 in by and 2 in by:
+        summary["speedup_2_over_1"] = round(by[1] / by[2], 2)
+        summary["scaling_efficiency"] = round(by[1] / (2 * by[2]), 2)
+        per = by[2] / len(names)
+        summary["projected_20_submissions_min_2_workers"] = round(20 * per / 60, 1)
+        print(f"speed-up x{summary['speedup_2_over_1']}, scaling efficiency "
+              f"{summary['scaling_efficiency']:.0%}; 20 submissions at 2 workers: "
+              f"~{summary['projected_20_submissions_min_2_workers']} min")
+    if args.json:
+        Path(args.json).write_text(json.dumps(summary, indent=1))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Grading a whole cohort: roster, cache, local or Dask execution, dashboard, similarity."""

@@ -1,0 +1,158 @@
+"""``grade cohort`` end to end with the real CLI: outputs, cache, kill and resume, failures."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from .helpers import ROOT, make_cohort
+
+STEPS = "3"
+
+
+def cohort(*args: str, timeout: float = 600) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "grader.cli", "cohort", *args],
+                          capture_output=True, text=True, timeout=timeout, cwd=ROOT)
+
+
+def entries(out: Path) -> dict[str, dict]:
+    found = {}
+    for p in out.glob("*/cohort-entry.json"):
+        found[p.parent.name] = json.loads(p.read_text(encoding="utf-8"))
+    return found
+
+
+@pytest.fixture(scope="module")
+def local_run(tmp_path_factory):
+    """One local cohort run of four students (two workers), shared by the tests below."""
+    base = tmp_path_factory.mktemp("cohort")
+    root = make_cohort(base / "in", ("bob", "sol", "empty", "garbage"))
+    out = base / "out"
+    proc = cohort(str(root), "--out", str(out), "--steps", STEPS, "--workers", "2")
+    return {"root": root, "out": out, "proc": proc}
+
+
+def test_every_student_gets_a_report_and_the_cohort_files(local_run):
+    proc, out = local_run["proc"], local_run["out"]
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    found = entries(out)
+    assert set(found) == {"bob", "sol", "empty", "garbage"}
+    for name, entry in found.items():
+        assert (out / name / "report.html").is_file()
+        assert entry["status"] == "graded", entry  # broken notebooks are graded, with failures
+        assert (out / name / "result.json").is_file()
+    assert not (out / "sol" / "work" / "sandbox" / "real_images.npy").exists()
+    with open(out / "grades.csv", encoding="utf-8-sig", newline="") as fh:
+        rows = {r["student"]: r for r in csv.DictReader(fh)}
+    assert set(rows) == set(found)
+    assert float(rows["bob"]["total"]) == found["bob"]["score"]
+    summary = json.loads((out / "cohort.json").read_text(encoding="utf-8"))
+    assert {s["student"] for s in summary["students"]} == set(found)
+    html = (out / "index.html").read_text(encoding="utf-8")
+    for name in found:
+        assert f"{name}/report.html" in html
+    assert "graded" in proc.stderr and "ETA" in proc.stderr
+
+
+def test_a_second_run_grades_nothing_and_changes_nothing(local_run):
+    out = local_run["out"]
+    before = {n: e["graded_at"] for n, e in entries(out).items()}
+    proc = cohort(str(local_run["root"]), "--out", str(out), "--steps", STEPS)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "0 graded now, 4 cached" in proc.stdout
+    assert {n: e["graded_at"] for n, e in entries(out).items()} == before
+
+
+def test_changed_only_and_force(local_run):
+    root, out = local_run["root"], local_run["out"]
+    before = {n: e["graded_at"] for n, e in entries(out).items()}
+    time.sleep(1.1)
+    (root / "empty.ipynb").write_text('{"cells": [{"cell_type": "markdown", "metadata": {}, '
+                                      '"source": "# 과제"}], "metadata": {}, "nbformat": 4, '
+                                      '"nbformat_minor": 5}', encoding="utf-8")
+    proc = cohort(str(root), "--out", str(out), "--steps", STEPS, "--only", "empty,bob")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    after = {n: e["graded_at"] for n, e in entries(out).items()}
+    assert after["empty"] != before["empty"]
+    assert after["bob"] == before["bob"] and after["sol"] == before["sol"]
+    proc = cohort(str(root), "--out", str(out), "--steps", STEPS, "--only", "bob", "--force")
+    assert proc.returncode == 0
+    assert entries(out)["bob"]["graded_at"] != before["bob"]
+    bad = cohort(str(root), "--out", str(out), "--only", "zoe")
+    assert bad.returncode == 2 and "zoe" in bad.stderr
+
+
+def _grading_children(marker: str) -> list[int]:
+    pids = []
+    for d in Path("/proc").iterdir():
+        if d.name.isdigit():
+            try:
+                cmd = (d / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            except OSError:
+                continue
+            if "grader.cohort.child" in cmd and marker in cmd:
+                pids.append(int(d.name))
+    return pids
+
+
+def test_killed_halfway_resumes_with_only_the_unfinished(tmp_path):
+    root = make_cohort(tmp_path / "in", ("bob", "empty", "sol"))
+    out = tmp_path / "out"
+    proc = subprocess.Popen([sys.executable, "-m", "grader.cli", "cohort", str(root), "--out",
+                             str(out), "--steps", STEPS, "--workers", "1"], cwd=ROOT,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 300
+    while time.time() < deadline and not (out / "bob" / "cohort-entry.json").exists():
+        time.sleep(0.2)
+    assert (out / "bob" / "cohort-entry.json").exists()
+    first = entries(out)["bob"]["graded_at"]
+    os.kill(proc.pid, signal.SIGKILL)  # the hard way: no clean-up code runs
+    proc.wait()
+    time.sleep(1.0)
+    assert _grading_children(str(root)) == []  # its grading processes died with it
+    done_before = set(entries(out))
+    assert "sol" not in done_before
+    again = cohort(str(root), "--out", str(out), "--steps", STEPS)
+    assert again.returncode == 0, again.stderr[-3000:]
+    found = entries(out)
+    assert set(found) == {"bob", "empty", "sol"}
+    assert found["bob"]["graded_at"] == first
+    n_cached = len(done_before)
+    assert f"{3 - n_cached} graded now, {n_cached} cached" in again.stdout
+
+
+def test_a_failing_grade_does_not_stop_the_cohort(tmp_path):
+    root = make_cohort(tmp_path / "in", ("empty", "sol"))
+    out = tmp_path / "out"
+    # 500 steps take minutes here; a notebook without code is graded in about 10 s
+    proc = cohort(str(root), "--out", str(out), "--steps", "500", "--timeout", "30")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    found = entries(out)
+    assert found["empty"]["status"] == "graded"
+    assert found["sol"]["status"] == "failed"
+    assert "longer than" in found["sol"]["reason"]
+    assert "longer than" in (out / "sol" / "report.html").read_text(encoding="utf-8")
+    with open(out / "grades.csv", encoding="utf-8-sig", newline="") as fh:
+        rows = {r["student"]: r for r in csv.DictReader(fh)}
+    assert rows["sol"]["status"] == "failed"
+
+
+def test_two_runs_cannot_write_one_folder(tmp_path):
+    import fcntl
+
+    root = make_cohort(tmp_path / "in", ("empty",))
+    out = tmp_path / "out"
+    (out / ".cohort").mkdir(parents=True)
+    with open(out / ".cohort" / "lock", "w") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        proc = cohort(str(root), "--out", str(out))
+    assert proc.returncode == 2
+    assert "Another" in proc.stderr
