@@ -461,7 +461,7 @@ def render(cal: CodeCalibration, sweep: list[CodeCalibration], img: ImageCalibra
         "# Similarity calibration",
         "",
         "Written by `python -m reference.calibrate_similarity`; the module constants in",
-        "`grader/cohort/similarity.py` must equal the thresholds chosen here",
+        "`grader/cohort/similarity/` must equal the thresholds chosen here",
         "(`tests/cohort/test_similarity.py` checks it).",
         "",
         "## Code",

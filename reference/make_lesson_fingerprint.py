@@ -1,6 +1,6 @@
 """Build ``grader/assets/lesson_fingerprint.json``: the lesson's code as hashed, normalised shingles.
 
-Similarity (``grader/cohort/similarity.py``) discounts the code every student starts from. The
+Similarity (``grader/cohort/similarity/``) discounts the code every student starts from. The
 course notes (``shared/assignment/``) are Markdown-like text files; this script takes their
 fenced code blocks: the Fashion-MNIST DCGAN lesson (``000_*``, ``002_*``), the MNIST GAN/DCGAN
 notes students also meet (``003_*``, ``004_*``) and the assignment's CIFAR-10 skeleton

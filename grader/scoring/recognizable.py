@@ -1,0 +1,142 @@
+"""Item 1 (recognizable): judge the generated images of the most trusted source."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from grader.evidence import Evidence
+from grader.rubric import Rubric, RubricItem
+from grader.scoring.common import (
+    Verdict,
+    is_authoritative,
+    item_grade,
+    num,
+    pct,
+    status_fraction,
+    trusted_variant,
+)
+from grader.scoring.grade import ItemGrade
+from grader.scoring.judged import (
+    CLASS_NAMES,
+    KEY_CI_HIGH,
+    KEY_CI_LOW,
+    KEY_CLASSIFIER_SCORE,
+    KEY_COVERAGE,
+    KEY_FCD,
+    KEY_FRACTION,
+    KEY_HISTOGRAM,
+    KEY_N,
+    JudgedEvidence,
+)
+
+#: Student-facing (English, Korean) words for each image source.
+SOURCE_WORDS = {
+    "grader_run": ("the grader's own training run of your code",
+                   "채점기가 여러분의 코드로 직접 학습시킨 생성자의 이미지"),
+    "checkpoint": ("your checkpoint, sampled by the grader",
+                   "채점기가 여러분의 체크포인트로 생성한 이미지"),
+    "student_images": ("the sample images in your submission", "제출물에 들어 있는 샘플 이미지"),
+}
+
+
+def _source_verdict(r: dict[str, Any], source: str, item: RubricItem) -> Verdict:
+    """Judge one source's images against the thresholds (collapse, pass, fail, partial)."""
+    n = int(num(r, KEY_N))
+    f, lo, hi = num(r, KEY_FRACTION), num(r, KEY_CI_LOW), num(r, KEY_CI_HIGH, 1.0)
+    cov = int(num(r, KEY_COVERAGE))
+    hist = list((r or {}).get(KEY_HISTOGRAM) or [])
+    p_thr, f_thr = item.threshold("pass_fraction"), item.threshold("fail_fraction")
+    nums = {"n": n, "recognizable_fraction": f, "ci_low": lo, "ci_high": hi,
+            "class_coverage": cov, "classifier_score": num(r, KEY_CLASSIFIER_SCORE),
+            "fcd": (r or {}).get(KEY_FCD), "pass_fraction": p_thr, "fail_fraction": f_thr}
+    where_en, where_ko = SOURCE_WORDS.get(source, (source, source))
+    head_en = (f"The judge recognized {pct(f)} of {n} images from {where_en} "
+               f"(95% interval {pct(lo)}-{pct(hi)}; {cov} classes covered).")
+    head_ko = (f"{where_ko} {n}장 중 {pct(f)}를 판별기가 알아보았습니다 "
+               f"(95% 구간 {pct(lo)}-{pct(hi)}, {cov}개 클래스).")
+    n_rec = int(sum(int(x) for x in hist)) if hist else round(f * n)
+    top = max(hist) / n_rec if hist and n_rec else 0.0
+    # Classes with any recognized image: the judge's coverage needs k images per class, which
+    # a modest but healthy generator may miss at large N, so collapse is judged on the spread.
+    seen = sum(1 for x in hist if int(x) > 0) if hist else cov
+    nums.update(top_class_share=top, classes_seen=seen)
+    if n_rec >= item.threshold("collapse_min_recognized") and (
+            seen < item.threshold("min_class_coverage") or top > item.threshold("max_top_class_share")):
+        cls = CLASS_NAMES[int(np.argmax(hist))] if len(hist) == 10 else "?"
+        return Verdict("fail", source, [head_en, (
+            f"{pct(top)} of the recognized images are one class ({cls}): the generator has "
+            "collapsed to one kind of image (mode collapse). Try label smoothing, a lower "
+            "learning rate for the discriminator, or adding noise to its inputs.")], [head_ko, (
+            f"알아본 이미지의 {pct(top)}가 한 클래스({cls})입니다. 생성자가 한 종류의 이미지만 "
+            "만드는 모드 붕괴(mode collapse)가 일어났습니다. 레이블 스무딩, 판별자 학습률 낮추기, "
+            "판별자 입력에 노이즈 추가 등을 시도해 보세요.")], nums)
+    if lo >= p_thr:
+        return Verdict("pass", source, [head_en, (
+            f"Even the low end of the interval clears the {pct(p_thr)} needed: objects can be "
+            "told apart.")], [head_ko, (
+            f"구간의 하한도 기준 {pct(p_thr)}를 넘습니다. 오브젝트를 구별할 수 있는 수준입니다.")], nums)
+    if hi < f_thr:
+        return Verdict("fail", source, [head_en, (
+            f"Even the high end of the interval is below {pct(f_thr)}: the images are not "
+            "recognizable yet. Train for the full 50 epochs, scale training images to [-1, 1], and "
+            "end the generator with tanh.")], [head_ko, (
+            f"구간의 상한도 {pct(f_thr)}에 못 미칩니다. 아직 알아볼 수 있는 이미지가 아닙니다. "
+            "50 epoch를 모두 학습하고, 학습 이미지를 [-1, 1]로 정규화하고, 생성자의 마지막 "
+            "활성화 함수를 tanh로 했는지 확인하세요.")], nums)
+    if lo >= f_thr and hi < p_thr:
+        return Verdict("partial", source, [head_en, (
+            f"Some objects are recognizable, but fewer than the {pct(p_thr)} needed. Train longer "
+            "or improve the model.")], [head_ko, (
+            f"일부 오브젝트는 알아볼 수 있지만 기준 {pct(p_thr)}에는 못 미칩니다. 더 오래 "
+            "학습하거나 모델을 개선해 보세요.")], nums)
+    return Verdict("inconclusive", source, [head_en, (
+        f"With {n} images the interval is too wide to decide against the thresholds "
+        f"({pct(f_thr)} and {pct(p_thr)}). More samples settle it: submit a checkpoint or a "
+        "larger grid of samples.")], [head_ko, (
+        f"이미지가 {n}장뿐이라 구간이 넓어서 기준({pct(f_thr)}, {pct(p_thr)})으로 판정할 수 "
+        "없습니다. 체크포인트나 더 큰 샘플 그리드를 제출하면 판정할 수 있습니다.")], nums)
+
+
+#: Preference among statuses when sources disagree (ties keep trust order).
+_RANK = {"pass": 3, "partial": 2, "inconclusive": 1, "fail": 0}
+
+
+def score_recognizable(item: RubricItem, evidence: Evidence, judged: JudgedEvidence,
+                       rubric: Rubric) -> ItemGrade:
+    """Item 1: are the generated objects recognizable? The most trusted usable source decides."""
+    name, variant = trusted_variant(evidence)
+    grader = {"final": judged.final_samples, "baseline": judged.baseline_samples}.get(name or "")
+    sources = [("grader_run", grader), ("checkpoint", judged.checkpoint_samples),
+               ("student_images", judged.student_images)]
+    verdicts = [_source_verdict(r, s, item) for s, r in sources
+                if s in item.evidence and r is not None and num(r, KEY_N) > 0]
+    if not verdicts:
+        return item_grade(item, "fail", 0.0, "none", [
+            "No generated images to judge: the grader could not train your models, and no "
+            "checkpoint or sample images were found in the submission."], [
+            "판정할 생성 이미지가 없습니다. 채점기가 모델을 학습시키지 못했고, 제출물에서 "
+            "체크포인트나 샘플 이미지도 찾지 못했습니다."], {})
+    authoritative = is_authoritative(variant, rubric)
+    first = verdicts[0]
+    if first.source == "grader_run" and not authoritative and first.status == "fail":
+        first.status = "inconclusive"
+        first.en.append("The grader's run was short (quick mode), so this alone cannot fail you.")
+        first.ko.append("채점기의 학습이 짧았기 때문에(quick 모드) 이것만으로 낙제 처리하지 않습니다.")
+    if first.source == "grader_run" and authoritative and first.status != "inconclusive":
+        chosen = first
+    else:
+        chosen = max(verdicts, key=lambda v: _RANK[v.status])  # ties keep trust order
+        better_trusted = verdicts[:verdicts.index(chosen)]
+        if chosen.status == "pass" and any(v.status == "fail" for v in better_trusted):
+            chosen.status = "inconclusive"
+            chosen.en.append("A more trusted source disagrees (it fails), so an instructor "
+                             "will compare them.")
+            chosen.ko.append("더 신뢰할 수 있는 근거에서는 미통과로 나와 결과가 엇갈리므로 강사가 "
+                             "직접 비교합니다.")
+    numbers = dict(chosen.numbers, sources={v.source: dict(v.numbers, status=v.status)
+                                            for v in verdicts},
+                   authoritative_run=authoritative, variant=name)
+    return item_grade(item, chosen.status, status_fraction(item, chosen.status, rubric),
+                      chosen.source, chosen.en, chosen.ko, numbers)
