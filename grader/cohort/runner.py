@@ -398,16 +398,37 @@ def write_outputs(opts: CohortOptions, students: list[Student], cached: set[str]
 
 
 def similarity_flags(students: list[Student], out: Path) -> list[dict[str, Any]]:
-    """Similarity flags between students (trusted: reads files, never runs them)."""
-    from grader.cohort.similarity import find_similar, fingerprint_submission
+    """Similarity flags between students (trusted: reads files, never runs them).
 
+    Each student's fingerprint is cached in ``OUT/.cohort/prints/`` under the SHA-256 of the
+    submission and the normaliser's version, so a re-run only reads changed submissions.
+    """
+    from grader.cohort.similarity import (
+        NORMALISER_VERSION,
+        SubmissionPrint,
+        find_similar,
+        fingerprint_submission,
+    )
+
+    cache = out / STATE_DIR / "prints"
+    cache.mkdir(parents=True, exist_ok=True)
     scratch = out / STATE_DIR / "similarity"
     prints = {}
     for s in students:
+        tag = f"{content_hash(s.path)}-v{NORMALISER_VERSION}"
+        cached = cache / f"{s.name}.json"
+        try:
+            raw = json.loads(cached.read_text(encoding="utf-8"))
+            if raw.get("tag") == tag:
+                prints[s.name] = SubmissionPrint.from_dict(raw["print"])
+                continue
+        except (OSError, ValueError, KeyError, TypeError):
+            pass
         work = scratch / s.name
         shutil.rmtree(work, ignore_errors=True)
         work.mkdir(parents=True)
         prints[s.name] = fingerprint_submission(s.path, work)
+        write_text_atomic(cached, json.dumps({"tag": tag, "print": prints[s.name].to_dict()}))
     shutil.rmtree(scratch, ignore_errors=True)
     return [f.to_dict() for f in find_similar(prints)]
 
