@@ -7,8 +7,10 @@ Usage (after ``reference.train_classifier --export-to runs/classifier/best.keras
 Steps: copy the candidate into ``runs/classifier/stage/``; calibrate it there
 (``reference.calibrate_judge``: temperature, tau, out-of-distribution gate, test stats);
 refuse it when uniform noise or the untrained reference generator's images count as
-recognizable for more than ``--max-noise`` of 1,000 images (weights that call noise "frog" with
-confidence would pass untrained generators), or when its test accuracy is below the shipped
+recognizable for more than ``--max-noise`` (3%) of 1,000 images (session 1's epoch-13
+weights called 27.9% of noise "frog" even through the out-of-distribution gate; the shipped
+epoch-30 weights call 2.0% of it "frog", and ``reference.calibrate_rubric`` puts the rubric's
+fail threshold above what noise reaches), or when its test accuracy is below the shipped
 judge's (``--allow-worse`` overrides); otherwise move the weights and the three calibration
 files into ``grader/assets/judge/`` and the report into ``reference/classifier/``.
 Then re-run ``reference.judge_validity`` and ``reference.calibrate_rubric``.
@@ -73,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--weights", type=Path, default=ROOT / "runs" / "classifier" / "best.keras")
     p.add_argument("--data", default=DEFAULT_DATA)
-    p.add_argument("--max-noise", type=float, default=0.01)
+    p.add_argument("--max-noise", type=float, default=0.03)
     p.add_argument("--allow-worse", action="store_true")
     p.add_argument("--dry-run", action="store_true", help="calibrate and check, do not ship")
     a = p.parse_args(argv)
