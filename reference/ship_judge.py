@@ -43,12 +43,11 @@ def untrained_generator_images(n: int = 1000, seed: int = 0) -> np.ndarray:
     """Images of the untrained reference generator (the floor every judge must score ~0)."""
     import keras
 
+    from reference.judge_validity import generate
     from reference.solution import make_generator_model
 
     keras.utils.set_random_seed(seed)
-    gen = make_generator_model()
-    z = np.random.default_rng(seed).standard_normal((n, 100)).astype("float32")
-    return np.asarray(gen(z, training=False))
+    return generate(make_generator_model(), n, seed)
 
 
 def check_candidate(stage: Path, cal: dict, max_noise: float) -> list[str]:

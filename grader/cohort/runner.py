@@ -25,7 +25,14 @@ from pathlib import Path
 from typing import Any
 
 from grader import __version__
-from grader.cohort.execute import KEEP_FILES, GradeJob, JobOutcome, Running, run_job
+from grader.cohort.execute import (
+    KEEP_FILES,
+    GradeJob,
+    JobOutcome,
+    Running,
+    default_threads,
+    run_job,
+)
 from grader.cohort.roster import Student, content_hash, discover
 from grader.errors import UsageError
 from grader.report.result_json import write_text_atomic
@@ -316,7 +323,8 @@ def run_cohort(opts: CohortOptions, reporter: Any = None) -> CohortRun:
     students = discover(opts.root, exclude=opts.out)
     chosen = select(students, opts.only)
     settings = {**opts.key_settings, **settings_fingerprint(opts.key_settings.get("rubric"))}
-    keys = {s.name: grading_key(content_hash(s.path), settings) for s in chosen}
+    hashes = {s.name: content_hash(s.path) for s in students}  # read once, used twice
+    keys = {s.name: grading_key(hashes[s.name], settings) for s in chosen}
     timeout = opts.timeout_s or MODE_TIMEOUT_S.get(opts.mode, 1800.0)
     cached, jobs = [], []
     for s in chosen:
@@ -326,7 +334,7 @@ def run_cohort(opts: CohortOptions, reporter: Any = None) -> CohortRun:
         else:
             jobs.append((s, GradeJob(s.name, str(s.path.resolve()), list(opts.grade_flags),
                                      timeout, opts.memory_mb + 4096,
-                                     None if opts.scheduler else _threads(opts.workers))))
+                                     None if opts.scheduler else default_threads(opts.workers))))
     graded_now: list[str] = []
     failed: list[str] = []
     interrupted = False
@@ -358,18 +366,12 @@ def run_cohort(opts: CohortOptions, reporter: Any = None) -> CohortRun:
                 reporter.stop()
             shutil.rmtree(staging, ignore_errors=True)
         run = CohortRun([], graded_now, cached, failed, interrupted, time.monotonic() - t0)
-        run.records, run.paths = write_outputs(opts, students, set(cached), run)
+        run.records, run.paths = write_outputs(opts, students, set(cached), run, hashes)
     return run
 
 
-def _threads(workers: int) -> int:
-    from grader.cohort.execute import default_threads
-
-    return default_threads(workers)
-
-
 def write_outputs(opts: CohortOptions, students: list[Student], cached: set[str],
-                  run: CohortRun) -> tuple[list[dict[str, Any]], Any]:
+                  run: CohortRun, hashes: dict[str, str]) -> tuple[list[dict[str, Any]], Any]:
     """Gradebook, ``cohort.json``, similarity and dashboard over every committed student."""
     from grader.cohort.outputs import write_cohort_outputs
 
@@ -386,8 +388,8 @@ def write_outputs(opts: CohortOptions, students: list[Student], cached: set[str]
                                              .read_text(encoding="utf-8"))
             except (OSError, ValueError):
                 entry.update(status="failed", reason="result.json is missing or unreadable")
-    flags = similarity_flags([s for s in students if any(r["student"] == s.name
-                                                         for r in records)], opts.out)
+    committed = {r["student"] for r in records}
+    flags = similarity_flags([s for s in students if s.name in committed], opts.out, hashes)
     meta = {"mode": opts.mode, "grader_version": __version__,
             "rubric": _rubric_meta(opts.key_settings.get("rubric")),
             "created": time.strftime("%Y-%m-%dT%H:%M:%S"), "workers": opts.workers,
@@ -397,7 +399,8 @@ def write_outputs(opts: CohortOptions, students: list[Student], cached: set[str]
     return records, paths
 
 
-def similarity_flags(students: list[Student], out: Path) -> list[dict[str, Any]]:
+def similarity_flags(students: list[Student], out: Path,
+                     hashes: dict[str, str]) -> list[dict[str, Any]]:
     """Similarity flags between students (trusted: reads files, never runs them).
 
     Each student's fingerprint is cached in ``OUT/.cohort/prints/`` under the SHA-256 of the
@@ -415,7 +418,7 @@ def similarity_flags(students: list[Student], out: Path) -> list[dict[str, Any]]
     scratch = out / STATE_DIR / "similarity"
     prints = {}
     for s in students:
-        tag = f"{content_hash(s.path)}-v{NORMALISER_VERSION}"
+        tag = f"{hashes[s.name]}-v{NORMALISER_VERSION}"
         cached = cache / f"{s.name}.json"
         try:
             raw = json.loads(cached.read_text(encoding="utf-8"))
