@@ -65,6 +65,18 @@ def discover(root: Path, exclude: Path | None = None) -> list[Student]:
     return sorted(out, key=lambda s: s.name)
 
 
+def select(students: list[Student], only: list[str] | None) -> list[Student]:
+    """The students named by ``--only`` (all when None); unknown names are an error."""
+    if not only:
+        return students
+    names = {s.name for s in students}
+    unknown = [n for n in only if n not in names]
+    if unknown:
+        raise UsageError(f"--only names students that are not in the folder: {', '.join(unknown)}",
+                         "Students: " + ", ".join(sorted(names)))
+    return [s for s in students if s.name in set(only)]
+
+
 def content_hash(path: Path) -> str:
     """SHA-256 over a submission's files: relative paths and bytes, in a fixed order.
 

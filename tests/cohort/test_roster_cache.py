@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from grader.cohort.roster import content_hash, discover, safe_name
-from grader.cohort.runner import ENTRY_FILE, commit, grading_key, read_entry, select
+from grader.cohort.commit import commit
+from grader.cohort.keys import ENTRY_FILE, grading_key, read_entry
+from grader.cohort.roster import content_hash, discover, safe_name, select
 from grader.errors import UsageError
 
 

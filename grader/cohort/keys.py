@@ -1,0 +1,49 @@
+"""Cache keys: what a grade depends on, and the committed record that holds its key.
+
+A student is graded again only when :func:`grading_key` of its submission and the run's
+settings differs from the key in its committed record (:data:`ENTRY_FILE`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+from grader import __version__
+
+ENTRY_FILE = "cohort-entry.json"
+"""A committed student's record, inside its output folder; it holds the cache key."""
+
+
+def settings_fingerprint(rubric: Path | None) -> dict[str, str]:
+    """Hashes of what changes grades besides the submission: rubric file and judge weights."""
+    from grader.judge.calibration import CALIBRATION_PATH
+    from grader.rubric import default_rubric_path
+
+    rubric_path = Path(rubric) if rubric else default_rubric_path()
+    try:
+        rubric_sha = hashlib.sha256(rubric_path.read_bytes()).hexdigest()
+    except OSError:
+        rubric_sha = "missing"
+    try:
+        judge_sha = json.loads(CALIBRATION_PATH.read_text())["weights_sha256"]
+    except (OSError, ValueError, KeyError):
+        judge_sha = "missing"
+    return {"rubric_sha256": rubric_sha, "judge_sha256": judge_sha, "grader": __version__}
+
+
+def grading_key(submission_sha: str, settings: dict[str, Any]) -> str:
+    """The cache key of one grade: submission content + grader version + rubric + mode + ..."""
+    blob = json.dumps({"submission": submission_sha, **settings}, sort_keys=True, default=str)
+    return hashlib.sha256(blob.encode()).hexdigest()
+
+
+def read_entry(student_dir: Path) -> dict[str, Any] | None:
+    """A committed student's record, or None (missing or unreadable: grade again)."""
+    try:
+        entry = json.loads((student_dir / ENTRY_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return entry if isinstance(entry, dict) and isinstance(entry.get("key"), str) else None
