@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 
 class GraderError(Exception):
     """An error with a student-facing sentence and an optional instructor-facing detail."""
@@ -24,3 +26,48 @@ class UsageError(GraderError):
     """The command line or a configuration file is wrong."""
 
     exit_code = 2
+
+
+#: longest one-line text from the isolated run kept for students (characters)
+MAX_STUDENT_TEXT = 1_000
+#: longest multi-line detail (a traceback) kept for instructors
+MAX_DETAIL = 20_000
+
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b")
+#: control characters (terminal codes, NUL, ...) other than the newline
+_CONTROL = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f]")
+#: lone surrogates (not encodable) and bidirectional overrides (they can disguise text);
+#: letters of every script, Korean included, are kept
+_INVISIBLE = re.compile("[\ud800-\udfff\u202a-\u202e\u2066-\u2069]")
+
+
+def student_text(value: object, limit: int = MAX_STUDENT_TEXT) -> str:
+    """Untrusted text (from the child) as one clean line of at most ``limit`` characters.
+
+    Args:
+        value: Usually a string; anything else is shown through ``str`` (None gives "").
+        limit: Longest result; longer text is cut and ends with an ellipsis.
+    """
+    text = _clean(value, limit * 4)
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
+def detail_text(value: object, limit: int = MAX_DETAIL) -> str:
+    """Untrusted multi-line text (a traceback) kept for instructors: clean, middle cut if long."""
+    text = _clean(value, limit * 4)
+    if len(text) <= limit:
+        return text
+    head = limit // 5
+    tail = limit - head - 40
+    return f"{text[:head]}\n[... {len(text) - head - tail} characters cut ...]\n{text[-tail:]}"
+
+
+def _clean(value: object, read: int) -> str:
+    if value is None:
+        return ""
+    text = value if isinstance(value, str) else str(value)
+    if len(text) > read:  # never run the patterns over megabytes a submission printed
+        text = text[:read // 2] + text[-read // 2:]
+    text = _ANSI.sub("", text).replace("\r\n", "\n").replace("\r", "\n").replace("\t", "    ")
+    return _INVISIBLE.sub("", _CONTROL.sub(" ", text))

@@ -57,6 +57,8 @@ class History:
     """``student_train_step`` or ``reference`` (the grader's loop with the student's losses)."""
     loop_note: str = ""
     """Why that loop was used (e.g. the student's train_step failed with the lesson signature)."""
+    loop_note_detail: str = ""
+    """The full traceback when the student's train_step failed (for instructors)."""
 
 
 @dataclass
@@ -74,7 +76,9 @@ class VariantRun:
     """``.npz`` with ``frames``: uint8 (F, K, 32, 32, 3), fixed-noise samples over training."""
     frame_steps: list[int] = field(default_factory=list)
     error: str | None = None
-    """Why this variant could not be trained (student-facing words), if it failed."""
+    """Why this variant could not be trained (student-facing words, one line), if it failed."""
+    error_detail: str | None = None
+    """The full traceback behind ``error`` (for instructors; never shown as the reason)."""
 
 
 @dataclass

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from grader.config import GradeOptions
-from grader.errors import UsageError
+from grader.errors import UsageError, detail_text, student_text
 from grader.evidence import Artifact, CheckResult, Evidence, History, VariantRun
 
 ProgressFn = Callable[[str, float | None, str], None]
@@ -128,7 +128,7 @@ def run_intake(submission: Path, work: Path) -> tuple[Evidence, Any]:
         evidence.checks.append(CheckResult(
             "code_cells", "fail", exc.student,
             "제출물에서 실행할 파이썬 코드(.ipynb 또는 .py)를 찾지 못했습니다: " + exc.student,
-            {"detail": exc.detail}))
+            {"error_detail": exc.detail}))
         return evidence, None
     for art in rec.artifacts:
         file = f"intake/{art.file}" if art.file else None
@@ -153,7 +153,12 @@ def run_sandbox(submission: Any, evidence: Evidence, work: Path, images: np.ndar
     """Run check, checkpoint sampling and training in one isolated child; fill the evidence."""
     from grader.sandbox.launch import PROGRESS_FILE, run_child
     from grader.sandbox.limits import Limits
-    from grader.sandbox.plan import checks_from_outcome, make_plan, write_real_images
+    from grader.sandbox.plan import (
+        checks_from_outcome,
+        make_plan,
+        phase_errors,
+        write_real_images,
+    )
 
     if not getattr(submission, "code_units", None):
         failures = [f.message_en for f in getattr(submission, "cell_failures", [])][:3]
@@ -196,8 +201,8 @@ def run_sandbox(submission: Any, evidence: Evidence, work: Path, images: np.ndar
     evidence.variants = [_variant(v) for v in result.get("variants", []) if isinstance(v, dict)]
     if isinstance(result.get("checkpoint_samples_file"), str):
         evidence.checkpoint_samples_file = "sandbox/" + result["checkpoint_samples_file"]
-    errors = result.get("phase_errors") or {}
-    if isinstance(errors, dict) and errors.get("sample_checkpoint"):
+    errors, _ = phase_errors(result)
+    if errors.get("sample_checkpoint"):
         evidence.warnings.append("Your checkpoint could not be restored into your final models: "
                                  f"{errors['sample_checkpoint']}")
     if outcome.status != "ok" and outcome.phase == "train" and not evidence.variants:
@@ -205,14 +210,23 @@ def run_sandbox(submission: Any, evidence: Evidence, work: Path, images: np.ndar
 
 
 def _variant(raw: dict[str, Any]) -> VariantRun:
-    """A validated :class:`VariantRun` with file names made relative to the work folder."""
+    """A validated :class:`VariantRun` with file names made relative to the work folder.
+
+    Its words come from the child: they are cleaned and capped, and a traceback stays in
+    ``error_detail`` / ``loop_note_detail``, apart from the one-line ``error`` students read.
+    """
     names = {f.name for f in dataclasses.fields(History)}
     hist = History(**{k: v for k, v in (raw.get("history") or {}).items() if k in names})
-    run = VariantRun(name=str(raw.get("name", "final")),
-                     generator_fn=str(raw.get("generator_fn", "")),
-                     discriminator_fn=str(raw.get("discriminator_fn", "")), history=hist,
-                     frame_steps=[int(s) for s in raw.get("frame_steps", [])],
-                     error=raw.get("error"))
+    hist.loop = student_text(hist.loop, 40)
+    hist.loop_note = student_text(hist.loop_note)
+    hist.loop_note_detail = detail_text(hist.loop_note_detail)
+    error = raw.get("error")
+    run = VariantRun(name=student_text(raw.get("name", "final"), 40),
+                     generator_fn=student_text(raw.get("generator_fn", ""), 200),
+                     discriminator_fn=student_text(raw.get("discriminator_fn", ""), 200),
+                     history=hist, frame_steps=[int(s) for s in raw.get("frame_steps", [])],
+                     error=student_text(error) if error else None,
+                     error_detail=detail_text(raw.get("error_detail")) or None)
     for attr in ("samples_file", "frames_file"):
         value = raw.get(attr)
         if isinstance(value, str) and "/" not in value and ".." not in value:

@@ -34,6 +34,8 @@ LANGS = ("en", "ko")
 #: the log shown in the report keeps only its end
 MAX_LOG_CHARS = 20_000
 MAX_NUMBERS_CHARS = 6_000
+#: a traceback shown folded under a check or a variant keeps only its end
+MAX_DETAIL_CHARS = 20_000
 
 
 @dataclass
@@ -121,10 +123,13 @@ def render_report(grade: Grade, evidence: Evidence, judged: JudgedEvidence,
         "lang": lang, "t": t, "grade": grade, "meta": meta, "submission": evidence.submission,
         "rubric_title": _rubric_title(grade, lang), "items": _items(grade, t, lang),
         "checks": [{"id": c.id, "status": c.status, "status_label": t.get(f"status_{c.status}",
-                    c.status), "message": c.message_ko if lang == "ko" else c.message_en}
+                    c.status), "message": c.message_ko if lang == "ko" else c.message_en,
+                    "detail": _detail(c.details.get("error_detail"))}
                    for c in evidence.checks],
         "variants": [{"name": v.name, "generator_fn": v.generator_fn,
                       "discriminator_fn": v.discriminator_fn, "error": v.error,
+                      "error_detail": _detail(v.error_detail),
+                      "loop_detail": _detail(v.history.loop_note_detail),
                       "steps": max(int(v.history.steps or 0), len(v.history.fake_accuracy)),
                       "loop": v.history.loop_note or (
                           "your own train_step" if v.history.loop == "student_train_step"
@@ -148,6 +153,11 @@ def write_report(grade: Grade, evidence: Evidence, judged: JudgedEvidence, image
     path = Path(path)
     write_text_atomic(path, render_report(grade, evidence, judged, images, lang, meta))
     return path
+
+
+def _detail(text: Any) -> str:
+    """An instructor-facing traceback, shown folded; empty when there is none."""
+    return text[-MAX_DETAIL_CHARS:] if isinstance(text, str) else ""
 
 
 def _rubric_title(grade: Grade, lang: str) -> str:

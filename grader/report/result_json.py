@@ -72,7 +72,10 @@ def result_dict(grade: Grade, evidence: Evidence, meta: RunMeta) -> dict[str, An
         "variants": [{"name": v.name, "generator_fn": v.generator_fn,
                       "discriminator_fn": v.discriminator_fn,
                       "steps": max(int(v.history.steps or 0), len(v.history.fake_accuracy)),
-                      "error": v.error} for v in evidence.variants],
+                      "error": v.error, "error_detail": v.error_detail,
+                      "loop_note": v.history.loop_note,
+                      "loop_note_detail": v.history.loop_note_detail}
+                     for v in evidence.variants],
     })
 
 

@@ -16,7 +16,8 @@ from typing import Any
 import numpy as np
 
 from grader.sandbox.checks_models import result
-from grader.sandbox.student import describe_error, time_limit
+from grader.sandbox.explain import explain_error
+from grader.sandbox.student import time_limit
 
 BATCH = 8
 PROBES = 10
@@ -146,9 +147,11 @@ def loss_check(ns: dict[str, Any], d_kind: str, seconds: float, seed: int) -> di
             with time_limit(seconds):
                 fits = {space: fit_loss(fn, n_args, space, seed) for space in ("logits", "probs")}
         except BaseException as exc:
-            msg = "{}: {}".format(*describe_error(exc))
-            return result("loss_functions", "fail", f"{role}_loss failed on a batch of logits: {msg}",
-                          f"{role}_loss 에 로짓 배치를 넣었을 때 오류가 났습니다: {msg}", **details)
+            err = explain_error(exc)
+            return result("loss_functions", "fail",
+                          f"{role}_loss failed on a batch of logits: {err.text}",
+                          f"{role}_loss 에 로짓 배치를 넣었을 때 오류가 났습니다: {err.text}",
+                          **details, error_detail=err.detail)
         details[role] = fits
         verdicts.append(_verdict(role, fn, fits, d_kind))
     status = "fail" if any(v[0] == "fail" for v in verdicts) else \
@@ -233,9 +236,9 @@ def accuracy_check(ns: dict[str, Any], d_kind: str, seconds: float) -> dict[str,
             out = fn(tf.constant(real, tf.float32), tf.constant(fake, tf.float32))
         got = _pair(out)
     except BaseException as exc:
-        msg = "{}: {}".format(*describe_error(exc))
-        return result("accuracy_function", "fail", f"discriminator_accuracy failed: {msg}",
-                      f"discriminator_accuracy 실행 중 오류: {msg}")
+        err = explain_error(exc)
+        return result("accuracy_function", "fail", f"discriminator_accuracy failed: {err.text}",
+                      f"discriminator_accuracy 실행 중 오류: {err.text}", error_detail=err.detail)
     details = {"returned": got, "expected": right, "threshold_0.5": half, "threshold_0": zero,
                "discriminator_output": d_kind}
     if got is None:

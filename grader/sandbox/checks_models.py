@@ -9,7 +9,8 @@ import numpy as np
 
 from grader.evidence import CheckResult
 from grader.sandbox.discover import Built
-from grader.sandbox.student import describe_error, time_limit
+from grader.sandbox.explain import explain_error
+from grader.sandbox.student import time_limit
 
 BATCHES = (1, 7, 16)
 FASHION = (28, 28, 1)
@@ -36,11 +37,22 @@ def builds_check(role: str, chosen: Built | None, candidates: list[Built]) -> di
                       f"No {role} function was found (expected {std}()).",
                       f"{ko_role} 함수를 찾지 못했습니다 ({std}() 가 필요합니다).", **details)
     if chosen is None:
-        err = candidates[-1].error
+        last = candidates[-1]
         return result(f"{role}_builds", "fail",
-                      f"{candidates[-1].name}() did not build a model: {err}",
-                      f"{candidates[-1].name}() 로 모델을 만들지 못했습니다: {err}", **details)
+                      f"{last.label()} did not build a model: {last.error}",
+                      f"{last.label()} 로 모델을 만들지 못했습니다: {last.error}", **details,
+                      error_detail=last.error_detail)
     details.update(used=chosen.name, origin=chosen.origin, how=chosen.how)
+    broken = later_failure(chosen, candidates)
+    if broken is not None:
+        return result(f"{role}_builds", "warn",
+                      f"Your later version {broken.label()} did not build a model: "
+                      f"{broken.error}. The grader used the earlier {chosen.label()} instead.",
+                      f"나중 버전 {broken.label()} 로 모델을 만들지 못했습니다: {broken.error}. "
+                      f"채점기는 그 대신 이전 버전 {chosen.label()} 을(를) 사용했습니다.",
+                      **details, error_detail=broken.error_detail,
+                      later_failed={"name": broken.name, "origin": broken.origin,
+                                    "error": broken.error})
     if chosen.how in ("shape guess", "model object"):
         return result(f"{role}_builds", "warn",
                       f"No function named like a {role} was found; used {chosen.label()} "
@@ -51,6 +63,17 @@ def builds_check(role: str, chosen: Built | None, candidates: list[Built]) -> di
     note_ko = "" if chosen.how == "standard name" else f" ({std} 대신 이름으로 찾음)"
     return result(f"{role}_builds", "pass", f"{chosen.label()} builds a model{note_en}.",
                   f"{chosen.label()} 이(가) 모델을 만듭니다{note_ko}.", **details)
+
+
+def later_failure(chosen: Built, candidates: list[Built]) -> Built | None:
+    """The last version of the chosen function, defined after it, that raised when called.
+
+    Such a version is the student's latest (often their improvement); the grader falls back
+    to the earlier working one, and the student must be told why.
+    """
+    broken = [b for b in candidates if b.name == chosen.name and b.unit > chosen.unit
+              and not b.ok and b.error_detail]
+    return broken[-1] if broken else None
 
 
 def _np(x) -> np.ndarray:
@@ -84,19 +107,21 @@ def generator_checks(g: Built, seconds: float, seed: int) -> list[dict[str, Any]
                           f"(None, k); the grader used noise of size {k}.",
                           f"생성자 입력 모양이 (None, k) 가 아니어서 크기 {k}의 노이즈를 사용했습니다.",
                           noise_dim=k))
-    shapes, error = {}, ""
+    shapes, error, detail = {}, "", ""
     try:
         with time_limit(seconds):
             for b in BATCHES:
                 y = g.model(tf.random.normal([b, k], seed=seed + b), training=False)
                 shapes[b] = list(_np(y).shape)
     except BaseException as exc:
-        error = "{}: {}".format(*describe_error(exc))
+        err = explain_error(exc)
+        error, detail = err.text, err.detail
     good = all(shapes.get(b) == [b, 32, 32, 3] for b in BATCHES)
     if error:
         out.append(result("generator_output_shape", "fail",
                           f"The generator failed on a batch of noise: {error}",
-                          f"생성자에 노이즈 배치를 넣었을 때 오류가 났습니다: {error}", shapes=shapes))
+                          f"생성자에 노이즈 배치를 넣었을 때 오류가 났습니다: {error}", shapes=shapes,
+                          error_detail=detail))
     elif good:
         out.append(result("generator_output_shape", "pass",
                           "The generator makes images of shape (32, 32, 3) for batches of 1, 7 and 16.",
@@ -134,9 +159,9 @@ def _range_and_noise(g: Built, k: int, seconds: float, seed: int) -> list[dict[s
             y2 = _np(g.model(z2, training=False))
             big = _np(g.model(z1 * 4.0, training=False))
     except BaseException as exc:
-        msg = "{}: {}".format(*describe_error(exc))
-        return [result("generator_output_range", "fail", f"The generator failed: {msg}",
-                       f"생성자 실행 중 오류: {msg}"),
+        err = explain_error(exc)
+        return [result("generator_output_range", "fail", f"The generator failed: {err.text}",
+                       f"생성자 실행 중 오류: {err.text}", error_detail=err.detail),
                 skip("generator_uses_noise", "Skipped.", "건너뜁니다.")]
     act = last_activation(g.model)
     lo = float(min(y1.min(), big.min()))
@@ -201,7 +226,7 @@ def discriminator_checks(d: Built, g: Built | None, real: np.ndarray, seconds: f
     """``discriminator_output_shape`` and ``discriminator_final_activation``."""
     import tensorflow as tf
 
-    out, shapes, error = [], {}, ""
+    out, shapes, error, detail = [], {}, "", ""
     in_shape = tuple(d.input_shape[1:]) if d.input_shape else ()
     if in_shape == FASHION:
         out.append(result("discriminator_output_shape", "fail",
@@ -218,13 +243,14 @@ def discriminator_checks(d: Built, g: Built | None, real: np.ndarray, seconds: f
                 x = tf.random.uniform([b, 32, 32, 3], -1.0, 1.0, seed=seed + b)
                 shapes[b] = list(_np(d.model(x, training=False)).shape)
     except BaseException as exc:
-        error = "{}: {}".format(*describe_error(exc))
+        err = explain_error(exc)
+        error, detail = err.text, err.detail
     good = all(shapes.get(b) in ([b, 1], [b]) for b in BATCHES)
     if error:
         out.append(result("discriminator_output_shape", "fail",
                           f"The discriminator failed on a batch of 32x32x3 images: {error}",
                           f"판별자에 32x32x3 이미지 배치를 넣었을 때 오류가 났습니다: {error}",
-                          shapes=shapes))
+                          shapes=shapes, error_detail=detail))
     elif not good:
         got = shapes.get(16, [])
         out.append(result("discriminator_output_shape", "fail",
@@ -279,9 +305,10 @@ def final_activation_check(d: Built, g: Built | None, real: np.ndarray, seconds:
     try:
         kind, det = output_kind(d, g, real, seconds, seed)
     except BaseException as exc:
-        msg = "{}: {}".format(*describe_error(exc))
-        return result("discriminator_final_activation", "fail", f"The discriminator failed: {msg}",
-                      f"판별자 실행 중 오류: {msg}")
+        err = explain_error(exc)
+        return result("discriminator_final_activation", "fail",
+                      f"The discriminator failed: {err.text}", f"판별자 실행 중 오류: {err.text}",
+                      error_detail=err.detail)
     if kind == "logits":
         return result("discriminator_final_activation", "pass",
                       f"The discriminator outputs logits (last activation: {det['last_activation']}; "

@@ -8,6 +8,7 @@ import numpy as np
 
 from grader.sandbox.checks_models import noise_dim_of, result
 from grader.sandbox.discover import Built
+from grader.sandbox.explain import explain_error
 from grader.sandbox.student import describe_error, time_limit
 
 SUMMARY_LAYERS = 40
@@ -69,10 +70,11 @@ def trainable_step_check(g: Built, d: Built, ns: dict[str, Any], real: np.ndarra
             moved_g = _moved(before_g, g.model.trainable_variables)
             moved_d = _moved(before_d, d.model.trainable_variables)
     except BaseException as exc:
-        msg = "{}: {}".format(*describe_error(exc))
+        err = explain_error(exc)
         return result("trainable_step", "fail",
-                      f"One training step with your models and losses failed: {msg}",
-                      f"모델과 손실 함수로 학습 한 스텝을 실행하지 못했습니다: {msg}", **details)
+                      f"One training step with your models and losses failed: {err.text}",
+                      f"모델과 손실 함수로 학습 한 스텝을 실행하지 못했습니다: {err.text}", **details,
+                      error_detail=err.detail)
     details.update(gen_loss=gl, disc_loss=dl, generator_weights_changed=moved_g,
                    discriminator_weights_changed=moved_d, generator_missing_gradients=g_none,
                    discriminator_missing_gradients=d_none)

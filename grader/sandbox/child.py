@@ -16,7 +16,8 @@ from typing import Any
 
 import numpy as np
 
-from grader.sandbox.student import StudentCode, describe_error, install_notebook_stubs
+from grader.sandbox.explain import explain_error, set_student_roots
+from grader.sandbox.student import StudentCode, install_notebook_stubs
 
 RESULT_VERSION = 1
 
@@ -46,7 +47,8 @@ class Child:
         self.work = work
         self.code = StudentCode()
         self.result: dict[str, Any] = {"version": RESULT_VERSION, "units": [], "checks": [],
-                                       "variants": [], "phase_errors": {}, "timings": {}}
+                                       "variants": [], "phase_errors": {},
+                                       "phase_error_details": {}, "timings": {}}
         self.call_s = float(plan.get("call_timeout_s", 60.0))
         self.seed = int(plan.get("seed", 0))
 
@@ -70,6 +72,7 @@ class Child:
         script = next((str(u.get("origin", "")).rsplit(" line ", 1)[0] for u in units
                        if str(u.get("origin", "")).split(" line ")[0].endswith(".py")), None)
         roots = self.plan.get("read_only") or []
+        set_student_roots([str(r) for r in roots])
         if script and roots:  # a .py may use __file__ (a notebook has none)
             self.code.ns["__file__"] = str(Path(roots[0]) / script)
         self.code.run_units(units, float(self.plan.get("unit_timeout_s", 60.0)), on_unit)
@@ -95,8 +98,9 @@ class Child:
             try:
                 self.run_phase(name, spec)
             except BaseException as exc:  # student code may raise anything, even SystemExit
-                kind, msg = describe_error(exc)
-                self.result["phase_errors"][name] = f"{kind}: {msg}"
+                err = explain_error(exc)
+                self.result["phase_errors"][name] = err.text
+                self.result["phase_error_details"][name] = err.detail
             self.result["timings"][name] = round(time.perf_counter() - t0, 3)
             self.save()
         self.progress("done")

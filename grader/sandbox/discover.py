@@ -13,7 +13,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from grader.sandbox.student import StudentCode, Version, describe_error, is_keras_model, time_limit
+from grader.sandbox.explain import explain_error
+from grader.sandbox.student import StudentCode, Version, is_keras_model, time_limit
 
 STANDARD = {"generator": "make_generator_model", "discriminator": "make_discriminator_model"}
 _WORDS = {"generator": re.compile(r"generator|(^|_)gen($|_)|(^|_)g_?(model|net)", re.I),
@@ -37,6 +38,9 @@ class Built:
     """How it was found: ``standard name``, ``name variant``, ``shape guess``, ``model object``."""
     model: Any = None
     error: str = ""
+    """Why it did not build, in one line for students."""
+    error_detail: str = ""
+    """The full traceback when the call raised (for instructors)."""
     input_shape: tuple | None = None
     output_shape: tuple | None = None
     kwargs: dict[str, Any] = field(default_factory=dict)
@@ -54,7 +58,8 @@ class Built:
     def summary(self) -> dict[str, Any]:
         """Plain JSON description."""
         return {"name": self.name, "origin": self.origin, "how": self.how, "ok": self.ok,
-                "error": self.error, "input_shape": _plain(self.input_shape),
+                "error": self.error, "error_detail": self.error_detail,
+                "input_shape": _plain(self.input_shape),
                 "output_shape": _plain(self.output_shape), "kwargs": self.kwargs}
 
 
@@ -114,8 +119,8 @@ def build(role: str, version: Version, how: str, ns: dict[str, Any], seconds: fl
             b.input_shape, b.output_shape = probe_shapes(role, model)
             b.model = model
     except BaseException as exc:  # student code
-        kind, msg = describe_error(exc)
-        b.error = f"{kind}: {msg}"
+        err = explain_error(exc)
+        b.error, b.error_detail = err.text, err.detail
     return b
 
 

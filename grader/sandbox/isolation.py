@@ -1,8 +1,9 @@
 """Pick the strongest isolation that works here (bwrap > unshare > subprocess) and build it.
 
 ``bwrap`` (bubblewrap): a fresh mount namespace with read-only system folders, the Python
-installation, the virtual environment and the grader's code; the submission read-only; the
-work folder writable; a private tmpfs ``/tmp``; no network, own PID namespace, no capabilities.
+installation, the virtual environment and the grader's two packages (not the folder around
+them); the submission read-only; the work folder writable; a private tmpfs ``/tmp``; no
+network, own PID namespace, no capabilities.
 Nothing else (home folders, sibling submissions) is visible.
 
 ``unshare``: a user + network + PID namespace only (no network, same file system view).
@@ -24,15 +25,36 @@ _SYSTEM_DIRS = ("/usr", "/etc", "/opt", "/sys")
 _MERGED_USR = ("/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
 
 
+def _library_paths() -> list[str]:
+    """Where installed libraries live: site-packages folders (user site too) and PYTHONPATH.
+
+    Other ``sys.path`` entries (the current directory, folders a test runner inserts) are
+    left out on purpose: they are where submissions tend to be.
+    """
+    import site
+
+    paths = [*site.getsitepackages(), site.getusersitepackages()]
+    paths += [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p not in ("", ".")]
+    return paths
+
+
 def _python_roots() -> list[Path]:
-    """Folders the child's Python needs: the installation, the venv, and this package."""
+    """Folders the child's Python needs: the installation, the venv, and our two packages.
+
+    Only the ``grader`` and ``reference`` package folders are bound, not the folder that
+    holds them: in a checkout that folder also holds ``submissions/``, ``runs/`` and whatever
+    an instructor keeps there. The current directory (``''`` on ``sys.path``) is never bound:
+    an instructor who grades from a course folder would otherwise show every student's
+    submission to every other student.
+    """
     import grader
+    import reference
 
     roots = {Path(sys.base_prefix).resolve(), Path(sys.prefix).resolve(),
              Path(sys.executable).resolve().parent.parent,
-             Path(grader.__file__).resolve().parent.parent}
-    for entry in sys.path:
-        p = Path(entry or ".").resolve()
+             Path(grader.__file__).resolve().parent, Path(reference.__file__).resolve().parent}
+    for entry in _library_paths():
+        p = Path(entry).resolve()
         if p.is_dir() and not any(str(p).startswith(s) for s in _SYSTEM_DIRS):
             roots.add(p)
     # keep only outermost folders

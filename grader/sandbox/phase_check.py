@@ -28,7 +28,8 @@ def code_cells_check(child: Child) -> dict[str, Any]:
               for f in intake if isinstance(f, dict)]
     failed += [{"origin": r.origin, "error": f"{r.error_type}: {r.message}"} for r in runs]
     total = len(child.code.runs)
-    details = {"failed": failed[:50], "units": total, "failed_count": len(failed)}
+    details = {"failed": failed[:50], "units": total, "failed_count": len(failed),
+               "error_detail": next((r.detail for r in runs if r.detail), "")}
     if total == 0:
         why = f" ({failed[0]['origin']}: {failed[0]['error']})" if failed else ""
         return result("code_cells", "fail", f"No code could be run from the submission{why}.",

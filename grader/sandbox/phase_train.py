@@ -17,8 +17,9 @@ import numpy as np
 
 from grader.evidence import History, VariantRun
 from grader.sandbox.discover import Built, build, discover
+from grader.sandbox.explain import explain_error
 from grader.sandbox.phase_check import select
-from grader.sandbox.student import StudentCode, describe_error
+from grader.sandbox.student import StudentCode
 
 if TYPE_CHECKING:
     from grader.sandbox.child import Child
@@ -65,7 +66,7 @@ def _fresh(b: Built, ns: dict[str, Any], seconds: float) -> Built:
 def run_train(child: Child, spec: dict[str, Any]) -> None:
     """Train every variant for the plan's budget; results go to ``child.result['variants']``."""
     from grader.sandbox.child import configure_tensorflow
-    from reference.trainer import TrainConfig, train_gan
+    from reference.trainer import TrainConfig
 
     configure_tensorflow(int(child.plan.get("threads", 2)), child.seed)
     images = child.real_images()
@@ -80,40 +81,65 @@ def run_train(child: Child, spec: dict[str, Any]) -> None:
     for name, g, d, boundary in pairs:
         run = VariantRun(name=name, generator_fn=g.label(), discriminator_fn=d.label(),
                          history=History())
+        stage = ["preparing the training"]
         try:
-            helpers = {h: snapshot(child.code, h, boundary) for h in HELPERS}
-            ns = {**child.code.ns, **{k: v for k, v in helpers.items() if v is not None}}
-            res, note = None, ""
-            step_unit = _train_step_unit(child, boundary)
-            if step_unit is not None:
-                res, note = _try_student_step(child, step_unit, g, d, ns, images, cfg, name,
-                                              helpers)
-            if res is None:
-                g2, d2 = _fresh(g, child.code.ns, child.call_s), _fresh(d, child.code.ns,
-                                                                       child.call_s)
-                if not (g2.ok and d2.ok):
-                    raise RuntimeError(g2.error or d2.error)
-                res = train_gan(g2.model, d2.model, images,
-                                generator_loss=helpers["generator_loss"],
-                                discriminator_loss=helpers["discriminator_loss"],
-                                generator_optimizer=_optimizer(ns, helpers, "generator_optimizer"),
-                                discriminator_optimizer=_optimizer(ns, helpers,
-                                                                   "discriminator_optimizer"),
-                                config=cfg, student_accuracy=helpers["discriminator_accuracy"],
-                                progress=_step_reporter(child, name))
-            run.history = _history(res, cfg)
-            run.history.loop_note = note
-            run.samples_file = f"{name}_samples.npz"
-            np.savez_compressed(child.work / run.samples_file,
-                                images=res.sample(n_samples, child.seed + 1))
-            run.frames_file = f"{name}_frames.npz"
-            np.savez_compressed(child.work / run.frames_file, frames=res.frames)
-            run.frame_steps = [int(s) for s in res.frame_steps]
+            _train_variant(child, run, g, d, boundary, images, cfg, n_samples, stage)
+        except _VariantFailed as failed:
+            run.error, run.error_detail = failed.text, failed.detail
         except BaseException as exc:  # student code inside the loop
-            kind, msg = describe_error(exc)
-            run.error = f"Training the {name} models failed: {kind}: {msg}"
+            err = explain_error(exc)
+            run.error, run.error_detail = f"{stage[0]} failed: {err.text}", err.detail
         child.result["variants"].append(asdict(run))
         child.save()
+
+
+class _VariantFailed(Exception):
+    """A variant could not be trained for a reason already put in words."""
+
+    def __init__(self, text: str, detail: str) -> None:
+        super().__init__(text)
+        self.text, self.detail = text, detail
+
+
+def _train_variant(child: Child, run: VariantRun, g: Built, d: Built, boundary: int,
+                   images: np.ndarray, cfg, n_samples: int, stage: list[str]) -> None:
+    """Train one variant and write its samples; ``stage[0]`` says what runs (for errors)."""
+    from reference.trainer import train_gan
+
+    name = run.name
+    helpers = {h: snapshot(child.code, h, boundary) for h in HELPERS}
+    ns = {**child.code.ns, **{k: v for k, v in helpers.items() if v is not None}}
+    res, note, note_detail = None, "", ""
+    step_unit = _train_step_unit(child, boundary)
+    if step_unit is not None:
+        stage[0] = "your train_step(images)"
+        res, note, note_detail = _try_student_step(child, step_unit, g, d, ns, images, cfg,
+                                                   name, helpers)
+    if res is None:
+        stage[0] = "rebuilding your models"
+        g2, d2 = _fresh(g, child.code.ns, child.call_s), _fresh(d, child.code.ns, child.call_s)
+        if not (g2.ok and d2.ok):
+            bad = g2 if not g2.ok else d2
+            raise _VariantFailed(f"rebuilding {bad.label()} failed: {bad.error}",
+                                 bad.error_detail)
+        stage[0] = "a training step with your losses and optimizers"
+        res = train_gan(g2.model, d2.model, images,
+                        generator_loss=helpers["generator_loss"],
+                        discriminator_loss=helpers["discriminator_loss"],
+                        generator_optimizer=_optimizer(ns, helpers, "generator_optimizer"),
+                        discriminator_optimizer=_optimizer(ns, helpers,
+                                                           "discriminator_optimizer"),
+                        config=cfg, student_accuracy=helpers["discriminator_accuracy"],
+                        progress=_step_reporter(child, name))
+    run.history = _history(res, cfg)
+    run.history.loop_note, run.history.loop_note_detail = note, note_detail
+    stage[0] = "sampling images from the trained generator"
+    run.samples_file = f"{name}_samples.npz"
+    np.savez_compressed(child.work / run.samples_file,
+                        images=res.sample(n_samples, child.seed + 1))
+    run.frames_file = f"{name}_frames.npz"
+    np.savez_compressed(child.work / run.frames_file, frames=res.frames)
+    run.frame_steps = [int(s) for s in res.frame_steps]
 
 
 def _optimizer(ns: dict[str, Any], helpers: dict[str, Any], name: str):
@@ -134,31 +160,32 @@ def _train_step_unit(child: Child, boundary: int) -> dict[str, Any] | None:
 
 def _try_student_step(child: Child, unit: dict[str, Any], g: Built, d: Built,
                       ns: dict[str, Any], images: np.ndarray, cfg, name: str,
-                      helpers: dict[str, Any]) -> tuple[Any, str]:
+                      helpers: dict[str, Any]) -> tuple[Any, str, str]:
     """Train with the student's own ``train_step(images)`` (lesson signature), if it works.
 
     The step is re-created from its source in a private namespace whose ``generator``,
     ``discriminator``, optimizers and ``BATCH_SIZE`` are this variant's fresh objects, so a
     ``@tf.function`` traced earlier cannot update other models. Returns (None, why) when the
     step does not run with the lesson's signature; the caller then uses the reference loop.
+    The third value is the full traceback when the step failed (for instructors).
     """
     from grader.sandbox.checks_training import fresh_optimizer
-    from grader.sandbox.student import time_limit
+    from grader.sandbox.student import compile_unit, time_limit
     from reference.trainer import train_gan
 
     g2, d2 = _fresh(g, child.code.ns, child.call_s), _fresh(d, child.code.ns, child.call_s)
     if not (g2.ok and d2.ok):
-        return None, "the reference loop was used: the models could not be rebuilt"
+        return None, "the reference loop was used: the models could not be rebuilt", ""
     private = dict(ns)
     private.update(generator=g2.model, discriminator=d2.model, BATCH_SIZE=cfg.batch_size,
                    generator_optimizer=fresh_optimizer(ns, "generator_optimizer")[0],
                    discriminator_optimizer=fresh_optimizer(ns, "discriminator_optimizer")[0])
     try:
         with time_limit(child.call_s):
-            exec(compile(unit["source"], unit.get("origin", "train_step"), "exec"), private)
+            exec(compile_unit(unit, str(unit.get("origin") or "train_step")), private)
         step = private.get("train_step")
         if not callable(step):
-            return None, "the reference loop was used: train_step is not a function"
+            return None, "the reference loop was used: train_step is not a function", ""
         res = train_gan(g2.model, d2.model, images, generator_loss=helpers["generator_loss"],
                         discriminator_loss=helpers["discriminator_loss"], config=cfg,
                         student_accuracy=helpers["discriminator_accuracy"], train_step=step,
@@ -166,12 +193,12 @@ def _try_student_step(child: Child, unit: dict[str, Any], g: Built, d: Built,
     except BaseException as exc:  # student code: any failure means "use the reference loop"
         if type(exc).__name__ == "StudentTimeout":
             raise
-        kind, msg = describe_error(exc)
+        err = explain_error(exc)
         return None, (f"the reference loop was used: your train_step(images) failed "
-                      f"({kind}: {msg})")
+                      f"with {err.text}"), err.detail
     if not np.isfinite(res.history["gen_loss"]).all():
-        return None, "the reference loop was used: your train_step gave non-finite losses"
-    return res, "your own train_step was used"
+        return None, "the reference loop was used: your train_step gave non-finite losses", ""
+    return res, "your own train_step was used", ""
 
 
 def _step_reporter(child: Child, variant: str):

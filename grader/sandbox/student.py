@@ -6,13 +6,15 @@ execution goes on, as when a student runs the cells of a notebook one by one.
 
 from __future__ import annotations
 
+import re
 import signal
-import traceback
 import types
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
+
+from grader.sandbox.explain import explain_error, register_source
 
 STUDENT_MODULE = "__student__"
 
@@ -64,6 +66,9 @@ class UnitRun:
     ok: bool
     error_type: str = ""
     message: str = ""
+    """One line for students: the message and the student's line."""
+    detail: str = ""
+    """The full traceback, for instructors."""
     seconds: float = 0.0
 
     def to_json(self) -> dict[str, Any]:
@@ -92,23 +97,30 @@ def install_notebook_stubs() -> None:
 
 
 def describe_error(exc: BaseException) -> tuple[str, str]:
-    """(type name, one-line message) of a student exception, without a traceback."""
-    if isinstance(exc, StudentTimeout):
-        return "Timeout", str(exc)
-    if isinstance(exc, SyntaxError):
-        where = f" (line {exc.lineno})" if exc.lineno else ""
-        return "SyntaxError", f"{exc.msg}{where}"
-    text = " ".join(str(exc).split())
-    if len(text) > 300:
-        text = text[:297] + "..."
-    return type(exc).__name__, text
+    """(type name, one-line message with the student's line) of a student exception."""
+    err = explain_error(exc)
+    return err.kind, err.message + err.where_suffix
 
 
-def student_frames(exc: BaseException, limit: int = 3) -> str:
-    """The last few traceback lines that point into student code (for instructors)."""
-    frames = [f for f in traceback.extract_tb(exc.__traceback__)
-              if not f.filename.endswith(".py") or "grader" not in f.filename]
-    return "; ".join(f"{f.filename}:{f.lineno} {f.line or ''}".strip() for f in frames[-limit:])
+def first_line(unit: dict[str, Any]) -> int:
+    """Line of the unit's first line in its cell or file (from the plan, else its origin)."""
+    line = unit.get("line")
+    if isinstance(line, int) and 0 < line < 1_000_000:
+        return line
+    match = re.search(r" line (\d+)$", str(unit.get("origin", "")))
+    return int(match.group(1)) if match else 1
+
+
+def compile_unit(unit: dict[str, Any], origin: str):
+    """Compile a unit so that tracebacks give the line numbers of the student's cell or file.
+
+    The source is shifted down by blank lines to its real first line, and remembered for
+    :func:`grader.sandbox.explain.explain_error`.
+    """
+    source = str(unit.get("source", ""))
+    start = first_line(unit)
+    register_source(origin, start, source)
+    return compile("\n" * (start - 1) + source, origin, "exec")
 
 
 @dataclass
@@ -131,12 +143,14 @@ class StudentCode:
                           name=str(unit.get("name") or ""), ok=True)
             t0 = time.perf_counter()
             try:
-                code = compile(str(unit.get("source", "")), origin, "exec")
+                code = compile_unit(unit, origin)
                 with time_limit(unit_timeout_s):
                     exec(code, self.ns)  # noqa: S102 - this is the sandboxed child
             except BaseException as exc:  # student code: record and go on
+                err = explain_error(exc)
                 run.ok = False
-                run.error_type, run.message = describe_error(exc)
+                run.error_type, run.message = err.kind, err.message + err.where_suffix
+                run.detail = err.detail
             run.seconds = round(time.perf_counter() - t0, 3)
             self.runs.append(run)
             self._record_versions(index, origin)

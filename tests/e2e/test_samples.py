@@ -67,6 +67,11 @@ def test_dave_is_contained_and_reported(graded):
     assert res["isolation"] in ("bwrap", "unshare", "subprocess")
     text = json.dumps(res)
     assert "longer than" in text or "timed out" in text or "stopped" in text
+    if res["isolation"] == "bwrap":  # the sibling alice lies in the grader's own checkout
+        log = graded["dave"]["out"] / "work" / "sandbox" / "child.log"
+        assert "found a sibling" not in log.read_text(errors="replace")
+    improvement = next(i for i in res["items"] if i["id"] == "improvement")
+    assert "could not be run" in json.dumps(improvement)  # his broken v2 is named, not ignored
 
 
 def test_broken_submissions_get_a_report_not_a_traceback(tmp_path):

@@ -137,6 +137,23 @@ def test_sibling_submission_and_home_are_invisible(tmp_path):
     assert f"LISTING {sorted(expected)}" in out.log_tail
 
 
+def test_project_folder_and_working_directory_are_invisible(tmp_path, monkeypatch):
+    """Only the grader's packages are bound, never the checkout around them or the cwd."""
+    repo = Path(grader.__file__).resolve().parents[1]
+    course = tmp_path / "course"
+    (course / "bob").mkdir(parents=True)
+    (course / "bob" / "bob.py").write_text("SECRET = 7")
+    monkeypatch.chdir(course)  # an instructor grading from the course folder
+    out = run(tmp_path / "alice", "x = 1",
+              f"import os\nprint('REPO', sorted(os.listdir({str(repo)!r})))\n"
+              f"print('COURSE', os.path.isdir({str(course / 'bob')!r}))")
+    assert "COURSE False" in out.log_tail
+    listing = next(line for line in out.log_tail.splitlines() if line.startswith("REPO"))
+    assert "'grader'" in listing and "'reference'" in listing
+    for private in ("submissions", "tests", "runs", "README.md"):
+        assert f"'{private}'" not in listing, listing
+
+
 def test_spawning_many_processes_is_capped(tmp_path):
     src = ("import subprocess\nprocs = []\nfor i in range(60):\n"
            "    procs.append(subprocess.Popen(['sleep', '31.4159']))\nprint('spawned', len(procs))")
