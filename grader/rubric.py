@@ -74,6 +74,12 @@ class Part:
     evidence: tuple[str, ...] = ()
 
 
+#: string settings an item may carry besides ``*_level`` ones, with their allowed values
+OPTION_VALUES: dict[str, tuple[str, ...]] = {
+    "compare_by": ("classifier_score", "recognizable_fraction"),
+}
+
+
 @dataclass(frozen=True)
 class RubricItem:
     """One rubric item (평가문항) with its criterion (상세기준), points and thresholds."""
@@ -236,7 +242,11 @@ def _item(ctx: _Ctx, raw: Any, n: int, known_checks: tuple[str, ...]) -> RubricI
         if known_checks and g not in known_checks:
             ctx.warnings.append(f"{where}: gate {g!r} is not a known check id; it will never "
                                 "block the item unless a check with that id is reported")
-    options = tuple((k, v) for k, v in raw.items() if isinstance(v, str) and k.endswith("_level"))
+    options = tuple((k, v) for k, v in raw.items()
+                    if isinstance(v, str) and (k.endswith("_level") or k in OPTION_VALUES))
+    for k, v in options:
+        if k in OPTION_VALUES and v not in OPTION_VALUES[k]:
+            ctx.fail(f"{where}: {k} = {v!r} is not one of {', '.join(OPTION_VALUES[k])}")
     return RubricItem(
         id=item_id, number=ctx.integer(raw, "number", where, default=n), points=float(points),
         title_en=ctx.string(raw, "title_en", where), title_ko=ctx.string(raw, "title_ko", where),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -56,7 +57,7 @@ class RiseStats:
 
 @dataclass
 class DiffStats:
-    """Difference of two proportions with a percentile bootstrap interval."""
+    """Difference of a statistic of two image sets with a percentile bootstrap interval."""
 
     before: float
     after: float
@@ -68,6 +69,8 @@ class DiffStats:
     n_after: int
     n_boot: int
     seed: int
+    metric: str = "recognizable_fraction"
+    """What was compared: ``recognizable_fraction`` or ``classifier_score``."""
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON dict."""
@@ -172,15 +175,52 @@ def bootstrap_difference(before: np.ndarray, after: np.ndarray, *, n_boot: int, 
     Raises:
         ValueError: either sample is empty.
     """
-    a = np.asarray(before, dtype=float)
-    b = np.asarray(after, dtype=float)
-    if a.size == 0 or b.size == 0:
+    return bootstrap_set_difference(
+        np.asarray(before, dtype=float), np.asarray(after, dtype=float),
+        lambda sets: sets.mean(axis=1), n_boot=n_boot, seed=seed, ci_level=ci_level,
+        metric="recognizable_fraction")
+
+
+def bootstrap_set_difference(before: np.ndarray, after: np.ndarray,
+                             statistic: Callable[[np.ndarray], np.ndarray], *, n_boot: int,
+                             seed: int, ci_level: float = 0.95, metric: str = "",
+                             chunk: int = 250) -> DiffStats:
+    """Percentile bootstrap interval of statistic(after) - statistic(before).
+
+    ``before`` and ``after`` hold one row per image (a flag, or a probability vector); each is
+    resampled with replacement on its own, ``n_boot`` times, with
+    ``numpy.random.default_rng(seed)``. ``statistic`` maps a stack of resampled sets,
+    shape (B, N, ...), to one value per set, shape (B,); it also gives the point values.
+
+    Raises:
+        ValueError: either sample is empty.
+    """
+    a, b = np.asarray(before, dtype=float), np.asarray(after, dtype=float)
+    if len(a) == 0 or len(b) == 0:
         raise ValueError("both image sets must be non-empty")
     rng = np.random.default_rng(seed)
-    ma = rng.choice(a, size=(n_boot, a.size), replace=True).mean(axis=1)
-    mb = rng.choice(b, size=(n_boot, b.size), replace=True).mean(axis=1)
+    ia = rng.integers(0, len(a), size=(n_boot, len(a)))
+    ib = rng.integers(0, len(b), size=(n_boot, len(b)))
+    diffs = np.concatenate([statistic(b[ib[i:i + chunk]]) - statistic(a[ia[i:i + chunk]])
+                            for i in range(0, n_boot, chunk)])
     alpha = (1.0 - ci_level) / 2.0
-    lo, hi = np.quantile(mb - ma, [alpha, 1.0 - alpha])
-    return DiffStats(before=float(a.mean()), after=float(b.mean()), diff=float(b.mean() - a.mean()),
-                     ci_low=float(lo), ci_high=float(hi), n_before=int(a.size),
-                     n_after=int(b.size), n_boot=int(n_boot), seed=int(seed))
+    lo, hi = np.quantile(diffs, [alpha, 1.0 - alpha])
+    va, vb = float(statistic(a[None])[0]), float(statistic(b[None])[0])
+    return DiffStats(before=va, after=vb, diff=vb - va, ci_low=float(lo), ci_high=float(hi),
+                     n_before=len(a), n_after=len(b), n_boot=int(n_boot), seed=int(seed),
+                     metric=metric)
+
+
+def classifier_scores(prob_sets: np.ndarray, eps: float = 1e-12) -> np.ndarray:
+    """Classifier score (see ``grader.judge.metrics.classifier_score``) of each set in a stack.
+
+    Args:
+        prob_sets: Calibrated class probabilities, shape (B, N, classes).
+
+    Returns:
+        Shape (B,): exp(mean_x KL(p(y|x) || p(y))) per set.
+    """
+    p = np.clip(prob_sets, eps, 1.0)
+    py = p.mean(axis=1, keepdims=True)
+    kl = np.sum(p * (np.log(p) - np.log(py)), axis=2)
+    return np.exp(kl.mean(axis=1))

@@ -14,6 +14,11 @@ Run after every export of new weights (takes about a minute)::
   training images -> ``class_stats.npz``; the threshold is the 99th percentile of the
   held-out images' nearest-class squared Mahalanobis distance (Lee et al. 2018), so 1% of
   real images are gated; noise that the softmax calls "frog" with confidence is not;
+* weak-feature gate: images whose penultimate feature vector is shorter than the 2nd
+  percentile of the held-out images' norms are out of distribution too (measured on the
+  judge at 87.6%: it removes uniform noise, 2.8% -> 0%, and halves the "recognizable"
+  blurry outputs of the reference DCGAN after 390 steps, 38% -> 21%, for 0.3 points of
+  real images);
 * feature statistics (mean, covariance, N) of the test images -> ``test_stats.npz``;
 * real-vs-real FCD (held-out images vs test stats) at several N -> ``fcd_reference``.
 
@@ -52,6 +57,7 @@ REPORT_PATH = ROOT / "reference" / "classifier" / "eval_report.md"
 TARGET_PRECISION = 0.95
 MIN_SUPPORT = 100
 OOD_QUANTILE = 0.99
+NORM_QUANTILE = 0.02
 N_CLASS_FIT = 10000
 FCD_NS = (16, 32, 64, 128, 256, 500, 1000, 2000, 5000)
 
@@ -159,12 +165,18 @@ def calibrate(data: str = DEFAULT_DATA, weights: Path = WEIGHTS_PATH,
     test_prec, test_cov = precision_at(t_probs, y_test, tau)
     held_prec, held_cov = precision_at(h_probs, y_held, tau)
     ood_threshold = float(np.quantile(class_stats.min_mahalanobis(h_feats), OOD_QUANTILE))
-    t_in = class_stats.min_mahalanobis(t_feats) <= ood_threshold
+    min_norm = float(np.quantile(np.linalg.norm(h_feats, axis=1), NORM_QUANTILE))
+
+    def gate(feats: np.ndarray) -> np.ndarray:
+        return ((class_stats.min_mahalanobis(feats) <= ood_threshold)
+                & (np.linalg.norm(feats, axis=1) >= min_norm))
+
+    t_in = gate(t_feats)
     gated = (t_probs.max(1) >= tau) & t_in
     noise = np.random.default_rng(1).integers(0, 256, (1000, 32, 32, 3), dtype=np.uint8)
     n_logits, n_feats = infer(model, noise)
     n_conf = softmax(n_logits / temperature).max(1) >= tau
-    n_in = class_stats.min_mahalanobis(n_feats) <= ood_threshold
+    n_in = gate(n_feats)
     stats = features_to_stats(t_feats)
     table = fcd_reference_table(h_feats, stats)
     pred = t_logits.argmax(1)
@@ -182,6 +194,7 @@ def calibrate(data: str = DEFAULT_DATA, weights: Path = WEIGHTS_PATH,
         "heldout_precision_at_tau": held_prec, "heldout_recognized_at_tau": held_cov,
         "test_precision_at_tau": test_prec, "test_recognized_at_tau": test_cov,
         "ood_quantile": OOD_QUANTILE, "ood_threshold": ood_threshold,
+        "norm_quantile": NORM_QUANTILE, "min_feature_norm": min_norm,
         "test_in_distribution": float(t_in.mean()),
         "test_recognized_with_gate": float(gated.mean()),
         "test_precision_with_gate": float((t_probs.argmax(1)[gated] == y_test[gated]).mean()),
@@ -225,7 +238,9 @@ def render_report(cal: dict, seconds: float) -> str:
         f"**{cal['test_precision_at_tau']:.2%}** on {cal['test_recognized_at_tau']:.1%} of images",
         f"- out-of-distribution gate: squared Mahalanobis distance to the nearest class mean "
         f"<= {cal['ood_threshold']:.1f} (the {cal['ood_quantile']:.0%} quantile on held-out "
-        f"images); {cal['test_in_distribution']:.1%} of test images pass; with the gate "
+        f"images) and feature norm >= {cal.get('min_feature_norm', float('-inf')):.2f} (the "
+        f"{cal.get('norm_quantile', 0):.0%} quantile on held-out images); "
+        f"{cal['test_in_distribution']:.1%} of test images pass; with the gate "
         f"{cal['test_recognized_with_gate']:.1%} of test images are recognizable at precision "
         f"{cal['test_precision_with_gate']:.2%}",
         f"- uniform noise (1,000 images): {cal['noise_confident_without_gate']:.1%} reach tau "

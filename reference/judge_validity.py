@@ -129,6 +129,15 @@ def ordering_checks(rows: list[Row]) -> list[tuple[str, bool]]:
         mid = [sign * getattr(g.result, metric) for g in gens]
         ok = all(real >= v >= untrained for v in mid) and real > untrained
         checks.append((f"{metric}: real >= every saved generator >= untrained", ok))
+    if len(gens) >= 2:
+        first, last = gens[0], gens[-1]
+        for metric, sign in METRICS:
+            checks.append((f"{metric}: longest-trained (step {last.step}) better than "
+                           f"shortest-trained (step {first.step})",
+                           sign * getattr(last.result, metric) > sign * getattr(first.result, metric)))
+        checks.append(("recognizable_fraction: no saved generator is significantly (95% "
+                       "bootstrap) less recognizable than an earlier one",
+                       not significant_reversals(gens)))
     un, noise, col = by["untrained"].result, by["noise"].result, by["collapsed"].result
     checks.append(("untrained and noise: recognizable fraction below 5%",
                    un.recognizable_fraction < 0.05 and noise.recognizable_fraction < 0.05))
@@ -137,6 +146,24 @@ def ordering_checks(rows: list[Row]) -> list[tuple[str, bool]]:
     checks.append(("tile pipeline costs real images at most 10 points of recognizable fraction",
                    by["real"].result.recognizable_fraction - tiles <= 0.10))
     return checks
+
+
+def significant_reversals(gens: list[Row], seed: int = 0) -> list[tuple[int, int]]:
+    """(earlier step, later step) pairs whose recognizable fractions fell significantly.
+
+    Recognizable flags per image are resampled with ``grader.trend.bootstrap_difference``
+    (2,000 resamples, 95%); a reversal is a pair whose whole interval lies below zero.
+    """
+    from grader.trend import bootstrap_difference
+
+    flags = {g.step: np.array([p["recognizable"] for p in g.result.per_image]) for g in gens}
+    out = []
+    for i, a in enumerate(gens):
+        for b in gens[i + 1:]:
+            d = bootstrap_difference(flags[a.step], flags[b.step], n_boot=2000, seed=seed)
+            if d.ci_high < 0:
+                out.append((a.step, b.step))
+    return out
 
 
 def training_order(rows: list[Row]) -> list[str]:

@@ -65,6 +65,18 @@ class TrainConfig:
     widths: tuple[int, ...] = (32, 64, 128)
     blocks: tuple[int, ...] = (2, 2, 2)
     seed: int = 0
+    cutout: int = 0
+    """Side of a grey square erased at a random place in each training image (0: none)."""
+    precision: str = "float32"
+    """Keras dtype policy while training: ``mixed_bfloat16`` is ~1.4x faster on CPUs with
+    AMX/AVX-512 BF16 (measured here); the exported model is always float32."""
+    init_from: str = ""
+    """Weights (``.weights.h5`` or ``.keras``) a new run starts from: a second stage with its
+    own schedule, warm-started from an earlier run."""
+
+
+NEW_FIELDS = {"cutout": 0, "precision": "float32", "init_from": ""}
+"""Fields added after the first runs; states saved before them had these values."""
 
 
 def heldout_split(y_train: np.ndarray, seed: int = HOLDOUT_SEED,
@@ -97,6 +109,19 @@ def augment(x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     rows = dy[:, None] + np.arange(32)[None, :]
     cols = dx[:, None] + np.arange(32)[None, :]
     return padded[np.arange(n)[:, None, None], rows[:, :, None], cols[:, None, :]]
+
+
+def cutout(x: np.ndarray, size: int, rng: np.random.Generator) -> np.ndarray:
+    """Erase a ``size`` x ``size`` grey square (clipped at the borders) in each uint8 image."""
+    if size <= 0:
+        return x
+    n, h, w = x.shape[:3]
+    cy, cx = rng.integers(0, h, n), rng.integers(0, w, n)
+    half = size // 2
+    rows = np.abs(np.arange(h)[None, :] - cy[:, None]) < half + size % 2
+    cols = np.abs(np.arange(w)[None, :] - cx[:, None]) < half + size % 2
+    mask = rows[:, :, None] & cols[:, None, :]
+    return np.where(mask[..., None], np.uint8(128), x)
 
 
 def build_model(widths=(32, 64, 128), blocks=(2, 2, 2)):
@@ -154,10 +179,10 @@ def _make_schedule(cfg: TrainConfig, steps_per_epoch: int):
     return OneCycle()
 
 
-def _write_state(model, opt, state: dict) -> None:
+def _write_state(model, opt, state: dict, run_dir: Path) -> None:
     """Write weights, optimizer slots and state.json into a new folder, then swap it in."""
-    RUN_DIR.mkdir(parents=True, exist_ok=True)
-    new, cur, old = RUN_DIR / "ckpt.new", RUN_DIR / "ckpt", RUN_DIR / "ckpt.old"
+    run_dir.mkdir(parents=True, exist_ok=True)
+    new, cur, old = run_dir / "ckpt.new", run_dir / "ckpt", run_dir / "ckpt.old"
     shutil.rmtree(new, ignore_errors=True)
     new.mkdir()
     model.save_weights(new / "model.weights.h5")
@@ -170,10 +195,10 @@ def _write_state(model, opt, state: dict) -> None:
     shutil.rmtree(old, ignore_errors=True)
 
 
-def _read_state(model, opt) -> dict:
-    cur = RUN_DIR / "ckpt"
-    if not (cur / "state.json").is_file() and (RUN_DIR / "ckpt.old" / "state.json").is_file():
-        cur = RUN_DIR / "ckpt.old"  # interrupted between the two renames
+def _read_state(model, opt, run_dir: Path) -> dict:
+    cur = run_dir / "ckpt"
+    if not (cur / "state.json").is_file() and (run_dir / "ckpt.old" / "state.json").is_file():
+        cur = run_dir / "ckpt.old"  # interrupted between the two renames
     state = json.loads((cur / "state.json").read_text())
     model.load_weights(cur / "model.weights.h5")
     with np.load(cur / "optimizer.npz", allow_pickle=False) as z:
@@ -185,7 +210,8 @@ def _read_state(model, opt) -> dict:
     return state
 
 
-def _export(model, data: str, calibrate: bool, path: Path = EXPORT_PATH) -> None:
+def _export(model, cfg: TrainConfig, data: str, calibrate: bool,
+            path: Path = EXPORT_PATH) -> None:
     """Save the model to ``path`` atomically; calibrated first when it is the shipped file.
 
     The judge refuses nothing but warns when its calibration belongs to other weights, and
@@ -195,7 +221,7 @@ def _export(model, data: str, calibrate: bool, path: Path = EXPORT_PATH) -> None
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(".classifier.tmp.keras")
-    model.save(tmp)
+    _as_float32(model, cfg).save(tmp)
     if calibrate and path == EXPORT_PATH:
         from reference.calibrate_judge import calibrate as run_calibration
 
@@ -203,16 +229,32 @@ def _export(model, data: str, calibrate: bool, path: Path = EXPORT_PATH) -> None
     os.replace(tmp, path)
 
 
+def _as_float32(model, cfg: TrainConfig):
+    """The same network and weights under the float32 policy (the judge runs float32)."""
+    import keras
+
+    if cfg.precision == "float32":
+        return model
+    keras.mixed_precision.set_global_policy("float32")
+    try:
+        copy = build_model(cfg.widths, cfg.blocks)
+    finally:
+        keras.mixed_precision.set_global_policy(cfg.precision)
+    copy.set_weights(model.get_weights())
+    return copy
+
+
 def _evaluate(predict, x: np.ndarray, y: np.ndarray, batch: int = 1000) -> float:
     correct = 0
     for i in range(0, len(x), batch):
-        logits = predict(x[i:i + batch].astype(np.float32)).numpy()
+        logits = np.asarray(predict(x[i:i + batch].astype(np.float32)), np.float32)
         correct += int((logits.argmax(1) == y[i:i + batch]).sum())
     return correct / len(x)
 
 
 def train(cfg: TrainConfig, data: str, resume: bool, max_epochs: int | None,
-          calibrate: bool = True, export_to: Path = EXPORT_PATH) -> None:
+          calibrate: bool = True, export_to: Path = EXPORT_PATH,
+          run_dir: Path = RUN_DIR) -> None:
     """Train (or continue) until ``cfg.epochs`` or ``max_epochs`` more epochs are done."""
     import keras
     import tensorflow as tf
@@ -225,6 +267,7 @@ def train(cfg: TrainConfig, data: str, resume: bool, max_epochs: int | None,
     x_held, y_held = ds.x_train[held_idx], ds.y_train[held_idx]
     steps_per_epoch = len(x_fit) // cfg.batch_size
     keras.utils.set_random_seed(cfg.seed)
+    keras.mixed_precision.set_global_policy(cfg.precision)
     model = build_model(cfg.widths, cfg.blocks)
     opt = keras.optimizers.SGD(_make_schedule(cfg, steps_per_epoch), momentum=0.9,
                                nesterov=True, weight_decay=cfg.weight_decay)
@@ -232,9 +275,10 @@ def train(cfg: TrainConfig, data: str, resume: bool, max_epochs: int | None,
     opt.build(model.trainable_variables)
     loss_fn = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
     state = {"epoch": 0, "best_heldout": -1.0, "config": asdict(cfg), "data": ds.source}
-    if resume and (RUN_DIR / "ckpt").exists() or resume and (RUN_DIR / "ckpt.old").exists():
-        state = _read_state(model, opt)
-        saved, wanted = state["config"], json.loads(json.dumps(asdict(cfg)))
+    if resume and ((run_dir / "ckpt").exists() or (run_dir / "ckpt.old").exists()):
+        state = _read_state(model, opt, run_dir)
+        saved = {**NEW_FIELDS, **state["config"]}
+        wanted = json.loads(json.dumps(asdict(cfg)))
         if {k: v for k, v in saved.items() if k != "epochs"} != {
                 k: v for k, v in wanted.items() if k != "epochs"}:
             raise SystemExit(f"--resume with a different config: saved {saved}")
@@ -247,8 +291,13 @@ def train(cfg: TrainConfig, data: str, resume: bool, max_epochs: int | None,
             state["config"] = wanted
             print(f"schedule re-planned: {saved['epochs']} -> {cfg.epochs} epochs in total")
         print(f"resumed after epoch {state['epoch']} (step {int(opt.iterations.numpy())})")
-    elif (RUN_DIR / "ckpt").exists():
-        raise SystemExit(f"{RUN_DIR / 'ckpt'} exists: pass --resume or remove it")
+    elif (run_dir / "ckpt").exists():
+        raise SystemExit(f"{run_dir / 'ckpt'} exists: pass --resume or remove it")
+    elif cfg.init_from:
+        model.load_weights(cfg.init_from)
+        state["best_heldout"] = _evaluate(tf.function(lambda x: model(x, training=False)),
+                                          x_held, y_held)
+        print(f"new stage from {cfg.init_from}: held-out accuracy {state['best_heldout']:.4f}")
 
     spec = (tf.TensorSpec((cfg.batch_size, 32, 32, 3), tf.uint8),
             tf.TensorSpec((cfg.batch_size,), tf.int64))
@@ -256,7 +305,7 @@ def train(cfg: TrainConfig, data: str, resume: bool, max_epochs: int | None,
     @tf.function(input_signature=spec)
     def train_step(x, y):
         with tf.GradientTape() as tape:
-            logits = model(tf.cast(x, tf.float32), training=True)
+            logits = tf.cast(model(tf.cast(x, tf.float32), training=True), tf.float32)
             loss = loss_fn(y, logits)
         grads = tape.gradient(loss, model.trainable_variables)
         opt.apply(grads, model.trainable_variables)
@@ -270,7 +319,7 @@ def train(cfg: TrainConfig, data: str, resume: bool, max_epochs: int | None,
         t0 = time.time()
         rng = np.random.default_rng([cfg.seed, epoch])  # per-epoch seed: exact resume
         order = rng.permutation(len(x_fit))
-        xa, ya = augment(x_fit[order], rng), y_fit[order]
+        xa, ya = cutout(augment(x_fit[order], rng), cfg.cutout, rng), y_fit[order]
         losses, accs = [], []
         for s in range(steps_per_epoch):
             sl = slice(s * cfg.batch_size, (s + 1) * cfg.batch_size)
@@ -293,10 +342,10 @@ def train(cfg: TrainConfig, data: str, resume: bool, max_epochs: int | None,
         if exported:
             state["best_heldout"] = held_acc
             state["best_epoch"] = epoch
-            _export(model, data, calibrate, export_to)
+            _export(model, cfg, data, calibrate, export_to)
         row["exported"] = exported
         state["epoch"] = epoch
-        _write_state(model, opt, state)
+        _write_state(model, opt, state, run_dir)
         LOG_PATH.parent.mkdir(parents=True, exist_ok=True)
         with LOG_PATH.open("a") as fh:
             fh.write(json.dumps(row) + "\n")
@@ -325,13 +374,23 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--widths", default=",".join(map(str, d.widths)))
     p.add_argument("--blocks", default=",".join(map(str, d.blocks)))
     p.add_argument("--seed", type=int, default=d.seed)
+    p.add_argument("--warmup-frac", type=float, default=d.warmup_frac)
+    p.add_argument("--cutout", type=int, default=d.cutout,
+                   help="side of a grey square erased in each training image (0: none)")
+    p.add_argument("--precision", choices=("float32", "mixed_bfloat16"), default=d.precision,
+                   help="training dtype policy; the exported model is float32 either way")
+    p.add_argument("--init-from", default=d.init_from,
+                   help="start a new run (new schedule and optimizer) from these weights")
+    p.add_argument("--run-dir", type=Path, default=RUN_DIR,
+                   help="where the resumable state lives (ckpt/ inside it)")
     a = p.parse_args(argv)
     cfg = TrainConfig(epochs=a.epochs, batch_size=a.batch_size, lr=a.lr,
-                      weight_decay=a.weight_decay, seed=a.seed,
+                      weight_decay=a.weight_decay, seed=a.seed, warmup_frac=a.warmup_frac,
+                      cutout=a.cutout, precision=a.precision, init_from=a.init_from,
                       widths=tuple(int(w) for w in a.widths.split(",")),
                       blocks=tuple(int(b) for b in a.blocks.split(",")))
     train(cfg, a.data, a.resume, a.max_epochs, calibrate=not a.no_calibrate,
-          export_to=a.export_to)
+          export_to=a.export_to, run_dir=a.run_dir)
 
 
 if __name__ == "__main__":

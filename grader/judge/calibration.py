@@ -69,6 +69,9 @@ class JudgeCalibration:
     test_accuracy: float = float("nan")
     ood_threshold: float = float("inf")
     """Images whose min squared Mahalanobis distance exceeds this are out of distribution."""
+    min_feature_norm: float = float("-inf")
+    """Images whose feature vector is shorter than this are out of distribution: the network
+    finds too little of what it knows in them (blurry blobs, noise)."""
     fcd_reference: dict[int, float] = field(default_factory=dict)
     """Real-vs-real FCD (held-out train images vs test stats) by sample size N."""
     extra: dict = field(default_factory=dict)
@@ -93,12 +96,13 @@ def load_calibration(path: Path | None = None) -> JudgeCalibration:
     try:
         raw = json.loads(path.read_text())
         known = {"temperature", "tau", "weights_sha256", "test_accuracy", "fcd_reference",
-                 "ood_threshold"}
+                 "ood_threshold", "min_feature_norm"}
         return JudgeCalibration(
             temperature=float(raw["temperature"]), tau=float(raw["tau"]),
             weights_sha256=str(raw["weights_sha256"]),
             test_accuracy=float(raw.get("test_accuracy", float("nan"))),
             ood_threshold=float(raw.get("ood_threshold", float("inf"))),
+            min_feature_norm=float(raw.get("min_feature_norm", float("-inf"))),
             fcd_reference={int(k): float(v) for k, v in raw.get("fcd_reference", {}).items()},
             extra={k: v for k, v in raw.items() if k not in known},
         )

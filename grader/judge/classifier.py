@@ -102,13 +102,22 @@ class Judge:
     def in_distribution(self, features: np.ndarray) -> np.ndarray | None:
         """True where features lie within the real-image range (None: no gate installed).
 
-        Confidence alone is not enough: a classifier can be confidently wrong on noise.
-        We also require the nearest class-conditional Mahalanobis distance to be below
-        the threshold that 99% of held-out real images meet.
+        Confidence alone is not enough: a classifier can be confidently wrong on noise and on
+        early, blurry GAN outputs. We also require (1) the nearest class-conditional
+        Mahalanobis distance to be below the threshold that 99% of held-out real images meet,
+        and (2) the feature vector to be at least as long as that of 98% of held-out real
+        images (a short feature vector means the network found little it knows).
         """
-        if self.class_stats is None or not np.isfinite(self.calibration.ood_threshold):
+        cal = self.calibration
+        gates = []
+        if self.class_stats is not None and np.isfinite(cal.ood_threshold):
+            gates.append(self.class_stats.min_mahalanobis(features) <= cal.ood_threshold)
+        if np.isfinite(cal.min_feature_norm):
+            gates.append(np.linalg.norm(np.asarray(features, dtype=np.float64), axis=1)
+                         >= cal.min_feature_norm)
+        if not gates:
             return None
-        return self.class_stats.min_mahalanobis(features) <= self.calibration.ood_threshold
+        return np.logical_and.reduce(gates)
 
     def logits_and_features(self, images: np.ndarray,
                             batch_size: int = DEFAULT_BATCH) -> tuple[np.ndarray, np.ndarray]:

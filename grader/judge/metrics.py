@@ -75,7 +75,8 @@ class JudgeResult:
     fcd_reference: float
     """Real-vs-real FCD expected at this N (compare ``fcd`` with it, not with 0)."""
     per_image: list[dict[str, Any]] = field(default_factory=list)
-    """Per image: class index, class name, calibrated prob, recognizable."""
+    """Per image: class index, class name, calibrated top-1 prob, recognizable, and the
+    calibrated probabilities of all classes (``probs``, rounded to 5 decimals)."""
     warnings: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
@@ -241,7 +242,8 @@ def score_predictions(probs: np.ndarray, features: np.ndarray, *, tau: float,
         warnings.append("FCD needs at least 2 images.")
     per_image = [
         {"class_index": int(c), "class_name": CLASS_NAMES[int(c)],
-         "prob": float(probs[i, c]), "recognizable": bool(mask[i])}
+         "prob": float(probs[i, c]), "recognizable": bool(mask[i]),
+         "probs": [round(float(q), 5) for q in probs[i]]}
         for i, c in enumerate(top)
     ]
     return JudgeResult(

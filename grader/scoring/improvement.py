@@ -1,4 +1,12 @@
-"""Item 3 (improvement): compare recognizable images before and after the student's change."""
+"""Item 3 (improvement): compare the images before and after the student's change.
+
+The comparison statistic is the rubric item's ``compare_by`` option: the classifier score
+(default; the Inception-Score analogue computed with our judge, which rewards confident *and*
+varied classes) or the recognizable fraction. ``reference/improvement_calibration.md`` shows
+why the classifier score is the default: on pairs of reference generators where the later one
+is known to be better, it says so, while the recognizable fraction does not (early, blurry
+outputs are often called confident within one or two classes).
+"""
 
 from __future__ import annotations
 
@@ -18,13 +26,45 @@ from grader.scoring.common import (
 )
 from grader.scoring.grade import ItemGrade, ItemStatus
 from grader.scoring.judged import KEY_CLASSIFIER_SCORE, KEY_PER_IMAGE, JudgedEvidence
-from grader.trend import DiffStats, bootstrap_difference
+from grader.trend import (
+    DiffStats,
+    bootstrap_difference,
+    bootstrap_set_difference,
+    classifier_scores,
+)
+
+COMPARE_BY_DEFAULT = "classifier_score"
 
 
 def _recognized(r: dict[str, Any] | None) -> np.ndarray:
     """Per-image "recognizable" flags of a judge result (empty when it has none)."""
     per = (r or {}).get(KEY_PER_IMAGE) or []
     return np.array([bool(p.get("recognizable")) for p in per if isinstance(p, dict)], dtype=bool)
+
+
+def _probabilities(r: dict[str, Any] | None) -> np.ndarray:
+    """Per-image calibrated class probabilities (N, 10); empty when any image lacks them."""
+    per = [p for p in ((r or {}).get(KEY_PER_IMAGE) or []) if isinstance(p, dict)]
+    rows = [p.get("probs") for p in per]
+    if not rows or any(not isinstance(q, list) or len(q) != 10 for q in rows):
+        return np.zeros((0, 10))
+    out = np.asarray(rows, dtype=float)
+    return out if np.all(np.isfinite(out)) else np.zeros((0, 10))
+
+
+def compare_sets(before: dict[str, Any] | None, after: dict[str, Any] | None, compare_by: str,
+                 *, n_boot: int, seed: int, ci_level: float) -> DiffStats:
+    """Bootstrap difference (after - before) of two judged image sets by ``compare_by``.
+
+    Falls back to the recognizable fraction when per-image probabilities are missing
+    (judge results written before they were recorded).
+    """
+    pb, pa = _probabilities(before), _probabilities(after)
+    if compare_by == "classifier_score" and len(pb) and len(pa):
+        return bootstrap_set_difference(pb, pa, classifier_scores, n_boot=n_boot, seed=seed,
+                                        ci_level=ci_level, metric="classifier_score")
+    return bootstrap_difference(_recognized(before), _recognized(after), n_boot=n_boot,
+                                seed=seed, ci_level=ci_level)
 
 
 def score_improvement(item: RubricItem, evidence: Evidence, judged: JudgedEvidence,
@@ -42,14 +82,15 @@ def score_improvement(item: RubricItem, evidence: Evidence, judged: JudgedEviden
               if _recognized(b).size and _recognized(a).size]
     errors = [v for v in (base, final) if v is not None and v.error]
     if not usable:
-        return _not_compared(item, rubric, base, final, errors, sorted(by_name))
+        return _not_compared(item, rubric, base, final, errors, sorted(by_name),
+                             _later_version_failed(evidence))
     source, before, after = usable[0]
-    d = bootstrap_difference(_recognized(before), _recognized(after),
-                             n_boot=int(rubric.threshold("bootstrap_samples")), seed=rubric.seed,
-                             ci_level=item.threshold("ci_level"))
+    n_boot, level = int(rubric.threshold("bootstrap_samples")), item.threshold("ci_level")
+    d = compare_sets(before, after, item.option("compare_by", COMPARE_BY_DEFAULT),
+                     n_boot=n_boot, seed=rubric.seed, ci_level=level)
     min_diff = item.threshold("min_difference")
     authoritative = source == "grader_variants" and is_authoritative(final, rubric)
-    nums = {"difference": d.to_dict(), "min_difference": min_diff,
+    nums = {"difference": d.to_dict(), "compared_by": d.metric, "min_difference": min_diff,
             "authoritative_run": authoritative, "before_classifier_score":
             num(before, KEY_CLASSIFIER_SCORE), "after_classifier_score":
             num(after, KEY_CLASSIFIER_SCORE)}
@@ -57,12 +98,15 @@ def score_improvement(item: RubricItem, evidence: Evidence, judged: JudgedEviden
                 else "your before/after images")
     where_ko = ("채점기가 학습시킨 두 버전" if source == "grader_variants"
                 else "제출한 개선 전후 이미지")
-    head_en = (f"Recognizable images, {where_en}: {pct(d.before)} before, {pct(d.after)} after; "
-               f"difference {100 * d.diff:+.0f} points (95% bootstrap interval "
-               f"{100 * d.ci_low:+.0f} to {100 * d.ci_high:+.0f}).")
-    head_ko = (f"{where_ko}에서 알아볼 수 있는 이미지: 개선 전 {pct(d.before)}, 개선 후 "
-               f"{pct(d.after)}, 차이 {100 * d.diff:+.0f}%p(95% 부트스트랩 구간 "
-               f"{100 * d.ci_low:+.0f}~{100 * d.ci_high:+.0f}).")
+    head_en, head_ko = _headline(d, where_en, where_ko)
+    if d.metric == "classifier_score":
+        rb, ra = _recognized(before), _recognized(after)
+        nums["recognizable_before"], nums["recognizable_after"] = (float(rb.mean()),
+                                                                   float(ra.mean()))
+        head_en += (f" Recognizable images: {pct(rb.mean())} before, {pct(ra.mean())} after "
+                    "(for information).")
+        head_ko += (f" 알아볼 수 있는 이미지 비율: 개선 전 {pct(rb.mean())}, 개선 후 "
+                    f"{pct(ra.mean())}(참고용).")
     status, en, ko = _difference_status(d, min_diff, authoritative, source)
     en_all, ko_all = [f"{head_en} {en}"], [f"{head_ko} {ko}"]
     for v in errors:
@@ -73,9 +117,38 @@ def score_improvement(item: RubricItem, evidence: Evidence, judged: JudgedEviden
                       ko_all, nums)
 
 
+def _headline(d: DiffStats, where_en: str, where_ko: str) -> tuple[str, str]:
+    """(English, Korean) sentence stating both values, the difference and its interval."""
+    if d.metric == "classifier_score":
+        return (f"Classifier score of {where_en} (how confidently and how variously the judge "
+                f"recognizes CIFAR-10 classes; higher is better, real photos score about 6-7): "
+                f"{d.before:.2f} before, {d.after:.2f} after; difference {d.diff:+.2f} "
+                f"(95% bootstrap interval {d.ci_low:+.2f} to {d.ci_high:+.2f}).",
+                f"{where_ko}의 분류기 점수(판정 분류기가 CIFAR-10 클래스를 얼마나 확신 있고 "
+                f"다양하게 알아보는지; 높을수록 좋으며 실제 사진은 약 6~7): 개선 전 "
+                f"{d.before:.2f}, 개선 후 {d.after:.2f}, 차이 {d.diff:+.2f}(95% 부트스트랩 "
+                f"구간 {d.ci_low:+.2f}~{d.ci_high:+.2f}).")
+    return (f"Recognizable images, {where_en}: {pct(d.before)} before, {pct(d.after)} after; "
+            f"difference {100 * d.diff:+.0f} points (95% bootstrap interval "
+            f"{100 * d.ci_low:+.0f} to {100 * d.ci_high:+.0f}).",
+            f"{where_ko}에서 알아볼 수 있는 이미지: 개선 전 {pct(d.before)}, 개선 후 "
+            f"{pct(d.after)}, 차이 {100 * d.diff:+.0f}%p(95% 부트스트랩 구간 "
+            f"{100 * d.ci_low:+.0f}~{100 * d.ci_high:+.0f}).")
+
+
+def _later_version_failed(evidence: Evidence) -> dict[str, Any] | None:
+    """A later (improved) model function that failed to build, as the sandbox reported it."""
+    for c in evidence.checks:
+        lf = c.details.get("later_failed") if c.id in ("generator_builds",
+                                                       "discriminator_builds") else None
+        if isinstance(lf, dict) and lf.get("name"):
+            return lf
+    return None
+
+
 def _not_compared(item: RubricItem, rubric: Rubric, base: VariantRun | None,
                   final: VariantRun | None, errors: list[VariantRun],
-                  variants: list[str]) -> ItemGrade:
+                  variants: list[str], later_failed: dict[str, Any] | None) -> ItemGrade:
     """No pair of judged image sets to compare: say why (untrainable, one version, no images)."""
     if errors:
         en, ko = _variant_error(errors[0])
@@ -84,6 +157,15 @@ def _not_compared(item: RubricItem, rubric: Rubric, base: VariantRun | None,
                           [f"{en} Without both versions the improvement cannot be compared."],
                           [f"{ko} 두 버전이 모두 있어야 개선 효과를 비교할 수 있습니다."],
                           {"variant_error": errors[0].name})
+    if (base is None or final is None) and later_failed:
+        name, origin = later_failed.get("name"), later_failed.get("origin") or "?"
+        error = str(later_failed.get("error") or "it failed").rstrip(". ")
+        return item_grade(
+            item, "inconclusive", status_fraction(item, "inconclusive", rubric), "none",
+            [f"Your improved version {name} ({origin}) could not be run: {error}. Only the "
+             "earlier version could be trained, so the improvement cannot be compared."],
+            [f"개선한 버전 {name}({origin})을 실행할 수 없었습니다: {error}. 이전 버전만 학습할 "
+             "수 있었으므로 개선 효과를 비교할 수 없습니다."], {"later_failed": later_failed})
     if base is None or final is None:
         return item_grade(item, "fail", 0.0, "none", [
             "No improvement was attempted: only one version of the generator and "

@@ -73,6 +73,21 @@ def test_load_once_predict_calibrated_and_batch_invariant(tiny_assets):
         judge.predict(np.zeros((1, 64, 64, 3), np.uint8))
 
 
+def test_weak_feature_gate(tiny_assets, tmp_path):
+    """Feature vectors shorter than ``min_feature_norm`` are out of distribution."""
+    import dataclasses
+
+    judge = _load(tiny_assets)
+    feats = np.array([[0.1] * 8, [3.0] * 8])  # norms 0.28 and 8.5
+    assert judge.in_distribution(feats).tolist() == [True, True]
+    strict = dataclasses.replace(judge, calibration=dataclasses.replace(
+        judge.calibration, min_feature_norm=1.0))
+    assert strict.in_distribution(feats).tolist() == [False, True]
+    no_gates = dataclasses.replace(strict, class_stats=None, calibration=dataclasses.replace(
+        judge.calibration, ood_threshold=float("inf")))
+    assert no_gates.in_distribution(feats) is None
+
+
 def test_stale_calibration_is_reported(tiny_assets, tmp_path):
     import shutil
 

@@ -13,6 +13,13 @@ CHECK_IDS = ("generator_builds", "generator_output_shape", "generator_output_ran
              "trainable_step")
 
 
+def _probs(top: int, p: float) -> list[float]:
+    """Class probabilities with ``p`` on class ``top`` and the rest spread evenly."""
+    out = [(1.0 - p) / 9] * 10
+    out[top] = p
+    return out
+
+
 def judge_dict(n: int, fraction: float, *, seed: int = 0, classes: int = 10) -> dict:
     """A JudgeResult-like dict with ``round(fraction*n)`` recognized images spread over classes."""
     rng = np.random.default_rng(seed)
@@ -21,7 +28,8 @@ def judge_dict(n: int, fraction: float, *, seed: int = 0, classes: int = 10) -> 
     rec[rng.choice(n, n_rec, replace=False)] = True
     cls = rng.integers(0, classes, size=n)
     per = [{"class_index": int(c), "class_name": CLASS_NAMES[int(c)],
-            "prob": float(0.9 if r else 0.3), "recognizable": bool(r)}
+            "prob": float(0.9 if r else 0.3), "recognizable": bool(r),
+            "probs": _probs(int(c), 0.9 if r else 0.3)}
            for c, r in zip(cls, rec, strict=True)]
     hist = np.bincount(cls[rec], minlength=10).tolist()
     k = max(1, round(0.02 * n))

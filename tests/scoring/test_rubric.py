@@ -64,6 +64,7 @@ def _mutated(tmp_path: Path, old: str, new: str) -> Path:
     ("fraction = 0.5", "fraction = 1.5", "between 0 and 1"),
     ("weight = 0.5", "weight = 0.7", "weights must add up to 1"),
     ('student_plot_level = "full"', 'student_plot_level = "gold"', "is not one of its levels"),
+    ('compare_by = "classifier_score"', 'compare_by = "vibes"', "is not one of classifier_score"),
     ('inconclusive_level = "partial"', 'inconclusive_level = "maybe"', "inconclusive_level"),
     ('title_ko = "CIFAR-10 이미지 생성하기"', "title_ko = 3", "'title_ko' must be a non-empty"),
 ])

@@ -153,6 +153,21 @@ def test_no_improvement_attempted(rubric):
     assert imp.status == "fail" and "No improvement was attempted" in imp.reasons_en[0]
 
 
+def test_improved_version_that_cannot_run_is_inconclusive_not_absent(rubric):
+    ev, judged = synth.good_student()
+    ev.variants = ev.variants[:1]
+    judged.final_samples, judged.baseline_samples = judged.baseline_samples, None
+    builds = next(c for c in ev.checks if c.id == "generator_builds")
+    builds.status = "warn"
+    builds.details["later_failed"] = {"name": "make_generator_model", "origin": "gan.py line 91",
+                                      "error": "Timeout: took longer than 60 s"}
+    imp = _items(score_submission(ev, judged, rubric))["improvement"]
+    assert imp.status == "inconclusive"
+    assert "improved version make_generator_model (gan.py line 91) could not be run" in \
+        imp.reasons_en[0]
+    assert "No improvement was attempted" not in imp.reasons_en[0]
+
+
 def test_improvement_not_shown_better(rubric):
     ev, judged = synth.good_student()
     judged.baseline_samples = synth.judge_dict(1000, 0.40, seed=9)
@@ -160,6 +175,30 @@ def test_improvement_not_shown_better(rubric):
     assert imp.status == "partial" and "not shown to be better" in imp.reasons_en[0]
     judged.baseline_samples = synth.judge_dict(1000, 0.60, seed=9)
     assert _items(score_submission(ev, judged, rubric))["improvement"].status == "fail"
+
+
+def test_improvement_compares_classifier_score_not_confident_collapse(rubric):
+    """More "recognizable" images that are all one class are not an improvement."""
+    ev, judged = synth.good_student()
+    judged.baseline_samples = synth.judge_dict(1000, 0.30, seed=3)  # varied: all 10 classes
+    judged.final_samples = synth.judge_dict(1000, 0.45, seed=4, classes=1)  # one class only
+    imp = _items(score_submission(ev, judged, rubric))["improvement"]
+    assert imp.numbers["compared_by"] == "classifier_score"
+    assert imp.numbers["recognizable_after"] > imp.numbers["recognizable_before"]
+    assert imp.status == "fail" and "Classifier score" in imp.reasons_en[0]
+    assert "분류기 점수" in imp.reasons_ko[0]
+    judged.final_samples = synth.judge_dict(1000, 0.45, seed=4)  # varied and more confident
+    assert _items(score_submission(ev, judged, rubric))["improvement"].status == "pass"
+
+
+def test_improvement_falls_back_to_fraction_without_probabilities(rubric):
+    ev, judged = synth.good_student()
+    for r in (judged.baseline_samples, judged.final_samples):
+        for p in r["per_image"]:
+            p.pop("probs")
+    imp = _items(score_submission(ev, judged, rubric))["improvement"]
+    assert imp.numbers["compared_by"] == "recognizable_fraction"
+    assert "Recognizable images" in imp.reasons_en[0]
 
 
 def test_gif_missing_but_referenced(rubric):

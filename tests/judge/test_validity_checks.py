@@ -1,0 +1,41 @@
+"""The validity study's ordering checks on synthetic judge results (no model involved)."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+from reference.judge_validity import Row, ordering_checks, significant_reversals
+
+
+def _result(fraction: float, n: int = 400, coverage: int = 5, score: float = 2.0,
+            fcd: float = 10.0) -> SimpleNamespace:
+    k = round(fraction * n)
+    return SimpleNamespace(recognizable_fraction=k / n, class_coverage=coverage,
+                           classifier_score=score, fcd=fcd,
+                           per_image=[{"recognizable": i < k} for i in range(n)])
+
+
+def _rows(gen_fractions: list[float]) -> list[Row]:
+    rows = [Row("real", "real", 0, _result(0.8, coverage=10, score=7.0, fcd=0.2)),
+            Row("tiles", "tiles", 0, _result(0.78, coverage=10, score=6.5, fcd=0.6))]
+    for i, f in enumerate(gen_fractions):
+        rows.append(Row(f"step {i}", "generator", 100 * (i + 1),
+                        _result(f, coverage=3 + i, score=1.5 + i, fcd=30.0 - 5 * i)))
+    rows += [Row("untrained", "untrained", 0, _result(0.0, coverage=0, score=1.0, fcd=50.0)),
+             Row("noise", "noise", 0, _result(0.01, coverage=0, score=1.0, fcd=45.0)),
+             Row("collapsed", "collapsed", 0, _result(0.0, coverage=0, score=1.0, fcd=40.0))]
+    return rows
+
+
+def test_rising_generators_pass_every_check():
+    checks = ordering_checks(_rows([0.2, 0.3, 0.35, 0.34]))  # last dip is within noise
+    assert all(ok for _, ok in checks), [t for t, ok in checks if not ok]
+
+
+def test_significant_fall_and_first_beats_last_are_caught():
+    rows = _rows([0.4, 0.3, 0.2])
+    gens = [r for r in rows if r.kind == "generator"]
+    assert (100, 300) in significant_reversals(gens)
+    failed = [t for t, ok in ordering_checks(rows) if not ok]
+    assert any("longest-trained" in t and t.startswith("recognizable_fraction") for t in failed)
+    assert any("significantly" in t for t in failed)
