@@ -3,7 +3,8 @@
 ``bwrap`` (bubblewrap): a fresh mount namespace with read-only system folders, the Python
 installation, the virtual environment and the grader's two packages (not the folder around
 them); the submission read-only; the work folder writable; a private tmpfs ``/tmp``; no
-network, own PID namespace, no capabilities.
+network, own PID namespace, no capabilities. The judge's weights (``grader/assets/judge``)
+are hidden behind an empty folder.
 Nothing else (home folders, sibling submissions) is visible.
 
 ``unshare``: a user + network + PID namespace only (no network, same file system view).
@@ -21,6 +22,7 @@ import sys
 from pathlib import Path
 
 ISOLATIONS = ("bwrap", "unshare", "subprocess")
+JUDGE_ASSETS = Path(__file__).resolve().parents[1] / "assets" / "judge"
 _SYSTEM_DIRS = ("/usr", "/etc", "/opt", "/sys")
 _MERGED_USR = ("/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
 
@@ -85,6 +87,9 @@ def bwrap_prefix(work_dir: Path, read_only: list[Path], tmp_size_mb: int) -> lis
     args += ["--size", str(tmp_size_mb * (1 << 20)), "--tmpfs", "/tmp"]
     for p in [*_python_roots(), *read_only]:
         args += ["--ro-bind-try", str(p), str(p)]
+    # The judge's weights stay outside: a train_step that could load them could train the
+    # generator against the very classifier that grades it.
+    args += ["--tmpfs", str(JUDGE_ASSETS)]
     work = str(Path(work_dir).resolve())
     args += ["--bind", work, work, "--chdir", work, "--"]
     return args

@@ -146,12 +146,14 @@ def test_project_folder_and_working_directory_are_invisible(tmp_path, monkeypatc
     monkeypatch.chdir(course)  # an instructor grading from the course folder
     out = run(tmp_path / "alice", "x = 1",
               f"import os\nprint('REPO', sorted(os.listdir({str(repo)!r})))\n"
-              f"print('COURSE', os.path.isdir({str(course / 'bob')!r}))")
+              f"print('COURSE', os.path.isdir({str(course / 'bob')!r}))\n"
+              f"print('JUDGE', os.listdir({str(repo / 'grader' / 'assets' / 'judge')!r}))")
     assert "COURSE False" in out.log_tail
     listing = next(line for line in out.log_tail.splitlines() if line.startswith("REPO"))
     assert "'grader'" in listing and "'reference'" in listing
     for private in ("submissions", "tests", "runs", "README.md"):
         assert f"'{private}'" not in listing, listing
+    assert "JUDGE []" in out.log_tail  # the classifier that grades them stays out of reach
 
 
 def test_spawning_many_processes_is_capped(tmp_path):
