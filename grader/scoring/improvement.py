@@ -121,11 +121,11 @@ def _headline(d: DiffStats, where_en: str, where_ko: str) -> tuple[str, str]:
     """(English, Korean) sentence stating both values, the difference and its interval."""
     if d.metric == "classifier_score":
         return (f"Classifier score of {where_en} (how confidently and how variously the judge "
-                f"recognizes CIFAR-10 classes; higher is better, real photos score about 6-7): "
+                f"recognizes CIFAR-10 classes; higher is better, real photos score about 7): "
                 f"{d.before:.2f} before, {d.after:.2f} after; difference {d.diff:+.2f} "
                 f"(95% bootstrap interval {d.ci_low:+.2f} to {d.ci_high:+.2f}).",
                 f"{where_ko}의 분류기 점수(판정 분류기가 CIFAR-10 클래스를 얼마나 확신 있고 "
-                f"다양하게 알아보는지; 높을수록 좋으며 실제 사진은 약 6~7): 개선 전 "
+                f"다양하게 알아보는지; 높을수록 좋으며 실제 사진은 약 7): 개선 전 "
                 f"{d.before:.2f}, 개선 후 {d.after:.2f}, 차이 {d.diff:+.2f}(95% 부트스트랩 "
                 f"구간 {d.ci_low:+.2f}~{d.ci_high:+.2f}).")
     return (f"Recognizable images, {where_en}: {pct(d.before)} before, {pct(d.after)} after; "
@@ -182,17 +182,32 @@ def _not_compared(item: RubricItem, rubric: Rubric, base: VariantRun | None,
 def _difference_status(d: DiffStats, min_diff: float, authoritative: bool,
                        source: str) -> tuple[ItemStatus, str, str]:
     """Status and (English, Korean) sentence for a before/after difference."""
+    worse = d.ci_high < -min_diff
     if d.ci_low > min_diff:
         return ("pass", "The improvement is real: the whole interval is above zero.",
                 "구간 전체가 0보다 커서 개선 효과가 확인됩니다.")
-    if d.ci_high < -min_diff and authoritative:
+    if worse and authoritative:
         return ("fail", "The new version is worse than the first one.",
                 "새 버전이 첫 번째 버전보다 나쁩니다.")
+    if worse and source == "student_before_after":
+        return ("partial", "The change was applied, but your own images look worse after it "
+                "than before (the whole interval is below zero).",
+                "개선을 적용했지만, 제출한 이미지로는 적용 후가 적용 전보다 나빠 보입니다"
+                "(구간 전체가 0보다 작음).")
     if authoritative or source == "student_before_after":
         return ("partial", "The change was applied but is not shown to be better: the "
                 "interval includes zero. Compare on more samples, or try another idea.",
                 "개선을 적용했지만 더 나아졌음이 입증되지 않았습니다(구간이 0을 포함). "
                 "더 많은 샘플로 비교하거나 다른 아이디어를 시도해 보세요.")
+    if worse:
+        return ("inconclusive", "After the grader's short runs (quick mode) the new version "
+                "scores lower, but runs this short cannot settle it: early in training both "
+                "versions still make blurry images. The full mode (--full) trains long enough "
+                "to decide; showing your own before/after samples also helps.",
+                "채점기의 짧은 학습(quick 모드) 후에는 새 버전의 점수가 더 낮지만, 이렇게 짧은 "
+                "학습으로는 판단할 수 없습니다. 학습 초반에는 두 버전 모두 흐릿한 이미지를 "
+                "만들기 때문입니다. full 모드(--full)는 판단할 만큼 오래 학습하며, 직접 만든 "
+                "개선 전후 샘플을 보여 주는 것도 도움이 됩니다.")
     return ("inconclusive", "The grader's runs were short (quick mode), so seeing "
             "no difference does not prove there was no improvement.",
             "채점기의 학습이 짧았으므로(quick 모드) 차이가 보이지 않는다고 해서 "

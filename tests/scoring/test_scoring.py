@@ -191,6 +191,18 @@ def test_improvement_compares_classifier_score_not_confident_collapse(rubric):
     assert _items(score_submission(ev, judged, rubric))["improvement"].status == "pass"
 
 
+def test_quick_run_worse_is_inconclusive_and_says_so(rubric):
+    ev, judged = synth.good_student(steps=150)
+    judged.baseline_samples = synth.judge_dict(512, 0.45, seed=3)
+    judged.final_samples = synth.judge_dict(512, 0.30, seed=4)
+    imp = _items(score_submission(ev, judged, rubric))["improvement"]
+    assert imp.status == "inconclusive"
+    assert "scores lower" in imp.reasons_en[0] and "no difference" not in imp.reasons_en[0]
+    judged.final_samples = synth.judge_dict(512, 0.45, seed=4)
+    imp = _items(score_submission(ev, judged, rubric))["improvement"]
+    assert imp.status == "inconclusive" and "no difference" in imp.reasons_en[0]
+
+
 def test_improvement_falls_back_to_fraction_without_probabilities(rubric):
     ev, judged = synth.good_student()
     for r in (judged.baseline_samples, judged.final_samples):
