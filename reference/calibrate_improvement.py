@@ -35,6 +35,7 @@ BASELINES = HERE / "baselines" / "long"
 OUT = HERE / "improvement_calibration.md"
 SIZES = (512, 1000)
 STATISTICS = ("recognizable_fraction", "classifier_score")
+MARGINS = (0.0, 0.02, 0.05, 0.1)
 
 
 @dataclass
@@ -45,6 +46,7 @@ class Tally:
     same: int = 0
     worse: int = 0
     diffs: list[float] = field(default_factory=list)
+    intervals: list[tuple[float, float]] = field(default_factory=list)
 
     @property
     def n(self) -> int:
@@ -58,6 +60,12 @@ class Tally:
         else:
             self.same += 1
         self.diffs.append(diff)
+        self.intervals.append((lo, hi))
+
+    def share(self, margin: float, side: str) -> float:
+        """Share of comparisons called better (``lo > margin``) or worse (``hi < -margin``)."""
+        hits = [lo > margin if side == "better" else hi < -margin for lo, hi in self.intervals]
+        return float(np.mean(hits)) if hits else float("nan")
 
 
 def _sample_sets(reps: int, n: int) -> tuple[list[int], dict[tuple[int, int], dict]]:
@@ -129,7 +137,20 @@ def render(steps: list[int], tallies: dict, reps: int, seconds: float) -> str:
         lines.append(f"| {metric} | {n} | {t.n} | {kind} | {t.better / t.n:.0%} | "
                      f"{t.same / t.n:.0%} | {t.worse / t.n:.0%} | {np.mean(t.diffs):+.3f} |")
     lines += ["", "Reading: for *equal* pairs, *better* is a false alarm (ideal ~2.5%); for "
-              "*better* pairs, *better* is a detection and *worse* an inversion (ideal 0%).", ""]
+              "*better* pairs, *better* is a detection and *worse* an inversion (ideal 0%).", "",
+              "## A margin on the classifier score (rubric `min_difference`)", "",
+              "*better* = the interval lies above +margin, *worse* = below -margin.", "",
+              "| N | margin | equal: better | equal: worse | far apart: better | "
+              "adjacent: better | adjacent: worse |", "|---:|---:|---:|---:|---:|---:|---:|"]
+    for n in SIZES:
+        eq = tallies[("classifier_score", n, "equal")]
+        far = tallies[("classifier_score", n, "better, far apart")]
+        adj = tallies[("classifier_score", n, "better, adjacent steps")]
+        for m in MARGINS:
+            lines.append(f"| {n} | {m:.2f} | {eq.share(m, 'better'):.0%} | "
+                         f"{eq.share(m, 'worse'):.0%} | {far.share(m, 'better'):.0%} | "
+                         f"{adj.share(m, 'better'):.0%} | {adj.share(m, 'worse'):.0%} |")
+    lines.append("")
     return "\n".join(lines)
 
 

@@ -107,7 +107,12 @@ def score_improvement(item: RubricItem, evidence: Evidence, judged: JudgedEviden
                     "(for information).")
         head_ko += (f" 알아볼 수 있는 이미지 비율: 개선 전 {pct(rb.mean())}, 개선 후 "
                     f"{pct(ra.mean())}(참고용).")
-    status, en, ko = _difference_status(d, min_diff, authoritative, source)
+    try:  # a margin for calling the new version worse (older rubric files lack it)
+        worse_margin = item.threshold("worse_margin")
+    except KeyError:
+        worse_margin = min_diff
+    nums["worse_margin"] = worse_margin
+    status, en, ko = _difference_status(d, min_diff, worse_margin, authoritative, source)
     en_all, ko_all = [f"{head_en} {en}"], [f"{head_ko} {ko}"]
     for v in errors:
         en, ko = _variant_error(v)
@@ -179,10 +184,10 @@ def _not_compared(item: RubricItem, rubric: Rubric, base: VariantRun | None,
                        "compare."], ["두 버전을 찾았지만 비교할 판정 결과가 둘 다 있지는 않습니다."], {})
 
 
-def _difference_status(d: DiffStats, min_diff: float, authoritative: bool,
-                       source: str) -> tuple[ItemStatus, str, str]:
+def _difference_status(d: DiffStats, min_diff: float, worse_margin: float,
+                       authoritative: bool, source: str) -> tuple[ItemStatus, str, str]:
     """Status and (English, Korean) sentence for a before/after difference."""
-    worse = d.ci_high < -min_diff
+    worse = d.ci_high < -worse_margin
     if d.ci_low > min_diff:
         return ("pass", "The improvement is real: the whole interval is above zero.",
                 "구간 전체가 0보다 커서 개선 효과가 확인됩니다.")
