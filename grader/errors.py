@@ -33,9 +33,10 @@ MAX_STUDENT_TEXT = 1_000
 #: longest multi-line detail (a traceback) kept for instructors
 MAX_DETAIL = 20_000
 
-_ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b")
+#: terminal colour and cursor codes
+ANSI_ESCAPES = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b")
 #: control characters (terminal codes, NUL, ...) other than the newline
-_CONTROL = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f]")
+CONTROL_CHARS = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f]")
 #: lone surrogates (not encodable) and bidirectional overrides (they can disguise text);
 #: letters of every script, Korean included, are kept
 _INVISIBLE = re.compile("[\ud800-\udfff\u202a-\u202e\u2066-\u2069]")
@@ -69,5 +70,5 @@ def _clean(value: object, read: int) -> str:
     text = value if isinstance(value, str) else str(value)
     if len(text) > read:  # never run the patterns over megabytes a submission printed
         text = text[:read // 2] + text[-read // 2:]
-    text = _ANSI.sub("", text).replace("\r\n", "\n").replace("\r", "\n").replace("\t", "    ")
-    return _INVISIBLE.sub("", _CONTROL.sub(" ", text))
+    text = ANSI_ESCAPES.sub("", text).replace("\r\n", "\n").replace("\r", "\n").replace("\t", "    ")
+    return _INVISIBLE.sub("", CONTROL_CHARS.sub(" ", text))

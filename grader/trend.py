@@ -212,7 +212,8 @@ def bootstrap_set_difference(before: np.ndarray, after: np.ndarray,
 
 
 def classifier_scores(prob_sets: np.ndarray, eps: float = 1e-12) -> np.ndarray:
-    """Classifier score (see ``grader.judge.metrics.classifier_score``) of each set in a stack.
+    """Classifier score of each set in a stack (the Inception Score with our judge; one set:
+    ``grader.judge.metrics.classifier_score``).
 
     Args:
         prob_sets: Calibrated class probabilities, shape (B, N, classes).

@@ -73,6 +73,7 @@ def _sample_sets(reps: int, n: int) -> tuple[list[int], dict[tuple[int, int], di
     import tensorflow as tf
 
     from grader.judge.classifier import load_judge
+    from grader.judge.metrics import recognizable_mask
     from reference.trainer import sample_images
 
     judge = load_judge()
@@ -84,9 +85,9 @@ def _sample_sets(reps: int, n: int) -> tuple[list[int], dict[tuple[int, int], di
         for draw in range(2 * reps):
             images = sample_images(gen, n, seed=1000 + draw)
             probs, feats = judge.predict(images)
+            mask = recognizable_mask(probs, judge.tau)
             gate = judge.in_distribution(feats)
-            mask = probs.max(axis=1) >= judge.tau
-            if gate is not None:
+            if gate is not None:  # the same gates as grader.judge.metrics.score_predictions
                 mask &= gate
             sets[(step, draw)] = {"probs": probs, "mask": mask.astype(float)}
     return steps, sets

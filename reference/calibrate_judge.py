@@ -47,6 +47,7 @@ from grader.judge.calibration import (
     features_to_stats,
     file_sha256,
     fit_class_stats,
+    in_distribution_mask,
     save_feature_stats,
 )
 from grader.judge.classifier import images_to_pixels, load_keras_with_features, softmax
@@ -168,8 +169,7 @@ def calibrate(data: str = DEFAULT_DATA, weights: Path = WEIGHTS_PATH,
     min_norm = float(np.quantile(np.linalg.norm(h_feats, axis=1), NORM_QUANTILE))
 
     def gate(feats: np.ndarray) -> np.ndarray:
-        return ((class_stats.min_mahalanobis(feats) <= ood_threshold)
-                & (np.linalg.norm(feats, axis=1) >= min_norm))
+        return in_distribution_mask(feats, class_stats, ood_threshold, min_norm)
 
     t_in = gate(t_feats)
     gated = (t_probs.max(1) >= tau) & t_in

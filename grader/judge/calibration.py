@@ -150,6 +150,23 @@ def load_class_stats(path: Path | None = None) -> ClassStats | None:
     return ClassStats(means=means, precision=prec)
 
 
+def in_distribution_mask(features: np.ndarray, class_stats: ClassStats | None,
+                         ood_threshold: float, min_feature_norm: float) -> np.ndarray | None:
+    """The judge's out-of-distribution gates on penultimate features (None: no gate set).
+
+    True where the nearest class-conditional squared Mahalanobis distance is at most
+    ``ood_threshold`` (skipped without class statistics or with an infinite threshold) and the
+    feature vector is at least ``min_feature_norm`` long (skipped when it is -inf).
+    """
+    gates = []
+    if class_stats is not None and np.isfinite(ood_threshold):
+        gates.append(class_stats.min_mahalanobis(features) <= ood_threshold)
+    if np.isfinite(min_feature_norm):
+        gates.append(np.linalg.norm(np.asarray(features, dtype=np.float64), axis=1)
+                     >= min_feature_norm)
+    return np.logical_and.reduce(gates) if gates else None
+
+
 def fit_class_stats(features: np.ndarray, labels: np.ndarray, ridge: float = 1e-6) -> ClassStats:
     """Class means and the inverse tied within-class covariance (Lee et al. 2018,
     https://arxiv.org/abs/1807.03888), with a small ridge for stability."""

@@ -23,6 +23,7 @@ from grader.judge.calibration import (
     JudgeAssetError,
     JudgeCalibration,
     file_sha256,
+    in_distribution_mask,
     load_calibration,
     load_class_stats,
     load_feature_stats,
@@ -109,15 +110,8 @@ class Judge:
         images (a short feature vector means the network found little it knows).
         """
         cal = self.calibration
-        gates = []
-        if self.class_stats is not None and np.isfinite(cal.ood_threshold):
-            gates.append(self.class_stats.min_mahalanobis(features) <= cal.ood_threshold)
-        if np.isfinite(cal.min_feature_norm):
-            gates.append(np.linalg.norm(np.asarray(features, dtype=np.float64), axis=1)
-                         >= cal.min_feature_norm)
-        if not gates:
-            return None
-        return np.logical_and.reduce(gates)
+        return in_distribution_mask(features, self.class_stats, cal.ood_threshold,
+                                    cal.min_feature_norm)
 
     def logits_and_features(self, images: np.ndarray,
                             batch_size: int = DEFAULT_BATCH) -> tuple[np.ndarray, np.ndarray]:

@@ -15,6 +15,7 @@ import numpy as np
 
 from grader.data import CLASS_NAMES
 from grader.judge.calibration import FeatureStats, features_to_stats, load_calibration
+from grader.trend import classifier_scores
 
 KEY_N = "n"
 KEY_RECOGNIZABLE_FRACTION = "recognizable_fraction"
@@ -135,10 +136,7 @@ def classifier_score(probs: np.ndarray, eps: float = 1e-12) -> float:
     The Inception Score of Salimans et al. 2016 (https://arxiv.org/abs/1606.03498) with
     our CIFAR-10 classifier in place of Inception; one split, no resampling.
     """
-    p = np.clip(np.asarray(probs, dtype=np.float64), eps, 1.0)
-    py = p.mean(axis=0, keepdims=True)
-    kl = np.sum(p * (np.log(p) - np.log(py)), axis=1)
-    return float(np.exp(kl.mean()))
+    return float(classifier_scores(np.asarray(probs, dtype=np.float64)[None], eps)[0])
 
 
 def frechet_distance(a: FeatureStats, b: FeatureStats, eps: float = 1e-6) -> float:

@@ -20,12 +20,12 @@ import traceback
 from dataclasses import dataclass
 from pathlib import Path
 
+from grader.errors import ANSI_ESCAPES, CONTROL_CHARS, detail_text
+
 #: longest exception message shown to a student (characters)
 MAX_MESSAGE = 300
 #: longest code line quoted in a location
 MAX_LINE = 80
-#: longest traceback kept for instructors; the middle is cut
-MAX_DETAIL = 20_000
 _MAX_RAW = 100_000
 
 _SOURCES: dict[str, dict[int, str]] = {}
@@ -37,8 +37,6 @@ _NOT_STUDENT = tuple(str(p) + "/" for p in (Path(__file__).resolve().parents[1],
                                              Path(sys.prefix), Path(sys.base_prefix)))
 """The grader, the reference trainer and installed packages, even inside a submission root."""
 
-_ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 _FRAME = re.compile(r'^(?P<indent>\s*)File "(?P<file>[^"]+)", line (?P<line>\d+)')
 _TYPE_PREFIX = re.compile(r"^(?P<kind>[A-Za-z_][\w.]*(Error|Exception|Exit|Interrupt|Timeout)): ")
 _TF_NOISE = re.compile(r"\{\{function_node [^}]*\}\}|\[\[\{\{node [^}]*\}\}\]\]|"
@@ -127,7 +125,7 @@ def location(filename: str, lineno: int) -> str:
 
 
 def format_detail(exc: BaseException) -> str:
-    """The whole traceback, student lines included, capped at :data:`MAX_DETAIL`."""
+    """The whole traceback, student lines included, cleaned and capped (``detail_text``)."""
     added = []
     try:
         for name, lines in _SOURCES.items():
@@ -139,12 +137,7 @@ def format_detail(exc: BaseException) -> str:
     finally:
         for name in added:  # only while formatting: see the module docstring
             linecache.cache.pop(name, None)
-    text = _CONTROL.sub("", _ANSI.sub("", text))
-    if len(text) > MAX_DETAIL:
-        head, tail = MAX_DETAIL // 5, MAX_DETAIL - MAX_DETAIL // 5
-        text = (text[:head] + f"\n[... {len(text) - head - tail} characters cut ...]\n"
-                + text[-tail:])
-    return text
+    return detail_text(text)
 
 
 def _clean_message(raw: str, kind: str) -> tuple[str, list[tuple[str, int]]]:
@@ -153,7 +146,7 @@ def _clean_message(raw: str, kind: str) -> tuple[str, list[tuple[str, int]]]:
     frames: list[tuple[str, int]] = []
     frame_indent: int | None = None
     in_args = False
-    for line in _ANSI.sub("", raw).splitlines():
+    for line in ANSI_ESCAPES.sub("", raw).splitlines():
         frame = _FRAME.match(line)
         if frame:
             frame_indent = len(frame["indent"])
@@ -181,7 +174,7 @@ def _clean_message(raw: str, kind: str) -> tuple[str, list[tuple[str, int]]]:
 
 
 def _one_line(text: str) -> str:
-    text = " ".join(_CONTROL.sub(" ", _ANSI.sub("", text)).split())
+    text = " ".join(CONTROL_CHARS.sub(" ", ANSI_ESCAPES.sub("", text)).split())
     if len(text) > MAX_MESSAGE:
         cut = text[:MAX_MESSAGE - 1]
         text = (cut.rsplit(" ", 1)[0] if " " in cut[MAX_MESSAGE // 2:] else cut) + "…"
@@ -207,7 +200,7 @@ def _line_text(filename: str, lineno: int) -> str:
     text = _SOURCES.get(filename, {}).get(lineno)
     if text is None and is_student_file(filename):
         text = linecache.getline(filename, lineno)
-    text = " ".join(_CONTROL.sub(" ", text or "").split())
+    text = " ".join(CONTROL_CHARS.sub(" ", text or "").split())
     return text if len(text) <= MAX_LINE else text[:MAX_LINE - 1] + "…"
 
 
