@@ -56,6 +56,7 @@ from reference.train_classifier import DEFAULT_DATA, ROOT, heldout_split
 
 REPORT_PATH = ROOT / "reference" / "classifier" / "eval_report.md"
 TARGET_PRECISION = 0.95
+TAU_CONFIDENCE = 0.95
 MIN_SUPPORT = 100
 OOD_QUANTILE = 0.99
 NORM_QUANTILE = 0.02
@@ -100,13 +101,23 @@ def expected_calibration_error(probs: np.ndarray, labels: np.ndarray, bins: int 
 
 
 def choose_tau(probs: np.ndarray, labels: np.ndarray, target: float = TARGET_PRECISION,
-               min_support: int = MIN_SUPPORT) -> float:
-    """Smallest threshold t with precision(top-1 prob >= t) >= target on >= min_support images."""
+               min_support: int = MIN_SUPPORT, confidence: float = TAU_CONFIDENCE) -> float:
+    """Smallest threshold t whose precision on images with top-1 prob >= t is >= target.
+
+    Not the point estimate: the one-sided Clopper-Pearson lower bound (at ``confidence``) of
+    that precision must reach ``target``, on at least ``min_support`` images. A threshold
+    fitted to the point estimate on held-out images lands about half a point short on new
+    images (measured in session 4: 95.0% held-out, 94.5% test).
+    """
+    from scipy.stats import beta
+
     conf = probs.max(axis=1)
     order = np.argsort(-conf, kind="stable")
     correct = (probs.argmax(axis=1) == labels)[order]
-    precision = np.cumsum(correct) / np.arange(1, len(correct) + 1)
-    ok = np.flatnonzero((precision >= target) & (np.arange(len(correct)) >= min_support - 1))
+    k = np.cumsum(correct)
+    n = np.arange(1, len(correct) + 1)
+    lower = np.nan_to_num(beta.ppf(1.0 - confidence, k, n - k + 1), nan=0.0)
+    ok = np.flatnonzero((lower >= target) & (n >= min_support))
     if not len(ok):
         raise SystemExit(f"no threshold reaches {target:.0%} precision: the classifier is too weak")
     return float(conf[order][ok.max()])
@@ -190,7 +201,7 @@ def calibrate(data: str = DEFAULT_DATA, weights: Path = WEIGHTS_PATH,
         "ece_test_after": expected_calibration_error(t_probs, y_test),
         "nll_heldout_before": nll(h_logits, y_held, 1.0),
         "nll_heldout_after": nll(h_logits, y_held, temperature),
-        "tau_target_precision": TARGET_PRECISION,
+        "tau_target_precision": TARGET_PRECISION, "tau_confidence": TAU_CONFIDENCE,
         "heldout_precision_at_tau": held_prec, "heldout_recognized_at_tau": held_cov,
         "test_precision_at_tau": test_prec, "test_recognized_at_tau": test_cov,
         "ood_quantile": OOD_QUANTILE, "ood_threshold": ood_threshold,
@@ -233,7 +244,10 @@ def render_report(cal: dict, seconds: float) -> str:
         f"{cal['nll_heldout_before']:.3f} -> {cal['nll_heldout_after']:.3f})",
         f"- ECE (15 bins, test): {cal['ece_test_before']:.4f} before, "
         f"**{cal['ece_test_after']:.4f}** after temperature scaling",
-        f"- tau = **{cal['tau']:.4f}**: held-out precision {cal['heldout_precision_at_tau']:.2%} "
+        f"- tau = **{cal['tau']:.4f}** (the smallest threshold whose held-out precision has a "
+        f"one-sided {cal.get('tau_confidence', 0.95):.0%} lower bound >= "
+        f"{cal.get('tau_target_precision', 0.95):.0%}): held-out precision "
+        f"{cal['heldout_precision_at_tau']:.2%} "
         f"on {cal['heldout_recognized_at_tau']:.1%} of images; test precision "
         f"**{cal['test_precision_at_tau']:.2%}** on {cal['test_recognized_at_tau']:.1%} of images",
         f"- out-of-distribution gate: squared Mahalanobis distance to the nearest class mean "

@@ -29,8 +29,12 @@ What it does:
 * a later stage is a new run that starts from earlier weights: ``--init-from W --run-dir D``
   (its own schedule, optimizer and state folder); ``--cutout S`` adds a grey S x S square
   per training image, ``--precision mixed_bfloat16`` trains ~1.4x faster on CPUs with
-  AMX/AVX-512 BF16 and still exports a float32 model. ``reference/classifier/README.md``
-  has the exact commands of both stages of the shipped judge.
+  AMX/AVX-512 BF16 and still exports a float32 model; ``--distill-from T`` adds a
+  distillation term towards teacher T's flip-averaged predictions on the same augmented
+  batch (a single-pass student learns what flip averaging adds);
+* every epoch's weights are also kept in ``RUN/epochs/`` (for ``reference.soup``).
+
+``reference/classifier/README.md`` has the exact commands of every stage of the shipped judge.
 """
 
 from __future__ import annotations
@@ -78,9 +82,17 @@ class TrainConfig:
     init_from: str = ""
     """Weights (``.weights.h5`` or ``.keras``) a new run starts from: a second stage with its
     own schedule, warm-started from an earlier run."""
+    distill_from: str = ""
+    """A teacher (same architecture, ``.keras`` or ``.weights.h5``): the loss adds the KL
+    divergence to the teacher's flip-averaged predictions on the same augmented batch."""
+    distill_alpha: float = 0.5
+    """Weight of the distillation term; the label cross-entropy gets ``1 - alpha``."""
+    distill_t: float = 2.0
+    """Softmax temperature of both sides of the distillation term (scaled by T**2)."""
 
 
-NEW_FIELDS = {"cutout": 0, "precision": "float32", "init_from": ""}
+NEW_FIELDS = {"cutout": 0, "precision": "float32", "init_from": "", "distill_from": "",
+              "distill_alpha": 0.5, "distill_t": 2.0}
 """Fields added after the first runs; states saved before them had these values."""
 
 
@@ -122,9 +134,9 @@ def cutout(x: np.ndarray, size: int, rng: np.random.Generator) -> np.ndarray:
         return x
     n, h, w = x.shape[:3]
     cy, cx = rng.integers(0, h, n), rng.integers(0, w, n)
-    half = size // 2
-    rows = np.abs(np.arange(h)[None, :] - cy[:, None]) < half + size % 2
-    cols = np.abs(np.arange(w)[None, :] - cx[:, None]) < half + size % 2
+    lo_y, lo_x = cy - size // 2, cx - size // 2
+    rows = (np.arange(h)[None, :] >= lo_y[:, None]) & (np.arange(h)[None, :] < lo_y[:, None] + size)
+    cols = (np.arange(w)[None, :] >= lo_x[:, None]) & (np.arange(w)[None, :] < lo_x[:, None] + size)
     mask = rows[:, :, None] & cols[:, None, :]
     return np.where(mask[..., None], np.uint8(128), x)
 
@@ -155,6 +167,16 @@ def build_model(widths=(32, 64, 128), blocks=(2, 2, 2)):
     features = layers.GlobalAveragePooling2D(name="features")(x)
     logits = layers.Dense(10, name="logits")(features)
     return keras.Model(inputs, logits, name="cifar10_judge")
+
+
+def distill_loss(teacher_logits, student_logits, temperature: float):
+    """Mean KL(softmax(t/T) || softmax(s/T)) times T**2 (Hinton et al.'s scaling)."""
+    import tensorflow as tf
+
+    t = tf.nn.log_softmax(teacher_logits / temperature)
+    s = tf.nn.log_softmax(student_logits / temperature)
+    kl = tf.reduce_sum(tf.exp(t) * (t - s), axis=-1)
+    return tf.reduce_mean(kl) * temperature ** 2
 
 
 def one_cycle_lr(step: float, total: float, peak: float, warmup_frac: float) -> float:
@@ -306,12 +328,25 @@ def train(cfg: TrainConfig, data: str, resume: bool, max_epochs: int | None,
 
     spec = (tf.TensorSpec((cfg.batch_size, 32, 32, 3), tf.uint8),
             tf.TensorSpec((cfg.batch_size,), tf.int64))
+    teacher = None
+    if cfg.distill_from:
+        teacher = build_model(cfg.widths, cfg.blocks)
+        teacher.load_weights(cfg.distill_from)
+        print(f"distilling from {cfg.distill_from} (alpha {cfg.distill_alpha}, "
+              f"T {cfg.distill_t})")
 
     @tf.function(input_signature=spec)
     def train_step(x, y):
+        xf = tf.cast(x, tf.float32)
+        if teacher is not None:
+            t_logits = 0.5 * (tf.cast(teacher(xf, training=False), tf.float32)
+                              + tf.cast(teacher(xf[:, :, ::-1], training=False), tf.float32))
         with tf.GradientTape() as tape:
-            logits = tf.cast(model(tf.cast(x, tf.float32), training=True), tf.float32)
+            logits = tf.cast(model(xf, training=True), tf.float32)
             loss = loss_fn(y, logits)
+            if teacher is not None:
+                loss = (1.0 - cfg.distill_alpha) * loss + cfg.distill_alpha * distill_loss(
+                    t_logits, logits, cfg.distill_t)
         grads = tape.gradient(loss, model.trainable_variables)
         opt.apply(grads, model.trainable_variables)
         acc = tf.reduce_mean(tf.cast(tf.equal(tf.argmax(logits, 1), y), tf.float32))
@@ -350,6 +385,8 @@ def train(cfg: TrainConfig, data: str, resume: bool, max_epochs: int | None,
             _export(model, cfg, data, calibrate, export_to)
         row["exported"] = exported
         state["epoch"] = epoch
+        (run_dir / "epochs").mkdir(parents=True, exist_ok=True)
+        model.save_weights(run_dir / "epochs" / f"epoch_{epoch:03d}.weights.h5")
         _write_state(model, opt, state, run_dir)
         LOG_PATH.parent.mkdir(parents=True, exist_ok=True)
         with LOG_PATH.open("a") as fh:
@@ -386,12 +423,18 @@ def main(argv: list[str] | None = None) -> None:
                    help="training dtype policy; the exported model is float32 either way")
     p.add_argument("--init-from", default=d.init_from,
                    help="start a new run (new schedule and optimizer) from these weights")
+    p.add_argument("--distill-from", default=d.distill_from,
+                   help="teacher weights: add distillation to its flip-averaged predictions")
+    p.add_argument("--distill-alpha", type=float, default=d.distill_alpha)
+    p.add_argument("--distill-t", type=float, default=d.distill_t)
     p.add_argument("--run-dir", type=Path, default=RUN_DIR,
                    help="where the resumable state lives (ckpt/ inside it)")
     a = p.parse_args(argv)
     cfg = TrainConfig(epochs=a.epochs, batch_size=a.batch_size, lr=a.lr,
                       weight_decay=a.weight_decay, seed=a.seed, warmup_frac=a.warmup_frac,
                       cutout=a.cutout, precision=a.precision, init_from=a.init_from,
+                      distill_from=a.distill_from, distill_alpha=a.distill_alpha,
+                      distill_t=a.distill_t,
                       widths=tuple(int(w) for w in a.widths.split(",")),
                       blocks=tuple(int(b) for b in a.blocks.split(",")))
     train(cfg, a.data, a.resume, a.max_epochs, calibrate=not a.no_calibrate,

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from grader.evidence import Evidence
 from grader.rubric import Rubric, RubricItem
@@ -41,6 +43,47 @@ SOURCE_WORDS = {
 }
 
 
+@dataclass(frozen=True)
+class CollapseRule:
+    """Thresholds of the mode-collapse check (calibrated by ``reference.calibrate_collapse``)."""
+
+    min_class_coverage: float
+    """Fewer classes with a recognized image than this reads as collapse."""
+    max_top_class_share: float
+    """More than this share of the recognized images in one class reads as collapse."""
+    min_recognized: float
+    """Below this many recognized images the class spread says nothing (never collapse)."""
+
+    @classmethod
+    def from_item(cls, item: RubricItem) -> CollapseRule:
+        """The rule as item 1 of the rubric sets it."""
+        return cls(item.threshold("min_class_coverage"), item.threshold("max_top_class_share"),
+                   item.threshold("collapse_min_recognized"))
+
+
+def class_spread(hist: ArrayLike) -> tuple[Any, Any, Any]:
+    """Recognized images, classes with any recognized image, and the top class's share.
+
+    ``hist`` holds recognized images per class on its last axis (one histogram, or a stack
+    of them: the results are then arrays). The share is 0 where nothing was recognized.
+    """
+    h = np.asarray(hist).astype(np.int64)
+    n_rec = h.sum(axis=-1)
+    seen = (h > 0).sum(axis=-1)
+    top = np.where(n_rec > 0, h.max(axis=-1) / np.maximum(n_rec, 1), 0.0)
+    return n_rec, seen, top
+
+
+def is_collapsed(n_rec: Any, seen: Any, top: Any, rule: CollapseRule) -> Any:
+    """The mode-collapse rule; elementwise on arrays (a bool for scalars).
+
+    Collapse: enough recognized images to judge the spread, and too few classes among them
+    or too large a share in one class.
+    """
+    return (n_rec >= rule.min_recognized) & (
+        (seen < rule.min_class_coverage) | (top > rule.max_top_class_share))
+
+
 def _source_verdict(r: dict[str, Any], source: str, item: RubricItem) -> Verdict:
     """Judge one source's images against the thresholds (collapse, pass, fail, partial)."""
     n = int(num(r, KEY_N))
@@ -56,14 +99,15 @@ def _source_verdict(r: dict[str, Any], source: str, item: RubricItem) -> Verdict
                f"(95% interval {pct(lo)}-{pct(hi)}; {cov} classes covered).")
     head_ko = (f"{where_ko} {n}장 중 {pct(f)}를 판별기가 알아보았습니다 "
                f"(95% 구간 {pct(lo)}-{pct(hi)}, {cov}개 클래스).")
-    n_rec = int(sum(int(x) for x in hist)) if hist else round(f * n)
-    top = max(hist) / n_rec if hist and n_rec else 0.0
     # Classes with any recognized image: the judge's coverage needs k images per class, which
     # a modest but healthy generator may miss at large N, so collapse is judged on the spread.
-    seen = sum(1 for x in hist if int(x) > 0) if hist else cov
+    if hist:
+        rec, classes, share = class_spread(hist)
+        n_rec, seen, top = int(rec), int(classes), float(share)
+    else:
+        n_rec, seen, top = round(f * n), cov, 0.0
     nums.update(top_class_share=top, classes_seen=seen)
-    if n_rec >= item.threshold("collapse_min_recognized") and (
-            seen < item.threshold("min_class_coverage") or top > item.threshold("max_top_class_share")):
+    if is_collapsed(n_rec, seen, top, CollapseRule.from_item(item)):
         cls = CLASS_NAMES[int(np.argmax(hist))] if len(hist) == 10 else "?"
         return Verdict("fail", source, [head_en, (
             f"{pct(top)} of the recognized images are one class ({cls}): the generator has "

@@ -1,0 +1,135 @@
+"""The judge's training script: augmentation, schedule, distillation, stages and resume."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from reference import train_classifier as tc
+
+
+def test_heldout_split_is_balanced_disjoint_and_fixed():
+    y = np.repeat(np.arange(10), 40)
+    fit, held = tc.heldout_split(y, per_class=5)
+    assert len(held) == 50 and np.bincount(y[held]).tolist() == [5] * 10
+    assert not set(fit) & set(held) and len(fit) + len(held) == len(y)
+    assert np.array_equal(held, tc.heldout_split(y, per_class=5)[1])
+
+
+def test_augment_and_cutout_keep_shape_and_erase_a_square():
+    rng = np.random.default_rng(0)
+    x = rng.integers(0, 128, (8, 32, 32, 3), dtype=np.uint8)
+    assert tc.augment(x, rng).shape == x.shape
+    erased = tc.cutout(np.zeros_like(x), 12, np.random.default_rng(1))
+    grey = (erased[..., 0] == 128).sum(axis=(1, 2))
+    assert grey.max() == 144 and grey.min() > 0  # clipped at the border, never empty
+    assert tc.cutout(x, 0, rng) is x
+
+
+def test_one_cycle_schedule_warms_up_then_decays():
+    lrs = [tc.one_cycle_lr(s, 100, 0.05, 0.1) for s in range(101)]
+    assert lrs[0] == pytest.approx(0.005)
+    assert max(lrs) == pytest.approx(0.05, rel=1e-3) and int(np.argmax(lrs)) == 10
+    assert lrs[-1] == pytest.approx(5e-5)
+    assert all(a >= b for a, b in zip(lrs[10:], lrs[11:]))
+
+
+def test_distill_loss_is_zero_for_equal_logits_and_grows_with_disagreement():
+    import tensorflow as tf
+
+    t = tf.constant([[3.0, 0.0, -1.0], [0.5, 0.2, 0.1]])
+    assert float(tc.distill_loss(t, t, 2.0)) == pytest.approx(0.0, abs=1e-6)
+    near = float(tc.distill_loss(t, t + tf.constant([[0.0, 0.5, 0.0]]), 2.0))
+    far = float(tc.distill_loss(t, tf.reverse(t, axis=[1]), 2.0))
+    assert 0 < near < far
+
+
+@pytest.fixture
+def tiny_run(tmp_path, monkeypatch):
+    """A tiny random 'CIFAR-10' npz, a tiny network, and the log kept out of the repo."""
+    rng = np.random.default_rng(0)
+    data = tmp_path / "tiny.npz"
+    np.savez(data, x_train=rng.integers(0, 256, (200, 32, 32, 3), dtype=np.uint8),
+             y_train=np.repeat(np.arange(10), 20),
+             x_test=rng.integers(0, 256, (50, 32, 32, 3), dtype=np.uint8),
+             y_test=np.repeat(np.arange(10), 5))
+    monkeypatch.setattr(tc, "LOG_PATH", tmp_path / "log.jsonl")
+    monkeypatch.setattr(tc, "heldout_split", _split)
+    monkeypatch.setenv("DCGAN_GRADER_CACHE", str(tmp_path / "cache"))
+    cfg = dict(epochs=2, batch_size=50, lr=0.01, widths=(4, 4, 4), blocks=(1, 1, 1))
+    yield tmp_path, str(data), cfg
+    import keras
+
+    keras.mixed_precision.set_global_policy("float32")  # train() sets it for the process
+
+
+def _split(y):
+    """Five held-out images per class (the real split keeps 500)."""
+    fit, held = [], []
+    for c in range(10):
+        idx = np.flatnonzero(y == c)
+        held += idx[:5].tolist()
+        fit += idx[5:].tolist()
+    return np.array(sorted(fit)), np.array(sorted(held))
+
+
+def test_stage_with_distillation_trains_exports_and_resumes(tiny_run):
+    tmp, data, cfg = tiny_run
+    first = tmp / "stage1"
+    tc.train(tc.TrainConfig(**cfg), data, resume=False, max_epochs=None,
+             export_to=first / "best.keras", run_dir=first)
+    assert (first / "best.keras").is_file()
+    assert sorted(p.name for p in (first / "epochs").iterdir()) == [
+        "epoch_001.weights.h5", "epoch_002.weights.h5"]
+
+    second = tmp / "stage2"
+    stage2 = tc.TrainConfig(**cfg, init_from=str(first / "best.keras"),
+                            distill_from=str(first / "best.keras"), distill_alpha=0.7,
+                            precision="mixed_bfloat16")
+    tc.train(stage2, data, resume=False, max_epochs=1, export_to=second / "best.keras",
+             run_dir=second)
+    tc.train(stage2, data, resume=True, max_epochs=None, export_to=second / "best.keras",
+             run_dir=second)
+    rows = [json.loads(line) for line in (tmp / "log.jsonl").read_text().splitlines()]
+    assert [r["epoch"] for r in rows] == [1, 2, 1, 2]
+    assert all(np.isfinite(r["train_loss"]) for r in rows)
+    assert rows[-1]["config"]["distill_from"].endswith("best.keras")
+    with pytest.raises(SystemExit, match="different config"):
+        tc.train(tc.TrainConfig(**{**cfg, "epochs": 3}, init_from=stage2.init_from,
+                                distill_from=stage2.distill_from, distill_alpha=0.5,
+                                precision="mixed_bfloat16"),
+                 data, resume=True, max_epochs=None, run_dir=second)
+
+
+def test_greedy_soup_keeps_only_ingredients_that_help():
+    from reference.soup import average, greedy_soup
+
+    target = np.array([1.0, 1.0])
+    ingredients = [[np.array([1.2, 0.8])], [np.array([0.8, 1.2])], [np.array([5.0, -3.0])]]
+
+    def score(w):
+        return -float(np.abs(w[0] - target).sum())
+
+    chosen, best = greedy_soup(ingredients, score)
+    assert sorted(chosen) == [0, 1] and best == pytest.approx(0.0)
+    assert np.allclose(average([ingredients[0], ingredients[1]])[0], target)
+
+
+def test_tau_needs_the_lower_bound_of_precision_to_reach_the_target():
+    from reference.calibrate_judge import choose_tau
+
+    rng = np.random.default_rng(0)
+    n = 4000
+    conf = rng.uniform(0.1, 1.0, n)
+    labels = np.zeros(n, int)
+    right = rng.random(n) < conf  # precision rises with confidence
+    probs = np.full((n, 10), 0.0)
+    probs[np.arange(n), np.where(right, 0, 1)] = conf
+    probs[:, 2] = 1e-9
+    point = choose_tau(probs, labels, confidence=0.5)  # ~ the point estimate
+    strict = choose_tau(probs, labels, confidence=0.95)
+    assert strict > point
+    sel = conf >= strict
+    assert right[sel].mean() >= 0.95
