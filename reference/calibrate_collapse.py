@@ -186,13 +186,14 @@ def make_draws(labels: np.ndarray, passing: np.ndarray) -> Draws:
     return Draws(n_rec, seen, top, passing[n_rec])
 
 
-def wilson_upper(p: float, n: int, z: float = 1.645) -> float:
-    """One-sided upper confidence bound (95% for z = 1.645) of a proportion p seen in n trials."""
+def wilson_upper(p: float, n: int, confidence: float = 0.95) -> float:
+    """One-sided upper Wilson bound of a proportion p seen in n trials (scipy's interval)."""
     if n <= 0:
         return 1.0
-    centre = p + z * z / (2 * n)
-    half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
-    return float(min(1.0, (centre + half) / (1 + z * z / n)))
+    from scipy.stats import binomtest
+
+    ci = binomtest(round(p * n), n).proportion_ci(2 * confidence - 1, method="wilson")
+    return float(ci.high)
 
 
 def rule_grid(current: CollapseRule) -> list[CollapseRule]:
@@ -256,10 +257,6 @@ def propose(summaries: Sequence[Summary]) -> tuple[Summary, bool]:
 
 
 # ------------------------------------------------------------------------------ judging
-def _step(name: str) -> int:
-    return int(name.rsplit("_", 1)[1])
-
-
 def judge_pools(n_pool: int, seeds: Sequence[int], healthy_min_step: int = HEALTHY_MIN_STEP
                 ) -> tuple[list[Pool], str]:
     """Judge every pool once: n_pool images per generator and noise seed (one pool each), the
@@ -270,7 +267,7 @@ def judge_pools(n_pool: int, seeds: Sequence[int], healthy_min_step: int = HEALT
     from grader.data import load_cifar10
     from grader.judge.classifier import load_judge
     from grader.judge.metrics import score_images
-    from reference.trainer import sample_images
+    from reference.trainer import sample_images, saved_generators
 
     judge = load_judge()
 
@@ -279,17 +276,19 @@ def judge_pools(n_pool: int, seeds: Sequence[int], healthy_min_step: int = HEALT
 
     labels: dict[str, list[np.ndarray]] = {}
     first: dict[str, np.ndarray] = {}
+    healthy: list[str] = []
     pools = []
-    for path in sorted(BASELINES.glob("generator_step_*.keras")):
+    for step, path in saved_generators(BASELINES):
         gen = tf.keras.models.load_model(path, compile=False)
-        kind = "healthy" if _step(path.stem) >= healthy_min_step else "early"
+        kind = "healthy" if step >= healthy_min_step else "early"
+        if kind == "healthy":
+            healthy.append(path.stem)
         for s in seeds:
             x = sample_images(gen, n_pool, s)
             first.setdefault(path.stem, x)
             labels.setdefault(path.stem, []).append(judged(x))
             pools.append(Pool(f"{path.stem} seed {s}", kind, labels[path.stem][-1]))
-    best = max((k for k in labels if _step(k) >= healthy_min_step),
-               key=lambda k: float((np.concatenate(labels[k]) >= 0).mean()))
+    best = max(healthy, key=lambda k: float((np.concatenate(labels[k]) >= 0).mean()))
     pools.append(Pool("real_test_bundled", "healthy", judged(load_cifar10("bundled").x_test)))
     pools += [Pool(f"collapsed m={m}", "collapsed", np.concatenate(labels[best]), m)
               for m in MODES]

@@ -74,12 +74,11 @@ def _sample_sets(reps: int, n: int) -> tuple[list[int], dict[tuple[int, int], di
 
     from grader.judge.classifier import load_judge
     from grader.judge.metrics import recognizable_mask
-    from reference.trainer import sample_images
+    from reference.trainer import sample_images, saved_generators
 
     judge = load_judge()
     steps, sets = [], {}
-    for path in sorted(BASELINES.glob("generator_step_*.keras")):
-        step = int(path.stem.rsplit("_", 1)[1])
+    for step, path in saved_generators(BASELINES):
         steps.append(step)
         gen = tf.keras.models.load_model(path, compile=False)
         for draw in range(2 * reps):

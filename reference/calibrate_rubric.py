@@ -33,11 +33,11 @@ def _score_sets(n: int, seed: int) -> dict[str, dict]:
     from grader.judge.classifier import load_judge
     from grader.judge.metrics import score_images
     from reference import solution
-    from reference.trainer import sample_images
+    from reference.trainer import sample_images, saved_generators
 
     judge = load_judge()
     out: dict[str, dict] = {}
-    for path in sorted(BASELINES.glob("generator_step_*.keras")):
+    for _, path in saved_generators(BASELINES):
         gen = tf.keras.models.load_model(path, compile=False)
         out[path.stem] = score_images(sample_images(gen, n, seed), judge, seed=seed).to_dict()
     tf.keras.utils.set_random_seed(seed)

@@ -26,6 +26,8 @@ import tensorflow as tf
 from grader.evidence import HISTORY_KEYS
 
 LossFn = Callable[..., tf.Tensor]
+GENERATOR_PREFIX = "generator_step_"
+"""Saved generators are ``generator_step_NNNNNN.keras`` (see :func:`saved_generators`)."""
 
 
 @dataclass(frozen=True)
@@ -82,6 +84,12 @@ def noise_dim_of(generator: tf.keras.Model) -> int:
     if shape is None or len(shape) != 2 or shape[-1] is None:
         raise ValueError(f"generator input shape {shape} is not (None, k)")
     return int(shape[-1])
+
+
+def saved_generators(run_dir: Path) -> list[tuple[int, Path]]:
+    """A run's saved generators (``generator_step_NNNNNN.keras``) as (step, path), by step."""
+    found = sorted(Path(run_dir).glob(f"{GENERATOR_PREFIX}*.keras"))
+    return [(int(p.stem.removeprefix(GENERATOR_PREFIX)), p) for p in found]
 
 
 def sample_images(generator: tf.keras.Model, n: int, seed: int, batch: int = 256) -> np.ndarray:
@@ -262,7 +270,7 @@ def train_gan(
             if done % cfg.sample_every == 0 or done == cfg.steps:
                 record_frame(done)
             if out_dir is not None and (done in cfg.save_generator_at):
-                _save_model(generator, out_dir / f"generator_step_{done:06d}.keras")
+                _save_model(generator, out_dir / f"{GENERATOR_PREFIX}{done:06d}.keras")
             if manager is not None and cfg.checkpoint_every and done % cfg.checkpoint_every == 0:
                 step_var.assign(done)
                 manager.save(checkpoint_number=done)
