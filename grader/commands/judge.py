@@ -58,6 +58,8 @@ def _rows(r: InputReport) -> list[tuple[str, str]]:
             ("FCD", f"{_fmt(res.get('fcd'), '.2f')} (real images at this N: "
                     f"{_fmt(res.get('fcd_reference'), '.2f')}; lower is better)"),
             ("out of distribution", f"{res['out_of_distribution_fraction']:.0%}"),
+            ("near-copies", f"{res.get('near_copy_fraction', 0.0):.0%} (images with an almost "
+                            "identical image in the same set)"),
         ]
     notes = [r.message] + r.notes + list(res.get("warnings", []))
     rows += [("note", n) for n in notes if n]

@@ -29,8 +29,20 @@ KEY_COVERAGE_K = "coverage_k"
 KEY_CLASSIFIER_SCORE = "classifier_score"
 KEY_FCD = "fcd"
 KEY_FCD_REFERENCE = "fcd_reference"
+KEY_NEAR_COPY = "near_copy_fraction"
 KEY_PER_IMAGE = "per_image"
 KEY_WARNINGS = "warnings"
+
+#: Two images closer than this root-mean-square pixel difference (on the [-1, 1] scale) are
+#: near-copies. Calibrated by ``reference.calibrate_near_copies`` (near_copy_calibration.md):
+#: no two distinct real or reference-generated images came this close in any sample, while
+#: the same image drawn twice in a matplotlib grid and cut out again usually does.
+NEAR_COPY_RMS = 0.09
+#: Images with a smaller pixel standard deviation are flat (blank panels, constant output);
+#: they are never counted as near-copies (a flat image fails recognizability anyway).
+FLAT_STD = 0.02
+#: Above this many images the near-copy search runs on a random subset of this size.
+NEAR_COPY_MAX_N = 2000
 
 #: below this many images the feature covariance is rank-deficient (D = 128 here)
 #: and FCD is dominated by small-sample bias; we still compute it but warn.
@@ -75,9 +87,13 @@ class JudgeResult:
     """Fréchet distance between feature Gaussians of these images and real test images."""
     fcd_reference: float
     """Real-vs-real FCD expected at this N (compare ``fcd`` with it, not with 0)."""
+    near_copy_fraction: float = 0.0
+    """Fraction of images with a near-copy in the same set (see :func:`near_copy_mask`):
+    a generator that makes only a few distinct images repeats itself."""
     per_image: list[dict[str, Any]] = field(default_factory=list)
-    """Per image: class index, class name, calibrated top-1 prob, recognizable, and the
-    calibrated probabilities of all classes (``probs``, rounded to 5 decimals)."""
+    """Per image: class index, class name, calibrated top-1 prob, recognizable, whether it
+    has a near-copy in the set (``near_copy``), and the calibrated probabilities of all
+    classes (``probs``, rounded to 5 decimals)."""
     warnings: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
@@ -90,7 +106,7 @@ class JudgeResult:
             KEY_CLASS_COVERAGE: self.class_coverage, KEY_COVERAGE_K: self.coverage_k,
             KEY_CLASSIFIER_SCORE: self.classifier_score,
             KEY_FCD: _finite_or_none(self.fcd), KEY_FCD_REFERENCE: _finite_or_none(self.fcd_reference),
-            KEY_PER_IMAGE: list(self.per_image), KEY_WARNINGS: list(self.warnings),
+            KEY_NEAR_COPY: self.near_copy_fraction, KEY_PER_IMAGE: list(self.per_image), KEY_WARNINGS: list(self.warnings),
         }
 
 
@@ -106,6 +122,50 @@ def coverage_k(n: int) -> int:
     lucky image in a large set. For a 16-image grid k = 1.
     """
     return max(1, round(0.02 * n))
+
+
+def nearest_rms(unit: np.ndarray, block: int = 512) -> np.ndarray:
+    """Per image, the RMS pixel difference to its nearest other image in the set (inf if alone).
+
+    ``unit`` holds N images as floats on the [-1, 1] scale, any shape (N, ...).
+    """
+    a = np.asarray(unit, dtype=np.float32).reshape(len(unit), -1)
+    n, d = a.shape
+    out = np.full(n, np.inf, dtype=np.float64)
+    if n < 2:
+        return out
+    sq = (a * a).sum(axis=1)
+    for i in range(0, n, block):
+        dist2 = sq[i:i + block, None] + sq[None, :] - 2.0 * (a[i:i + block] @ a.T)
+        rows = np.arange(i, min(i + block, n))
+        dist2[rows - i, rows] = np.inf
+        out[rows] = np.sqrt(np.maximum(dist2.min(axis=1), 0.0) / d)
+    return out
+
+
+def near_copy_mask(pixels: np.ndarray, max_rms: float = NEAR_COPY_RMS,
+                   max_n: int = NEAR_COPY_MAX_N, seed: int = 0,
+                   groups: np.ndarray | None = None) -> np.ndarray:
+    """Boolean (N,): the image has a near-copy in the set (RMS difference < ``max_rms``).
+
+    ``pixels`` are float pixels 0..255 (N, 32, 32, 3). Flat images (std < :data:`FLAT_STD`)
+    never count. With ``groups`` (a label per image) copies are searched only within a
+    group. Above ``max_n`` images only a random subset of ``max_n`` is searched (the rest
+    count as False), which keeps the cost at O(max_n^2).
+    """
+    unit = np.asarray(pixels, dtype=np.float32).reshape(len(pixels), -1) / 127.5 - 1.0
+    labels = np.zeros(len(unit), np.int64) if groups is None else np.asarray(groups)
+    if labels.shape != (len(unit),):
+        raise ValueError(f"groups {labels.shape} does not match {len(unit)} images")
+    mask = np.zeros(len(unit), dtype=bool)
+    idx = np.arange(len(unit))
+    if len(idx) > max_n:
+        idx = np.sort(np.random.default_rng(seed).choice(len(idx), max_n, replace=False))
+    idx = idx[unit[idx].std(axis=1) >= FLAT_STD]
+    for g in np.unique(labels[idx]):
+        members = idx[labels[idx] == g]
+        mask[members] = nearest_rms(unit[members]) < max_rms
+    return mask
 
 
 def recognizable_mask(probs: np.ndarray, tau: float) -> np.ndarray:
@@ -188,7 +248,8 @@ def score_predictions(probs: np.ndarray, features: np.ndarray, *, tau: float,
                       fcd_table: dict[int, float] | None = None,
                       in_distribution: np.ndarray | None = None,
                       n_boot: int = 1000, seed: int = 0,
-                      k_coverage: int | None = None, with_fcd: bool = True) -> JudgeResult:
+                      k_coverage: int | None = None, with_fcd: bool = True,
+                      near_copy: np.ndarray | None = None) -> JudgeResult:
     """All judge metrics from calibrated probabilities and features (no model involved).
 
     Args:
@@ -203,6 +264,7 @@ def score_predictions(probs: np.ndarray, features: np.ndarray, *, tau: float,
         seed: Seed of the bootstrap.
         k_coverage: Override of :func:`coverage_k`.
         with_fcd: Compute the FCD (False: NaN, for small per-frame sets where it means little).
+        near_copy: Boolean (N,) from :func:`near_copy_mask` (None: not searched, all False).
 
     Raises:
         ValueError: Shapes do not match.
@@ -222,6 +284,9 @@ def score_predictions(probs: np.ndarray, features: np.ndarray, *, tau: float,
             raise ValueError(f"in_distribution {in_distribution.shape} does not match {mask.shape}")
         mask &= in_distribution
         ood = float(1.0 - in_distribution.mean())
+    copies = np.zeros(n, dtype=bool) if near_copy is None else np.asarray(near_copy, dtype=bool)
+    if copies.shape != mask.shape:
+        raise ValueError(f"near_copy {copies.shape} does not match {mask.shape}")
     top = probs.argmax(axis=1)
     hist = np.bincount(top[mask], minlength=len(CLASS_NAMES))
     k = k_coverage if k_coverage is not None else coverage_k(n)
@@ -241,7 +306,7 @@ def score_predictions(probs: np.ndarray, features: np.ndarray, *, tau: float,
     per_image = [
         {"class_index": int(c), "class_name": CLASS_NAMES[int(c)],
          "prob": float(probs[i, c]), "recognizable": bool(mask[i]),
-         "probs": [round(float(q), 5) for q in probs[i]]}
+         "near_copy": bool(copies[i]), "probs": [round(float(q), 5) for q in probs[i]]}
         for i, c in enumerate(top)
     ]
     return JudgeResult(
@@ -250,13 +315,13 @@ def score_predictions(probs: np.ndarray, features: np.ndarray, *, tau: float,
         class_histogram=[int(h) for h in hist], class_coverage=int((hist >= k).sum()),
         coverage_k=int(k), classifier_score=classifier_score(probs), fcd=fcd,
         fcd_reference=fcd_reference_at_n(n, fcd_table if fcd_table is not None else {}),
-        per_image=per_image, warnings=warnings,
+        near_copy_fraction=float(copies.mean()), per_image=per_image, warnings=warnings,
     )
 
 
 def score_images(images: np.ndarray, judge: JudgeLike | None = None, *,
                  k_coverage: int | None = None, n_boot: int = 1000,
-                 seed: int = 0) -> JudgeResult:
+                 seed: int = 0, groups: np.ndarray | None = None) -> JudgeResult:
     """Score images (N, 32, 32, 3) (uint8, or floats in [-1, 1]) with the CIFAR-10 judge.
 
     Args:
@@ -265,21 +330,25 @@ def score_images(images: np.ndarray, judge: JudgeLike | None = None, *,
         k_coverage: Override of :func:`coverage_k`.
         n_boot: Bootstrap resamples for the interval of the recognizable fraction.
         seed: Seed of the bootstrap.
+        groups: A label per image: near-copies are searched within each label only.
 
     Raises:
         ValueError: The images break the input contract.
         JudgeAssetError: The shipped classifier or its calibration is missing.
     """
+    from grader.judge.classifier import images_to_pixels
+
     if judge is None:
         from grader.judge.classifier import load_judge
 
         judge = load_judge()
     probs, features = judge.predict(images)
+    pixels = images_to_pixels(images)
     gate = getattr(judge, "in_distribution", None)
     result = score_predictions(
         probs, features, tau=judge.tau, reference_stats=judge.reference_stats,
         fcd_table=getattr(judge, "fcd_table", None),
         in_distribution=gate(features) if gate else None, n_boot=n_boot, seed=seed,
-        k_coverage=k_coverage)
+        k_coverage=k_coverage, near_copy=near_copy_mask(pixels, seed=seed, groups=groups))
     result.warnings = list(getattr(judge, "warnings", [])) + result.warnings
     return result

@@ -23,6 +23,8 @@ class Tile:
     class_name: str = ""
     prob: float | None = None
     recognized: bool = False
+    near_copy: bool = False
+    """An almost identical image is in the same set (a sign of mode collapse)."""
 
 
 def png_bytes(image: np.ndarray) -> bytes:
@@ -53,7 +55,8 @@ def gallery_tiles(images: np.ndarray | None, judge: dict[str, Any] | None,
         tiles.append(Tile(uri=data_uri(png_bytes(img), "image/png"),
                           class_name=str(info.get("class_name", "")),
                           prob=float(prob) if isinstance(prob, (int, float)) else None,
-                          recognized=bool(info.get("recognizable", False))))
+                          recognized=bool(info.get("recognizable", False)),
+                          near_copy=bool(info.get("near_copy", False))))
     return tiles
 
 

@@ -16,6 +16,7 @@ KEY_HISTOGRAM = "class_histogram"
 KEY_COVERAGE = "class_coverage"
 KEY_CLASSIFIER_SCORE = "classifier_score"
 KEY_FCD = "fcd"
+KEY_NEAR_COPY = "near_copy_fraction"
 KEY_PER_IMAGE = "per_image"
 KEY_WARNINGS = "warnings"
 #: CIFAR-10 class names (same order as grader.data.CLASS_NAMES; kept here to avoid data imports)

@@ -30,6 +30,7 @@ from grader.scoring.judged import (
     KEY_FRACTION,
     KEY_HISTOGRAM,
     KEY_N,
+    KEY_NEAR_COPY,
     JudgedEvidence,
 )
 
@@ -84,6 +85,14 @@ def is_collapsed(n_rec: Any, seen: Any, top: Any, rule: CollapseRule) -> Any:
         (seen < rule.min_class_coverage) | (top > rule.max_top_class_share))
 
 
+def near_copy_limit(item: RubricItem) -> float | None:
+    """Item 1's ``max_near_copy_share`` (None when a custom rubric leaves the check out)."""
+    try:
+        return item.threshold("max_near_copy_share")
+    except KeyError:
+        return None
+
+
 def _source_verdict(r: dict[str, Any], source: str, item: RubricItem) -> Verdict:
     """Judge one source's images against the thresholds (collapse, pass, fail, partial)."""
     n = int(num(r, KEY_N))
@@ -106,7 +115,20 @@ def _source_verdict(r: dict[str, Any], source: str, item: RubricItem) -> Verdict
         n_rec, seen, top = int(rec), int(classes), float(share)
     else:
         n_rec, seen, top = round(f * n), cov, 0.0
-    nums.update(top_class_share=top, classes_seen=seen)
+    copies = num(r, KEY_NEAR_COPY)
+    nums.update(top_class_share=top, classes_seen=seen, near_copy_fraction=copies)
+    limit = near_copy_limit(item)
+    # Only where the fraction alone would not fail: an untrained generator's look-alike
+    # blobs are better told "not recognizable yet".
+    if limit is not None and n >= 2 and copies >= limit and hi >= f_thr:
+        return Verdict("fail", source, [head_en, (
+            f"{pct(copies)} of the images have an almost identical twin in the same set: the "
+            "generator makes only a few distinct images, whatever the noise (mode collapse). "
+            "Try label smoothing, a lower learning rate for the discriminator, or adding noise "
+            "to its inputs.")], [head_ko, (
+            f"이미지의 {pct(copies)}가 같은 묶음 안에 거의 똑같은 이미지를 가지고 있습니다. 노이즈가 "
+            "달라도 생성자가 몇 가지 이미지만 만드는 모드 붕괴(mode collapse)입니다. 레이블 스무딩, "
+            "판별자 학습률 낮추기, 판별자 입력에 노이즈 추가 등을 시도해 보세요.")], nums)
     if is_collapsed(n_rec, seen, top, CollapseRule.from_item(item)):
         cls = CLASS_NAMES[int(np.argmax(hist))] if len(hist) == 10 else "?"
         return Verdict("fail", source, [head_en, (

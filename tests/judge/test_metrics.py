@@ -136,3 +136,35 @@ def test_bad_shapes_raise():
         m.score_predictions(np.ones((5, 9)), np.ones((5, 2)), tau=0.5, reference_stats=None)
     with pytest.raises(ValueError):
         m.score_predictions(np.ones((0, 10)), np.ones((0, 2)), tau=0.5, reference_stats=None)
+
+
+def test_near_copies_are_found_within_groups_and_flat_images_never_count():
+    rng = np.random.default_rng(0)
+    distinct = rng.integers(0, 256, (6, 32, 32, 3)).astype(np.float32)
+    twin = np.clip(distinct[0] + rng.normal(0, 2.0, distinct[0].shape), 0, 255)  # ~0.02 RMS
+    flat = np.full((2, 32, 32, 3), 128.0, np.float32)  # two blank panels: equal, but flat
+    x = np.concatenate([distinct, twin[None], flat])
+    mask = m.near_copy_mask(x)
+    assert mask.tolist() == [True, False, False, False, False, False, True, False, False]
+    apart = m.near_copy_mask(x, groups=np.array([0, 0, 0, 0, 0, 0, 1, 1, 1]))
+    assert not apart.any()  # the twin sits in another figure
+    assert m.near_copy_mask(x, max_n=3, seed=1).sum() <= 2
+    with pytest.raises(ValueError, match="groups"):
+        m.near_copy_mask(x, groups=np.zeros(2))
+
+
+def test_nearest_rms_matches_a_direct_loop():
+    rng = np.random.default_rng(1)
+    a = rng.uniform(-1, 1, (7, 12)).astype(np.float32)
+    want = [min(np.sqrt(np.mean((a[i] - a[j]) ** 2)) for j in range(7) if j != i) for i in range(7)]
+    np.testing.assert_allclose(m.nearest_rms(a, block=3), want, rtol=1e-5)
+    assert np.isinf(m.nearest_rms(a[:1])).all()
+
+
+def test_score_images_reports_the_near_copy_fraction(fake_judge):
+    rng = np.random.default_rng(2)
+    x = rng.integers(0, 256, (8, 32, 32, 3)).astype(np.uint8)
+    x[4:] = x[0]  # five identical images of eight
+    res = m.score_images(x, fake_judge, n_boot=10).to_dict()
+    assert res[m.KEY_NEAR_COPY] == pytest.approx(5 / 8)
+    assert [p["near_copy"] for p in res["per_image"]] == [True] + [False] * 3 + [True] * 4

@@ -8,10 +8,10 @@ from reference.judge_validity import Row, ordering_checks, significant_reversals
 
 
 def _result(fraction: float, n: int = 400, coverage: int = 5, score: float = 2.0,
-            fcd: float = 10.0) -> SimpleNamespace:
+            fcd: float = 10.0, copies: float = 0.0) -> SimpleNamespace:
     k = round(fraction * n)
     return SimpleNamespace(recognizable_fraction=k / n, class_coverage=coverage,
-                           classifier_score=score, fcd=fcd,
+                           classifier_score=score, fcd=fcd, near_copy_fraction=copies,
                            per_image=[{"recognizable": i < k} for i in range(n)])
 
 
@@ -23,7 +23,8 @@ def _rows(gen_fractions: list[float]) -> list[Row]:
                         _result(f, coverage=3 + i, score=1.5 + i, fcd=30.0 - 5 * i)))
     rows += [Row("untrained", "untrained", 0, _result(0.0, coverage=0, score=1.0, fcd=50.0)),
              Row("noise", "noise", 0, _result(0.01, coverage=0, score=1.0, fcd=45.0)),
-             Row("collapsed", "collapsed", 0, _result(0.0, coverage=0, score=1.0, fcd=40.0))]
+             Row("collapsed", "collapsed", 0, _result(0.0, coverage=0, score=1.0, fcd=40.0,
+                                                      copies=1.0))]
     return rows
 
 
@@ -48,3 +49,10 @@ def test_fall_that_fcd_confirms_is_the_generator_not_the_judge():
     assert (200, 300) in significant_reversals(gens)
     failed = [t for t, ok in ordering_checks(rows) if not ok]
     assert not any("significant" in t for t in failed), failed
+
+
+def test_near_copies_must_mark_the_collapse_and_nothing_distinct():
+    rows = _rows([0.2, 0.3])
+    rows[2].result.near_copy_fraction = 0.01  # a generator with a near-identical pair
+    failed = [t for t, ok in ordering_checks(rows) if not ok]
+    assert failed == [t for t, _ in ordering_checks(rows) if t.startswith("near-copies")]

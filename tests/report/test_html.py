@@ -105,6 +105,11 @@ def test_report_galleries_mark_recognized_tiles():
     assert len(tiles) >= 64 and len(ok) >= n_rec > 0
     assert judged.final_samples["per_image"][0]["class_name"] in html
     assert html.count('class="plot"') == 2  # a history plot per variant
+    assert 'class="twin"' not in html
+    for info in judged.final_samples["per_image"][:3]:
+        info["near_copy"] = True
+    html = render_report(grade, ev, judged, _images(64), lang="en", meta=META)
+    assert html.count('class="twin"') == 3
 
 
 def test_report_size_with_64_tiles_and_a_gif(tmp_path):

@@ -116,6 +116,23 @@ def test_collapsed_generator_fails(rubric):
     assert rec.status == "fail" and "mode collapse" in rec.reasons_en[1]
 
 
+def test_near_copies_fail_as_collapse_unless_the_images_fail_anyway(rubric):
+    ev = Evidence(submission="images_only", isolation="subprocess", checks=synth.checks())
+    limit = next(i for i in rubric.items if i.id == "recognizable").threshold("max_near_copy_share")
+
+    def rec(n: int, fraction: float, copies: float):
+        judged = JudgedEvidence(student_images=dict(synth.judge_dict(n, fraction),
+                                                    near_copy_fraction=copies))
+        return _items(score_submission(ev, judged, rubric))["recognizable"]
+
+    twins = rec(16, 0.5, limit)  # half recognized, but the grid repeats a few images
+    assert twins.status == "fail" and "twin" in twins.reasons_en[1]
+    assert twins.numbers["near_copy_fraction"] == limit
+    assert rec(400, 0.8, limit / 2).status == "pass"  # a few look-alikes are not collapse
+    blobs = rec(400, 0.0, 1.0)  # untrained look-alike blobs: "not recognizable" is the news
+    assert blobs.status == "fail" and "twin" not in " ".join(blobs.reasons_en)
+
+
 def test_small_evidence_is_conservative(rubric):
     item = next(i for i in rubric.items if i.id == "recognizable")
     pass_t, fail_t = item.threshold("pass_fraction"), item.threshold("fail_fraction")

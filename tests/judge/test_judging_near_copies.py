@@ -1,0 +1,34 @@
+"""Near-copies in the student's figures: found within one figure, never across two."""
+
+from __future__ import annotations
+
+import numpy as np
+from PIL import Image
+
+from grader.evidence import Artifact, Evidence
+from grader.judging import judge_evidence, student_sample_tiles
+
+from .conftest import lesson_grid
+
+
+def _save(work, name, pixels) -> Artifact:
+    Image.fromarray(pixels[..., :3]).save(work / name)
+    return Artifact(kind="samples", origin=name, file=name)
+
+
+def test_the_same_figure_saved_twice_is_not_collapse_but_a_repeating_grid_is(tmp_path, real_images):
+    healthy = lesson_grid(real_images[:16])
+    arts = [_save(tmp_path, "image_at_epoch_0049.png", healthy),
+            _save(tmp_path, "image_at_epoch_0050.png", healthy)]
+    found = student_sample_tiles(arts, tmp_path)
+    assert found.figure_of.tolist() == [0] * 16 + [1] * 16
+    ev = Evidence(submission="s", isolation="subprocess", artifacts=arts)
+    judged, _ = judge_evidence(ev, tmp_path)
+    assert judged.student_images["n"] == 32
+    assert judged.student_images["near_copy_fraction"] == 0.0
+
+    collapsed = lesson_grid(real_images[[3, 7]][np.arange(16) % 2])
+    ev = Evidence(submission="s", isolation="subprocess",
+                  artifacts=[_save(tmp_path, "image_at_epoch_0051.png", collapsed)])
+    judged, _ = judge_evidence(ev, tmp_path)
+    assert judged.student_images["near_copy_fraction"] == 1.0
