@@ -42,7 +42,7 @@ NEAR_COPY_RMS = 0.09
 #: they are never counted as near-copies (a flat image fails recognizability anyway).
 FLAT_STD = 0.02
 #: Above this many images the near-copy search runs on a random subset of this size.
-NEAR_COPY_MAX_N = 2000
+NEAR_COPY_MAX_N = 1000
 
 #: below this many images the feature covariance is rank-deficient (D = 128 here)
 #: and FCD is dominated by small-sample bias; we still compute it but warn.

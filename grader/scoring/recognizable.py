@@ -125,10 +125,12 @@ def _source_verdict(r: dict[str, Any], source: str, item: RubricItem) -> Verdict
             f"{pct(copies)} of the images have an almost identical twin in the same set: the "
             "generator makes only a few distinct images, whatever the noise (mode collapse). "
             "Try label smoothing, a lower learning rate for the discriminator, or adding noise "
-            "to its inputs.")], [head_ko, (
+            "to its inputs. (If your figure feeds the same noise vector to every panel, draw a "
+            "different vector per panel instead.)")], [head_ko, (
             f"이미지의 {pct(copies)}가 같은 묶음 안에 거의 똑같은 이미지를 가지고 있습니다. 노이즈가 "
             "달라도 생성자가 몇 가지 이미지만 만드는 모드 붕괴(mode collapse)입니다. 레이블 스무딩, "
-            "판별자 학습률 낮추기, 판별자 입력에 노이즈 추가 등을 시도해 보세요.")], nums)
+            "판별자 학습률 낮추기, 판별자 입력에 노이즈 추가 등을 시도해 보세요. (그림의 모든 칸에 "
+            "같은 노이즈 벡터를 넣었다면 칸마다 다른 벡터를 쓰세요.)")], nums)
     if is_collapsed(n_rec, seen, top, CollapseRule.from_item(item)):
         cls = CLASS_NAMES[int(np.argmax(hist))] if len(hist) == 10 else "?"
         return Verdict("fail", source, [head_en, (
