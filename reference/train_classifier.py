@@ -187,13 +187,19 @@ def build_model(widths=(32, 64, 128), blocks=(2, 2, 2), units: list | None = Non
 
 
 def blocks_of(model) -> tuple[int, ...]:
-    """Residual blocks per stage of a :func:`build_model` network (its ``Add`` layers by width)."""
-    counts: dict[int, int] = {}
+    """Residual blocks per stage of a :func:`build_model` network (its ``Add`` layers by stage)."""
+    return tuple(n for _, n in _stages(model))
+
+
+def _stages(model) -> list[tuple[int, int]]:
+    """(width, blocks) per stage, first stage first: a stage is one spatial resolution (every
+    stage after the first halves it), so equal widths in two stages are still told apart."""
+    counts: dict[tuple[int, int], int] = {}
     for layer in model.layers:
         if layer.__class__.__name__ == "Add":
-            width = int(layer.output.shape[-1])
-            counts[width] = counts.get(width, 0) + 1
-    return tuple(counts[w] for w in sorted(counts))
+            _, h, _, c = layer.output.shape
+            counts[(int(h), int(c))] = counts.get((int(h), int(c)), 0) + 1
+    return [(c, counts[(h, c)]) for h, c in sorted(counts, key=lambda k: -k[0])]
 
 
 def load_net(path: str | Path, widths, blocks):
@@ -290,9 +296,8 @@ def fold_batchnorm(model):
 
 
 def _widths_of(model) -> tuple[int, ...]:
-    """Widths of the stages of a :func:`build_model` network, narrowest first."""
-    return tuple(sorted({int(lay.output.shape[-1]) for lay in model.layers
-                         if lay.__class__.__name__ == "Add"}))
+    """Widths of the stages of a :func:`build_model` network, first stage first."""
+    return tuple(w for w, _ in _stages(model))
 
 
 def distill_loss(teacher_logits, student_logits, temperature: float):

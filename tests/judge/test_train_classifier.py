@@ -185,6 +185,8 @@ def test_load_net_reads_the_depth_of_a_saved_model(tmp_path):
     x = np.random.default_rng(5).integers(0, 256, (4, 32, 32, 3)).astype("float32")
     np.testing.assert_allclose(again(x, training=False).numpy(),
                                net(x, training=False).numpy(), atol=1e-5)
+    same_widths = tc.build_model((4, 4, 4), (1, 3, 2))  # stages told apart by resolution
+    assert tc.blocks_of(same_widths) == (1, 3, 2)
 
 
 def test_ship_judge_stages_the_folded_inference_form(tmp_path):
