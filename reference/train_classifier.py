@@ -250,13 +250,19 @@ def deepen(src, dst) -> None:
             gamma, *rest = bn.get_weights()
             bn.set_weights([np.zeros_like(gamma), *rest])
     # Stem (first conv + bn) and head (dense) are the layers outside every block.
-    in_blocks_src = {id(layer) for _, _, ls in src_units for layer in ls}
-    in_blocks_dst = {id(layer) for _, _, ls in dst_units for layer in ls}
-    outside_src = [lay for lay in shadow_src.layers if id(lay) not in in_blocks_src and lay.weights]
-    outside_dst = [lay for lay in shadow_dst.layers if id(lay) not in in_blocks_dst and lay.weights]
+    outside_dst, _ = _outside_and_inside(shadow_dst, dst_units)
+    outside_src, _ = _outside_and_inside(shadow_src, src_units)
     for to, frm in zip(outside_dst, outside_src, strict=True):
         to.set_weights(frm.get_weights())
     dst.set_weights(shadow_dst.get_weights())
+
+
+def _outside_and_inside(net, units: list) -> tuple[list, list]:
+    """Layers with weights outside every residual block (stem, head), and the blocks' layers
+    in order, of a network built with a ``units`` registry."""
+    inside = [layer for _, _, ls in units for layer in ls]
+    ids = {id(layer) for layer in inside}
+    return [lay for lay in net.layers if id(lay) not in ids and lay.weights], inside
 
 
 def fold_batchnorm(model):
@@ -273,12 +279,8 @@ def fold_batchnorm(model):
     src.set_weights(model.get_weights())
     dst = build_model(widths, blocks, dst_units, folded=True)
 
-    def pairs(net, units):
-        inside = {id(layer) for _, _, ls in units for layer in ls}
-        outside = [lay for lay in net.layers if id(lay) not in inside and lay.weights]
-        return outside, [lay for _, _, ls in units for lay in ls]
-
-    (src_out, src_in), (dst_out, dst_in) = pairs(src, src_units), pairs(dst, dst_units)
+    src_out, src_in = _outside_and_inside(src, src_units)
+    dst_out, dst_in = _outside_and_inside(dst, dst_units)
     layers_src = src_out[:2] + src_in + src_out[2:]  # stem conv, stem bn, blocks, dense
     layers_dst = dst_out[:1] + dst_in + dst_out[1:]
     it = iter(layers_src)
