@@ -120,6 +120,7 @@ def load_training_images(options: GradeOptions) -> np.ndarray:
 def run_intake(submission: Path, work: Path) -> tuple[Evidence, Any]:
     """Read the submission; a submission with no usable code still yields evidence."""
     from grader.intake import SubmissionError, load_submission
+    from grader.intake.load import load_artifacts_only
 
     evidence = Evidence(submission=submission.name, isolation="none")
     try:
@@ -129,13 +130,24 @@ def run_intake(submission: Path, work: Path) -> tuple[Evidence, Any]:
             "code_cells", "fail", exc.student,
             "제출물에서 실행할 파이썬 코드(.ipynb 또는 .py)를 찾지 못했습니다: " + exc.student,
             {"error_detail": exc.detail}))
+        try:  # no code, but its images can still be judged
+            only = load_artifacts_only(submission, work / "intake")
+        except SubmissionError:
+            return evidence, None
+        _add_artifacts(evidence, only)
+        evidence.warnings.extend(only.warnings)
         return evidence, None
-    for art in rec.artifacts:
-        file = f"intake/{art.file}" if art.file else None
-        evidence.artifacts.append(Artifact(art.kind, art.origin, file, art.note))
+    _add_artifacts(evidence, rec)
     evidence.missing_artifacts = list(rec.missing_artifacts)
     evidence.warnings.extend(rec.warnings)
     return evidence, rec
+
+
+def _add_artifacts(evidence: Evidence, rec: Any) -> None:
+    """Copy the intake's artifacts (files relative to the work folder) into the evidence."""
+    for art in rec.artifacts:
+        file = f"intake/{art.file}" if art.file else None
+        evidence.artifacts.append(Artifact(art.kind, art.origin, file, art.note))
 
 
 def _latest_checkpoint(evidence: Evidence, submission: Any) -> str | None:

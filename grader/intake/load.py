@@ -86,6 +86,27 @@ def load_submission(path: Path, work_dir: Path) -> Submission:
     return sub
 
 
+def load_artifacts_only(path: Path, work_dir: Path) -> Submission:
+    """The artifacts of a folder or zip that :func:`load_submission` refused for lack of code.
+
+    A student who forgot the notebook still gets their sample images, GIF and plots judged.
+
+    Raises:
+        SubmissionError: As :func:`load_submission` for a missing path, a refused zip or a
+            single file (which has no artifacts).
+    """
+    path, work_dir = Path(path), Path(work_dir)
+    if not path.exists():
+        raise SubmissionError(f"The submission {path.name or path} was not found.", str(path))
+    work_dir.mkdir(parents=True, exist_ok=True)
+    sub, walk = _open(path, work_dir)
+    if sub.kind in ("folder", "zip"):
+        found = collect_artifacts(walk.files, work_dir)
+        sub.artifacts, sub.warnings = found.artifacts, sub.warnings + found.warnings
+        sub.artifact_sizes.update(found.sizes)
+    return sub
+
+
 def _open(path: Path, work_dir: Path) -> tuple[Submission, Walk]:
     suffix = path.suffix.lower()
     if path.is_dir():

@@ -8,6 +8,7 @@ from pathlib import Path
 import nbformat
 import pytest
 from intake_builders import notebook
+from PIL import Image
 
 from grader.intake import SubmissionError, load_submission
 
@@ -84,6 +85,11 @@ def test_no_code_at_all_raises_a_student_message(tmp_path: Path) -> None:
     with pytest.raises(SubmissionError) as err:
         load_submission(tmp_path / "only", tmp_path / "work")
     assert "No notebook" in err.value.student
+    from grader.intake.load import load_artifacts_only
+
+    Image.new("RGB", (64, 64)).save(tmp_path / "only" / "image_at_epoch_0050.png")
+    only = load_artifacts_only(tmp_path / "only", tmp_path / "work2")  # still judged
+    assert "image_at_epoch_0050.png" in [a.origin for a in only.artifacts if a.kind == "samples"]
     with pytest.raises(SubmissionError, match="was not found"):
         load_submission(tmp_path / "nope.ipynb", tmp_path / "work")
     (tmp_path / "notes.txt").write_text("x")
