@@ -63,27 +63,12 @@ def generate(generator, n: int, seed: int) -> np.ndarray:
 
 def through_tiles(images: np.ndarray) -> np.ndarray:
     """Draw images as the lesson's 4x4 PNG grids, then cut them back out with the tile pipeline."""
-    import io
-
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    from PIL import Image
-
     from grader.judge.tiles import extract_tiles
+    from reference.calibrate_near_copies import render_grid
 
     tiles = []
     for start in range(0, len(images) - len(images) % 16, 16):
-        fig = plt.figure(figsize=(4, 4))
-        for i in range(16):
-            plt.subplot(4, 4, i + 1)
-            plt.imshow(images[start + i])
-            plt.axis("off")
-        buf = io.BytesIO()
-        fig.savefig(buf, format="png")
-        plt.close(fig)
-        found = extract_tiles(np.asarray(Image.open(io.BytesIO(buf.getvalue())).convert("RGB")))
+        found = extract_tiles(render_grid(images[start:start + 16], 4, 4, (4, 4), title=False))
         if len(found.tiles) != 16:
             raise SystemExit(f"tile pipeline found {len(found.tiles)} tiles, expected 16")
         tiles.append(found.tiles)

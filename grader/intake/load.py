@@ -47,9 +47,6 @@ def load_submission(path: Path, work_dir: Path) -> Submission:
             refused as a whole, or holds no notebook or ``.py`` file at all.
     """
     path, work_dir = Path(path), Path(work_dir)
-    if not path.exists():
-        raise SubmissionError(f"The submission {path.name or path} was not found.", str(path))
-    work_dir.mkdir(parents=True, exist_ok=True)
     sub, walk = _open(path, work_dir)
     code_files = walk.code_files()
     if not code_files:
@@ -76,11 +73,7 @@ def load_submission(path: Path, work_dir: Path) -> Submission:
     if not any(u.kind in ("function", "class") for u in sub.code_units):
         sub.warnings.append("No function definitions were found in the code.")
     _embedded(sub, notebooks, chunks, work_dir)
-    if sub.kind in ("folder", "zip"):
-        found = collect_artifacts(walk.files, work_dir)
-        sub.artifacts = found.artifacts + sub.artifacts
-        sub.artifact_sizes.update(found.sizes)
-        sub.warnings += found.warnings
+    _collect_artifacts(sub, walk, work_dir)
     refs = collect_references(chunks)
     sub.missing_artifacts = missing_references(refs, [f.rel for f in walk.files], walk.dirs)
     return sub
@@ -96,18 +89,25 @@ def load_artifacts_only(path: Path, work_dir: Path) -> Submission:
             single file (which has no artifacts).
     """
     path, work_dir = Path(path), Path(work_dir)
-    if not path.exists():
-        raise SubmissionError(f"The submission {path.name or path} was not found.", str(path))
-    work_dir.mkdir(parents=True, exist_ok=True)
     sub, walk = _open(path, work_dir)
-    if sub.kind in ("folder", "zip"):
-        found = collect_artifacts(walk.files, work_dir)
-        sub.artifacts, sub.warnings = found.artifacts, sub.warnings + found.warnings
-        sub.artifact_sizes.update(found.sizes)
+    _collect_artifacts(sub, walk, work_dir)
     return sub
 
 
+def _collect_artifacts(sub: Submission, walk: Walk, work_dir: Path) -> None:
+    """Add the files of a folder or zip as artifacts, before any found in notebook outputs."""
+    if sub.kind in ("folder", "zip"):
+        found = collect_artifacts(walk.files, work_dir)
+        sub.artifacts = found.artifacts + sub.artifacts
+        sub.artifact_sizes.update(found.sizes)
+        sub.warnings += found.warnings
+
+
 def _open(path: Path, work_dir: Path) -> tuple[Submission, Walk]:
+    """The submission record and its file walk (zips unpacked into ``work_dir``)."""
+    if not path.exists():
+        raise SubmissionError(f"The submission {path.name or path} was not found.", str(path))
+    work_dir.mkdir(parents=True, exist_ok=True)
     suffix = path.suffix.lower()
     if path.is_dir():
         sub = Submission(name=path.resolve().name, root=path.resolve(), kind="folder")

@@ -153,18 +153,20 @@ def near_copy_mask(pixels: np.ndarray, max_rms: float = NEAR_COPY_RMS,
     group. Above ``max_n`` images only a random subset of ``max_n`` is searched (the rest
     count as False), which keeps the cost at O(max_n^2).
     """
-    unit = np.asarray(pixels, dtype=np.float32).reshape(len(pixels), -1) / 127.5 - 1.0
-    labels = np.zeros(len(unit), np.int64) if groups is None else np.asarray(groups)
-    if labels.shape != (len(unit),):
-        raise ValueError(f"groups {labels.shape} does not match {len(unit)} images")
-    mask = np.zeros(len(unit), dtype=bool)
-    idx = np.arange(len(unit))
-    if len(idx) > max_n:
-        idx = np.sort(np.random.default_rng(seed).choice(len(idx), max_n, replace=False))
-    idx = idx[unit[idx].std(axis=1) >= FLAT_STD]
+    n = len(pixels)
+    labels = np.zeros(n, np.int64) if groups is None else np.asarray(groups)
+    if labels.shape != (n,):
+        raise ValueError(f"groups {labels.shape} does not match {n} images")
+    mask = np.zeros(n, dtype=bool)
+    idx = np.arange(n)
+    if n > max_n:
+        idx = np.sort(np.random.default_rng(seed).choice(n, max_n, replace=False))
+    unit = np.asarray(pixels)[idx].reshape(len(idx), -1).astype(np.float32) / 127.5 - 1.0
+    keep = unit.std(axis=1) >= FLAT_STD
+    idx, unit = idx[keep], unit[keep]
     for g in np.unique(labels[idx]):
-        members = idx[labels[idx] == g]
-        mask[members] = nearest_rms(unit[members]) < max_rms
+        members = labels[idx] == g
+        mask[idx[members]] = nearest_rms(unit[members]) < max_rms
     return mask
 
 
