@@ -121,10 +121,10 @@ def _inside(work: Path, name: str) -> Path:
 
 def _figure_tiles(path: Path) -> tuple[np.ndarray | None, str | None]:
     """Tiles of the last frame of a figure; (None, why) when it holds no usable samples."""
-    from grader.judge.tiles import extract_tiles, load_image_file
+    from grader.judge.tiles import extract_tiles, read_frames
 
     try:
-        frames = load_image_file(path)
+        frames = read_frames(path).frames
     except GraderError as exc:
         return None, exc.student
     res = extract_tiles(frames[-1])
@@ -165,7 +165,7 @@ def student_sample_tiles(artifacts: list[Artifact], work: Path) -> StudentImages
 
 def read_gif(evidence: Evidence, work: Path) -> tuple[GifInfo | None, list[np.ndarray]]:
     """Find the student's GIF, read its frames and cut tiles from each (evenly subsampled)."""
-    from grader.judge.tiles import extract_tiles, load_image_file
+    from grader.judge.tiles import extract_tiles, read_frames
 
     gifs = [a for a in evidence.artifacts if a.kind == "gif"]
     gifs.sort(key=lambda a: ("output" in a.origin, a.file is None))
@@ -178,10 +178,11 @@ def read_gif(evidence: Evidence, work: Path) -> tuple[GifInfo | None, list[np.nd
         return info, []
     path = _inside(work, art.file)
     try:
-        frames = load_image_file(path)
+        read = read_frames(path)
     except GraderError as exc:
         info.readable, info.error = False, exc.student
         return info, []
+    frames, info.damaged = read.frames, read.damaged
     info.n_frames = len(frames)
     report_copy = work / "report_gif.gif"
     shutil.copyfile(path, report_copy)

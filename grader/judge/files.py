@@ -15,7 +15,7 @@ import numpy as np
 
 from grader.errors import GraderError
 from grader.judge.classifier import images_to_pixels
-from grader.judge.tiles import TileResult, extract_tiles, load_image_file
+from grader.judge.tiles import TileResult, extract_tiles, read_frames
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif")
 ARRAY_SUFFIXES = (".npy", ".npz")
@@ -88,18 +88,50 @@ def _arrays_from(path: Path) -> list[tuple[str, np.ndarray]]:
                           f"{path}: {type(exc).__name__}: {exc}") from exc
 
 
+def _as_images(arr: np.ndarray) -> tuple[np.ndarray, list[str]]:
+    """Bring the common ways of saving images to the judge's contract, saying what was done.
+
+    One (32, 32, 3) image, channels-first (N, 3, 32, 32), integer pixels 0..255 of any
+    integer dtype, and floats in [0, 1] or 0..255 are converted; anything else is left for
+    :func:`images_to_pixels` to refuse in plain words.
+    """
+    notes: list[str] = []
+    if arr.shape == (32, 32, 3):
+        arr = arr[None]
+    if arr.ndim == 4 and arr.shape[1:] == (3, 32, 32):
+        arr = arr.transpose(0, 2, 3, 1)
+        notes.append("channels-first (N, 3, 32, 32): read as (N, 32, 32, 3)")
+    if not arr.size:
+        return arr, notes
+    if np.issubdtype(arr.dtype, np.integer) and arr.dtype != np.uint8:
+        if 0 <= int(arr.min()) and int(arr.max()) <= 255:
+            notes.append(f"{arr.dtype} values within 0..255: read as 8-bit pixels")
+            return arr.astype(np.uint8), notes
+    elif np.issubdtype(arr.dtype, np.floating) and np.isfinite(arr).all():
+        lo, hi = float(arr.min()), float(arr.max())
+        if lo >= 0.0 and hi <= 1.0:
+            notes.append("all values lie in [0, 1]: read as [0, 1] images (the range "
+                         "plt.imshow shows), not as [-1, 1] generator output")
+            return arr.astype(np.float32) * 2.0 - 1.0, notes
+        if lo >= 0.0 and 1.0 < hi <= 255.0:
+            notes.append("float values within 0..255: read as 8-bit pixel values")
+            return arr.astype(np.float32) / 127.5 - 1.0, notes
+    return arr, notes
+
+
 def _from_array(source: str, arr: np.ndarray) -> tuple[InputReport, np.ndarray | None]:
     rep = InputReport(source=source, status="scored", kind="array")
-    if arr.ndim == 3:
-        arr = arr[None]
-    try:
-        pixels = images_to_pixels(arr)
-    except ValueError as exc:
-        rep.status, rep.message = "error", f"This array is not a set of 32x32 RGB images: {exc}"
+    if arr.ndim < 3:
+        rep.status = "no_images"
+        rep.message = f"Not an image array (shape {arr.shape}); skipped."
         return rep, None
-    if np.issubdtype(arr.dtype, np.floating) and arr.size and float(arr.min()) >= 0.0:
-        rep.notes.append("all values are >= 0: read as [-1, 1] (tanh) images; "
-                         "if they are [0, 1] images, the colours are judged too dark")
+    images, rep.notes = _as_images(arr)
+    try:
+        pixels = images_to_pixels(images)
+    except ValueError as exc:
+        shape = str(exc).replace(str(images.shape), str(arr.shape))  # the shape as saved
+        rep.status, rep.message = "error", f"This array is not a set of 32x32 RGB images: {shape}"
+        return rep, None
     rep.tiles_found = len(pixels)
     rep.message = f"{len(pixels)} image(s) in the array."
     return rep, np.rint(pixels).astype(np.uint8)
@@ -115,10 +147,14 @@ def inputs_from_file(path: Path) -> list[tuple[InputReport, np.ndarray | None]]:
             return [_from_array(src, arr) for src, arr in _arrays_from(path)]
         if suffix not in IMAGE_SUFFIXES:
             raise GraderError(f"{path.name}: the judge reads PNG, JPEG, GIF, .npy and .npz files.")
-        frames = load_image_file(path)
-        many = len(frames) > 1
-        return [_from_tiles(f"{path.name} frame {i}" if many else path.name, extract_tiles(f))
-                for i, f in enumerate(frames)]
+        read = read_frames(path)
+        many = len(read.frames) > 1 or read.damaged
+        out = [_from_tiles(f"{path.name} frame {i}" if many else path.name, extract_tiles(f))
+               for i, f in enumerate(read.frames)]
+        if read.damaged:
+            out[-1][0].notes.append(f"{path.name} is damaged after frame {len(read.frames) - 1}: "
+                                    "only the frames before the damage were read")
+        return out
     except GraderError as exc:
         return [(InputReport(source=path.name, status="error", kind="unreadable",
                              message=exc.student, notes=[exc.detail] if exc.detail else []), None)]

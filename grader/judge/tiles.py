@@ -51,26 +51,46 @@ class TileResult:
     notes: list[str] = field(default_factory=list)
 
 
-def load_image_file(path: str | Path) -> list[np.ndarray]:
-    """Read a PNG/JPEG (one frame) or GIF (every frame) as uint8 (H, W, 3|4) arrays.
+@dataclass
+class ImageFrames:
+    """The frames read from one image file."""
+
+    frames: list[np.ndarray]
+    """uint8 (H, W, 4) RGBA arrays: one for a PNG/JPEG, every readable frame of a GIF."""
+    damaged: bool = False
+    """The file broke off part-way (e.g. a truncated upload); ``frames`` are those before it."""
+
+
+def read_frames(path: str | Path) -> ImageFrames:
+    """Read a PNG/JPEG (one frame) or GIF (every frame) as uint8 RGBA arrays.
+
+    A GIF that is damaged after some intact frames keeps those frames (``damaged=True``),
+    so a truncated upload still shows what it holds.
 
     Raises:
-        ImageFileError: The file is missing, not an image, or corrupt.
+        ImageFileError: The file is missing, not an image, or corrupt before its first frame.
     """
     from PIL import Image, ImageSequence, UnidentifiedImageError
 
     path = Path(path)
+    unreadable = f"The file {path.name} is not a readable image (damaged or not PNG/JPEG/GIF)."
+    frames: list[np.ndarray] = []
     try:
         with Image.open(path) as img:
-            frames = [np.asarray(f.convert("RGBA"), dtype=np.uint8) for f in ImageSequence.Iterator(img)]
+            try:
+                for f in ImageSequence.Iterator(img):
+                    frames.append(np.asarray(f.convert("RGBA"), dtype=np.uint8))
+            except (OSError, ValueError, SyntaxError, EOFError) as exc:
+                if not frames:
+                    raise ImageFileError(unreadable, f"{path}: {type(exc).__name__}: {exc}") from exc
+                return ImageFrames(frames, damaged=True)
     except FileNotFoundError as exc:
         raise ImageFileError(f"The image file {path.name} does not exist.", str(exc)) from exc
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
-        raise ImageFileError(f"The file {path.name} is not a readable image (damaged or not PNG/JPEG/GIF).",
-                             f"{path}: {type(exc).__name__}: {exc}") from exc
+        raise ImageFileError(unreadable, f"{path}: {type(exc).__name__}: {exc}") from exc
     if not frames:
         raise ImageFileError(f"The image file {path.name} has no frames.", str(path))
-    return frames
+    return ImageFrames(frames)
 
 
 def _to_rgb(image: np.ndarray) -> np.ndarray:

@@ -36,6 +36,8 @@ class GifInfo:
     """Why it could not be read (student-facing words)."""
     colormapped: bool = False
     """Frames show a single channel through a colormap (a display problem)."""
+    damaged: bool = False
+    """The file broke off part-way; ``n_frames`` counts the intact frames before the damage."""
     tiles_per_frame: int = 0
     file: str | None = None
     """Copy in the work folder, for the report."""

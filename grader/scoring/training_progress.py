@@ -66,15 +66,30 @@ def _missing_gif(item: RubricItem, evidence: Evidence, judged: JudgedEvidence,
 def _gif_part(item: RubricItem, evidence: Evidence, judged: JudgedEvidence,
               rubric: Rubric) -> Verdict:
     """Part "gif": does the student's GIF show the images improving over training?"""
+    verdict = _gif_verdict(item, evidence, judged, rubric)
+    gi = judged.gif_info
+    if gi is not None and gi.readable and gi.damaged:
+        verdict.en.append(f"Your GIF ({gi.origin}) is damaged after frame {gi.n_frames}: only the "
+                          f"{gi.n_frames} frame(s) before the damage were judged. Check the "
+                          "file you submit opens fully.")
+        verdict.ko.append(f"GIF({gi.origin})가 {gi.n_frames}번째 프레임 뒤에서 손상되어 그 앞의 "
+                          f"프레임 {gi.n_frames}개만 판정했습니다. 제출하는 파일이 끝까지 "
+                          "열리는지 확인하세요.")
+    return verdict
+
+
+def _gif_verdict(item: RubricItem, evidence: Evidence, judged: JudgedEvidence,
+                 rubric: Rubric) -> Verdict:
     gi, alpha = judged.gif_info, rubric.threshold("alpha")
     min_frames, min_rho = item.threshold("min_gif_frames"), item.threshold("min_rise_rho")
     if gi is None:
         return _missing_gif(item, evidence, judged, rubric)
     if not gi.readable:
         return Verdict("fail", "student_gif", [
-            f"Your GIF ({gi.origin}) could not be read: {gi.error or 'unknown format'}. Re-create "
-            "it with imageio from the saved sample images."], [
-            f"GIF({gi.origin})를 읽을 수 없습니다: {gi.error or '알 수 없는 형식'}. 저장된 샘플 "
+            f"Your GIF ({gi.origin}) could not be read: "
+            f"{(gi.error or 'unknown format').rstrip('.')}. Re-create it with imageio from the "
+            "saved sample images."], [
+            f"GIF({gi.origin})가 손상되었거나 GIF 형식이 아니어서 읽을 수 없습니다. 저장된 샘플 "
             "이미지로 imageio를 사용해 다시 만들어 주세요."], {"n_frames": gi.n_frames})
     if gi.n_frames < min_frames:
         return Verdict("partial", "student_gif", [

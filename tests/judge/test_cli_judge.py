@@ -55,3 +55,29 @@ def test_missing_path_is_reported_in_words(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(classifier, "load_judge", lambda *a, **k: FakeJudge())
     assert cli.main(["judge", str(tmp_path / "nothing.png"), "--json"]) == 1
     assert "does not exist" in json.loads(capsys.readouterr().out)[0]["message"]
+
+
+def test_arrays_saved_in_common_layouts_are_read_and_say_how(real_images):
+    from grader.judge.files import _from_array
+
+    x = real_images[:6]
+    ways = {
+        "float [0,1]": x / 255.0,
+        "float 0..255": x.astype(np.float64),
+        "int64": x.astype(np.int64),
+        "channels-first": x.transpose(0, 3, 1, 2),
+        "tanh": x / 127.5 - 1.0,
+    }
+    for way, arr in ways.items():
+        rep, pixels = _from_array(way, arr)
+        assert rep.status == "scored", way
+        assert np.abs(pixels.astype(int) - x).max() <= 1, way  # the same pixels, however saved
+        assert bool(rep.notes) == (way != "tanh"), way  # every conversion is stated
+    rep, pixels = _from_array("one", x[0])
+    assert rep.status == "scored" and len(pixels) == 1
+    rep, _ = _from_array("labels", np.arange(6))
+    assert rep.status == "no_images" and "skipped" in rep.message
+    rep, _ = _from_array("gray", np.zeros((5, 32, 32), np.float32))
+    assert rep.status == "error" and "(5, 32, 32)" in rep.message  # the shape as saved
+    rep, _ = _from_array("negative ints", x.astype(np.int64) - 300)
+    assert rep.status == "error"

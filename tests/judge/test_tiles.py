@@ -7,7 +7,7 @@ import io
 import numpy as np
 import pytest
 
-from grader.judge.tiles import ImageFileError, extract_tiles, load_image_file
+from grader.judge.tiles import ImageFileError, extract_tiles, read_frames
 
 from .conftest import lesson_grid, render_png
 
@@ -138,8 +138,9 @@ def test_gif_frames_and_png_file(tmp_path, real_images):
     frames = [lesson_grid(real_images[i * 16:]) [..., :3] for i in range(3)]
     gif = tmp_path / "progress.gif"
     imageio.mimsave(gif, frames)
-    loaded = load_image_file(gif)
-    assert len(loaded) == 3
+    read = read_frames(gif)
+    loaded = read.frames
+    assert len(loaded) == 3 and not read.damaged
     r = extract_tiles(loaded[1])
     assert (r.kind, len(r.tiles)) == ("grid", 16)
     assert _mae(r.tiles, real_images[16:]) < 2 * MAX_MAE  # GIF palette costs some colour
@@ -149,10 +150,27 @@ def test_corrupt_and_missing_files_give_plain_errors(tmp_path):
     bad = tmp_path / "sample.png"
     bad.write_bytes(b"\x89PNG\r\n\x1a\n" + b"not really a png" * 4)
     with pytest.raises(ImageFileError) as exc:
-        load_image_file(bad)
+        read_frames(bad)
     assert "sample.png" in exc.value.student and "Traceback" not in exc.value.student
     with pytest.raises(ImageFileError):
-        load_image_file(tmp_path / "missing.png")
+        read_frames(tmp_path / "missing.png")
+
+
+def test_truncated_gif_keeps_the_frames_before_the_damage(tmp_path, real_images):
+    import imageio.v2 as imageio
+
+    gif = tmp_path / "progress.gif"
+    imageio.mimsave(gif, [lesson_grid(real_images[i * 16:])[..., :3] for i in range(4)])
+    data = gif.read_bytes()
+    whole = read_frames(gif)
+    cut = tmp_path / "cut.gif"
+    cut.write_bytes(data[: int(len(data) * 0.6)])
+    read = read_frames(cut)
+    assert read.damaged and 1 <= len(read.frames) < len(whole.frames)
+    assert all((a == b).all() for a, b in zip(read.frames, whole.frames))
+    cut.write_bytes(data[:200])  # broken inside the first frame: nothing to keep
+    with pytest.raises(ImageFileError):
+        read_frames(cut)
 
 
 def test_bad_array_is_a_value_error():

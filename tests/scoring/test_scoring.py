@@ -249,10 +249,20 @@ def test_gif_flat_or_unreadable(rubric):
     judged.gif_frames = synth.rising_frames(12, top=0.0)
     prog = _items(score_submission(ev, judged, rubric))["training_progress"]
     assert next(p for p in prog.parts if p["id"] == "gif")["status"] == "partial"
-    judged.gif_info.readable, judged.gif_info.error = False, "truncated file"
+    judged.gif_info.readable, judged.gif_info.error = False, "The file x.gif is damaged."
     prog = _items(score_submission(ev, judged, rubric))["training_progress"]
     assert next(p for p in prog.parts if p["id"] == "gif")["status"] == "fail"
-    assert any("truncated file" in r for r in prog.reasons_en)
+    assert any("x.gif is damaged. Re-create" in r for r in prog.reasons_en)
+    assert any("손상" in r for r in prog.reasons_ko)
+
+
+def test_damaged_gif_is_judged_on_its_intact_frames_and_says_so(rubric):
+    ev, judged = synth.good_student()
+    judged.gif_info.damaged, judged.gif_info.n_frames = True, 12
+    prog = _items(score_submission(ev, judged, rubric))["training_progress"]
+    assert next(p for p in prog.parts if p["id"] == "gif")["status"] == "pass"
+    assert any("damaged after frame 12" in r for r in prog.reasons_en)
+    assert any("손상" in r for r in prog.reasons_ko)
 
 
 def test_fake_accuracy_moving_away_fails(rubric):
