@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from grader.bilingual import Said, korean
 from grader.config import GradeOptions
 from grader.errors import UsageError, detail_text, student_text
 from grader.evidence import Artifact, CheckResult, Evidence, History, VariantRun
@@ -128,7 +129,7 @@ def run_intake(submission: Path, work: Path) -> tuple[Evidence, Any]:
     except SubmissionError as exc:
         evidence.checks.append(CheckResult(
             "code_cells", "fail", exc.student,
-            "제출물에서 실행할 파이썬 코드(.ipynb 또는 .py)를 찾지 못했습니다: " + exc.student,
+            korean(exc.student),
             {"error_detail": exc.detail}))
         try:  # no code, but its images can still be judged
             only = load_artifacts_only(submission, work / "intake")
@@ -215,10 +216,12 @@ def run_sandbox(submission: Any, evidence: Evidence, work: Path, images: np.ndar
         evidence.checkpoint_samples_file = "sandbox/" + result["checkpoint_samples_file"]
     errors, _ = phase_errors(result)
     if errors.get("sample_checkpoint"):
-        evidence.warnings.append("Your checkpoint could not be restored into your final models: "
-                                 f"{errors['sample_checkpoint']}")
+        evidence.warnings.append(Said(
+            "Your checkpoint could not be restored into your final models: "
+            f"{errors['sample_checkpoint']}",
+            f"체크포인트를 최종 모델에 복원하지 못했습니다: {errors['sample_checkpoint']}"))
     if outcome.status != "ok" and outcome.phase == "train" and not evidence.variants:
-        evidence.warnings.append(outcome.message_en)
+        evidence.warnings.append(Said(outcome.message_en, outcome.message_ko or outcome.message_en))
 
 
 def _variant(raw: dict[str, Any]) -> VariantRun:

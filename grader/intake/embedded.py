@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from grader.bilingual import Said
 from grader.evidence import Artifact
 from grader.intake.chunks import Chunk
 from grader.intake.records import EmbeddedImage
@@ -193,7 +194,9 @@ def extract_embedded(chunks: list[Chunk], work_dir: Path, *, prefix: str = "",
                 result.warnings.append(f"{chunk.origin()} output {index}: {error}")
                 continue
             if len(result.images) >= MAX_IMAGES or result.total_bytes + len(data) > MAX_TOTAL_BYTES:
-                result.warnings.append(f"{chunk.file}: too many embedded images; the rest were not read.")
+                result.warnings.append(Said(
+                    f"{chunk.file}: too many embedded images; the rest were not read.",
+                    f"{chunk.file}: 출력에 들어 있는 이미지가 너무 많아 나머지는 읽지 않았습니다."))
                 return result
             ext = next((e for magic, e in _MAGIC.items() if data.startswith(magic)), "")
             width, height = _image_size(data)

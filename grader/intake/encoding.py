@@ -6,6 +6,8 @@ import codecs
 import re
 from dataclasses import dataclass
 
+from grader.bilingual import Said
+
 #: encodings tried in order after the BOM checks; latin-1 always succeeds, so it comes last
 FALLBACKS = ("utf-8", "cp949", "euc-kr")
 _COOKIE = re.compile(rb"^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)")
@@ -52,8 +54,10 @@ def decode_source(data: bytes, label: str, *, honour_cookie: bool = False) -> De
             continue
         return Decoded(_newlines(text), enc, None if enc == "utf-8" else _warn(label, enc))
     text = data.decode("latin-1")
-    warning = (f"{label} is not UTF-8, CP949 or EUC-KR text; it was read as latin-1, "
-               "so Korean text in it may look garbled.")
+    warning = Said(f"{label} is not UTF-8, CP949 or EUC-KR text; it was read as latin-1, "
+                   "so Korean text in it may look garbled.",
+                   f"{label} 파일이 UTF-8, CP949, EUC-KR 중 어느 것도 아니어서 latin-1로 "
+                   "읽었습니다. 한글이 깨져 보일 수 있습니다.")
     return Decoded(_newlines(text), "latin-1", warning)
 
 
@@ -70,7 +74,8 @@ def _cookie(data: bytes) -> str | None:
 
 
 def _warn(label: str, enc: str) -> str:
-    return f"{label} is encoded as {enc}, not UTF-8; it was read as {enc}."
+    return Said(f"{label} is encoded as {enc}, not UTF-8; it was read as {enc}.",
+                f"{label} 파일이 UTF-8이 아닌 {enc}로 인코딩되어 있어 {enc}로 읽었습니다.")
 
 
 def _newlines(text: str) -> str:

@@ -6,6 +6,7 @@ import json
 import warnings
 from dataclasses import dataclass, field
 
+from grader.bilingual import Said
 from grader.intake.chunks import Chunk
 from grader.intake.encoding import decode_source
 from grader.intake.records import CellFailure
@@ -54,13 +55,16 @@ def read_notebook(data: bytes, rel: str) -> NotebookRead:
             except nbformat.ValidationError:  # e.g. a cell without "outputs": fill in and retry
                 nb = nbformat.reads(_repaired(decoded.text), as_version=4,
                                     capture_validation_error=captured)
-                result.warnings.append(f"{rel} had missing notebook fields; they were filled in.")
+                result.warnings.append(Said(f"{rel} had missing notebook fields; they were filled in.",
+                                           f"{rel}에 빠진 노트북 항목이 있어 채워 넣었습니다."))
     except Exception as exc:  # NotJSONError, ValidationError, KeyError, ...: all mean "not a notebook"
         result.failure = _not_a_notebook(rel, f"{type(exc).__name__}: {str(exc)[:300]}")
         return result
     if captured.get("ValidationError") is not None:
-        result.warnings.append(f"{rel} does not fully follow the notebook format; "
-                               "it was read as far as possible.")
+        result.warnings.append(Said(f"{rel} does not fully follow the notebook format; "
+                                    "it was read as far as possible.",
+                                    f"{rel}이(가) 노트북 형식을 완전히 따르지 않아 읽을 수 있는 "
+                                    "만큼 읽었습니다."))
     cells = nb.get("cells") or []
     result.cell_count = len(cells)
     for number, cell in enumerate(cells, start=1):
@@ -78,7 +82,8 @@ def read_notebook(data: bytes, rel: str) -> NotebookRead:
                                    execution_count=count if isinstance(count, int) else None,
                                    outputs=list(outputs)))
     if not any(c.raw.strip() for c in result.chunks):
-        result.warnings.append(f"{rel} has no code cells with code in them.")
+        result.warnings.append(Said(f"{rel} has no code cells with code in them.",
+                                    f"{rel}에 코드가 들어 있는 코드 셀이 없습니다."))
     return result
 
 

@@ -8,6 +8,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from grader.bilingual import Said
 from grader.intake.chunks import Chunk
 from grader.intake.magics import strip_ipython
 
@@ -85,7 +86,8 @@ def walk_submission(root: Path, exclude: Path | None = None) -> Walk:
                 if skip is not None and path.resolve() == skip:
                     continue
                 if (path / "pyvenv.cfg").exists():
-                    walk.warnings.append(f"Skipped {rel}/: it is a Python virtual environment.")
+                    walk.warnings.append(Said(f"Skipped {rel}/: it is a Python virtual environment.",
+                                              f"{rel}/은(는) 파이썬 가상 환경이라 건너뛰었습니다."))
                 elif depth + 1 > MAX_DEPTH:
                     too_deep = True
                 else:
@@ -96,15 +98,21 @@ def walk_submission(root: Path, exclude: Path | None = None) -> Walk:
                 continue
             size = entry.stat(follow_symlinks=False).st_size
             if size > MAX_FILE_BYTES:
-                walk.warnings.append(f"Skipped {rel}: {size / 2**20:.0f} MB is over the "
-                                     f"{MAX_FILE_BYTES // 2**20} MB limit per file.")
+                walk.warnings.append(Said(
+                    f"Skipped {rel}: {size / 2**20:.0f} MB is over the "
+                    f"{MAX_FILE_BYTES // 2**20} MB limit per file.",
+                    f"{rel}은(는) {size / 2**20:.0f} MB로 파일당 한도 "
+                    f"{MAX_FILE_BYTES // 2**20} MB를 넘어 건너뛰었습니다."))
                 continue
             if len(walk.files) >= MAX_FILES:
-                walk.warnings.append(f"The submission has more than {MAX_FILES} files; the rest were ignored.")
+                walk.warnings.append(Said(
+                    f"The submission has more than {MAX_FILES} files; the rest were ignored.",
+                    f"제출물의 파일이 {MAX_FILES}개를 넘어 나머지는 읽지 않았습니다."))
                 return walk
             walk.files.append(FileEntry(rel, path, size))
     if too_deep:
-        walk.warnings.append(f"Folders nested deeper than {MAX_DEPTH} levels were not read.")
+        walk.warnings.append(Said(f"Folders nested deeper than {MAX_DEPTH} levels were not read.",
+                                  f"{MAX_DEPTH}단계보다 깊은 폴더는 읽지 않았습니다."))
     walk.files.sort(key=lambda f: f.rel)
     walk.dirs.sort()
     return walk
@@ -117,7 +125,8 @@ def _note_link(walk: Walk, path: Path, rel: str, real_root: Path) -> None:
     except (OSError, RuntimeError):  # a loop of links
         inside = False
     if not inside:
-        walk.warnings.append(f"Ignored {rel}: it is a link to a place outside the submission.")
+        walk.warnings.append(Said(f"Ignored {rel}: it is a link to a place outside the submission.",
+                                          f"{rel}은(는) 제출물 밖을 가리키는 링크라 무시했습니다."))
 
 
 def _rel(path: Path, root: Path) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from grader.bilingual import korean
 from grader.evidence import Evidence
 from grader.rubric import Rubric
 from grader.scoring.common import variant_ko
@@ -37,7 +38,7 @@ def collect_notes(evidence: Evidence, judged: JudgedEvidence, rubric: Rubric,
     for name in ("final_samples", "baseline_samples", "checkpoint_samples", "student_images"):
         for w in (getattr(judged, name) or {}).get(KEY_WARNINGS) or []:
             notes.append(Note(f"judge:{name}", str(w), str(w)))
-    notes += [Note("evidence", w, w) for w in evidence.warnings]
+    notes += [Note("evidence", w, korean(w)) for w in evidence.warnings]
     notes += [Note("rubric", w, w) for w in rubric.warnings]
     if not rubric.calibrated:
         notes.append(Note("rubric", "Some rubric thresholds are provisional (not yet calibrated "

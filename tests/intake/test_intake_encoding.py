@@ -60,3 +60,18 @@ def test_bom_notebook_and_py(tmp_path: Path) -> None:
     assert sub.encodings == {"a.ipynb": "utf-8-sig", "b.py": "utf-8-sig"}
     assert [u.source for u in sub.code_units] == ["x = 1", "y = 2"]
     assert not any("UTF-8" in w for w in sub.warnings)
+
+
+def test_warnings_carry_korean_wording_through_pickle_and_json(tmp_path: Path) -> None:
+    import pickle
+
+    from grader.bilingual import Said, korean
+
+    path = tmp_path / "main.py"
+    path.write_bytes(KOREAN_PY.encode("cp949"))
+    warning = next(w for w in load_submission(path, tmp_path / "work").warnings if "cp949" in w)
+    assert "UTF-8이 아닌" in korean(warning)  # the Korean report gets Korean text
+    again = pickle.loads(pickle.dumps(warning))  # batch workers send evidence between processes
+    assert (str(again), korean(again)) == (str(warning), korean(warning))
+    assert json.loads(json.dumps([warning])) == [str(warning)]  # JSON stays plain English
+    assert korean("plain") == "plain" and isinstance(Said("a", "가"), str)

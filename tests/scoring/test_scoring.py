@@ -324,3 +324,15 @@ def test_contract_with_the_real_judge_record(rubric):
     assert judged.final_samples["fcd"] is None  # NaN FCD arrives as null and is tolerated
     assert items["recognizable"].status == "pass", items["recognizable"].reasons_en
     assert items["improvement"].status == "pass", items["improvement"].reasons_en
+
+
+def test_evidence_warnings_are_korean_in_the_korean_notes(rubric):
+    from grader.bilingual import Said
+
+    ev, judged = synth.good_student()
+    ev.warnings = [Said("No function definitions were found in the code.", "함수 정의 없음"),
+                   "an English-only warning"]
+    g = score_submission(ev, judged, rubric)
+    notes = [(n.en, n.ko) for n in g.warnings if n.code == "evidence"]
+    assert notes == [("No function definitions were found in the code.", "함수 정의 없음"),
+                     ("an English-only warning", "an English-only warning")]
