@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from grader.bilingual import Said
 from grader.errors import GraderError
 from grader.evidence import Artifact, Evidence, load_images_npz
 from grader.scoring import GifInfo, JudgedEvidence
@@ -129,9 +130,11 @@ def _figure_tiles(path: Path) -> tuple[np.ndarray | None, str | None]:
         return None, exc.student
     res = extract_tiles(frames[-1])
     if res.colormapped:
-        return None, (f"{path.name}: the samples are drawn as one channel through the "
-                      f"'{res.colormap}' colormap, which hides the colours. Plot all three "
-                      "channels: plt.imshow((img + 1) / 2).")
+        return None, Said(f"{path.name}: the samples are drawn as one channel through the "
+                          f"'{res.colormap}' colormap, which hides the colours. Plot all three "
+                          "channels: plt.imshow((img + 1) / 2).",
+                          f"{path.name}: 샘플을 한 채널만 '{res.colormap}' 컬러맵으로 그려 색을 "
+                          "알 수 없습니다. 세 채널을 모두 그려 주세요: plt.imshow((img + 1) / 2).")
     if res.kind not in ("grid", "single") or len(res.tiles) == 0:
         return None, None
     return res.tiles, None

@@ -32,3 +32,14 @@ def test_the_same_figure_saved_twice_is_not_collapse_but_a_repeating_grid_is(tmp
                   artifacts=[_save(tmp_path, "image_at_epoch_0051.png", collapsed)])
     judged, _ = judge_evidence(ev, tmp_path)
     assert judged.student_images["near_copy_fraction"] == 1.0
+
+
+def test_a_colormapped_figure_is_a_display_note_in_both_languages(tmp_path, real_images):
+    from grader.bilingual import korean
+
+    art = _save(tmp_path, "image_at_epoch_0050.png", lesson_grid(real_images[:16], cmap="viridis"))
+    found = student_sample_tiles([art], tmp_path)
+    assert found.tiles is None or len(found.tiles) == 0
+    (note,) = found.notes
+    assert "viridis" in note and "colormap" in note
+    assert "컬러맵" in korean(note)
