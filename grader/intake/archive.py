@@ -109,7 +109,7 @@ def _check_limits(zip_path: Path, infos: list[zipfile.ZipInfo]) -> None:
             raise SubmissionError(Said(
                 f"{zip_path.name} looks like a zip bomb and was not unpacked.",
                 f"{zip_path.name}은(는) 압축 폭탄으로 보여 풀지 않았습니다."),
-                                  f"{info.filename}: {info.file_size} bytes from {info.compress_size}")
+                f"{info.filename}: {info.file_size} bytes from {info.compress_size}")
 
 
 def _member_name(info: zipfile.ZipInfo) -> str:
