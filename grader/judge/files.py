@@ -103,20 +103,19 @@ def _as_images(arr: np.ndarray) -> tuple[np.ndarray, list[str]]:
         notes.append("channels-first (N, 3, 32, 32): read as (N, 32, 32, 3)")
     if not arr.size:
         return arr, notes
-    if np.issubdtype(arr.dtype, np.integer) and arr.dtype != np.uint8:
-        if 0 <= int(arr.min()) and int(arr.max()) <= 255:
-            notes.append(f"{arr.dtype} values within 0..255: read as 8-bit pixels")
-            return arr.astype(np.uint8), notes
-    elif np.issubdtype(arr.dtype, np.floating) and np.isfinite(arr).all():
-        lo, hi = float(arr.min()), float(arr.max())
-        if lo >= 0.0 and hi <= 1.0:
-            notes.append("all values lie in [0, 1]: read as [0, 1] images (the range "
-                         "plt.imshow shows), not as [-1, 1] generator output")
-            return arr.astype(np.float32) * 2.0 - 1.0, notes
-        if lo >= 0.0 and 1.0 < hi <= 255.0:
-            notes.append("float values within 0..255: read as 8-bit pixel values")
-            return arr.astype(np.float32) / 127.5 - 1.0, notes
-    return arr, notes
+    integer = np.issubdtype(arr.dtype, np.integer) and arr.dtype != np.uint8
+    floating = np.issubdtype(arr.dtype, np.floating) and bool(np.isfinite(arr).all())
+    if not (integer or floating) or float(arr.min()) < 0.0 or float(arr.max()) > 255.0:
+        return arr, notes  # uint8, tanh floats, or something images_to_pixels refuses
+    if integer:
+        notes.append(f"{arr.dtype} values within 0..255: read as 8-bit pixels")
+        return arr.astype(np.uint8), notes
+    if float(arr.max()) <= 1.0:
+        notes.append("all values lie in [0, 1]: read as [0, 1] images (the range "
+                     "plt.imshow shows), not as [-1, 1] generator output")
+        return np.rint(arr * 255.0).astype(np.uint8), notes
+    notes.append("float values within 0..255: read as 8-bit pixel values")
+    return np.rint(arr).astype(np.uint8), notes
 
 
 def _from_array(source: str, arr: np.ndarray) -> tuple[InputReport, np.ndarray | None]:
@@ -129,8 +128,7 @@ def _from_array(source: str, arr: np.ndarray) -> tuple[InputReport, np.ndarray |
     try:
         pixels = images_to_pixels(images)
     except ValueError as exc:
-        shape = str(exc).replace(str(images.shape), str(arr.shape))  # the shape as saved
-        rep.status, rep.message = "error", f"This array is not a set of 32x32 RGB images: {shape}"
+        rep.status, rep.message = "error", f"This array is not a set of 32x32 RGB images: {exc}"
         return rep, None
     rep.tiles_found = len(pixels)
     rep.message = f"{len(pixels)} image(s) in the array."
