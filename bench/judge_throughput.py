@@ -1,7 +1,8 @@
 """Measure the judge: load time (target <= 3 s) and inference throughput (target >= 1,000 img/s).
 
 Usage: nice -n 10 .venv/bin/python bench/judge_throughput.py [--n 5000] [--repeat 3]
-Prints one JSON line. Uses the shipped weights in grader/assets/judge/.
+Prints one JSON line. Uses the shipped weights in grader/assets/judge/, in the arithmetic
+``grader.judge.precision`` picks here (``GRADER_JUDGE_PRECISION=float32`` to compare).
 """
 
 from __future__ import annotations
@@ -32,7 +33,8 @@ def main() -> None:
     x = np.random.default_rng(0).integers(0, 256, (a.n, 32, 32, 3), dtype=np.uint8)
     judge.predict(x[:600])  # warm-up: traces the predict function
     out = {"import_s": round(t_import - t0, 2), "tensorflow_import_s": round(t_tf - t_import, 2),
-           "load_s": round(t_load - t_tf, 2), "n": a.n, "cpus": os.cpu_count(),
+           "load_s": round(t_load - t_tf, 2), "precision": judge.precision, "n": a.n,
+           "cpus": os.cpu_count(),
            "loadavg": os.getloadavg()[0]}
     for batch in (250, 500, 1000):
         best = min(_timed(judge, x, batch) for _ in range(a.repeat))

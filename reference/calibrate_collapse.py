@@ -2,7 +2,9 @@
 
 Item 1 fails a source as mode collapse (``grader.scoring.recognizable.is_collapsed``) when it
 has at least ``collapse_min_recognized`` recognized images and they fall in fewer than
-``min_class_coverage`` classes or more than ``max_top_class_share`` of them in one class.
+``min_class_coverage`` classes or more than ``max_top_class_share`` of them in one class
+(with ``top_share_confidence`` c > 0: the share's one-sided lower confidence bound at level c
+exceeds it).
 This script measures how often that fires on
 
 * **healthy** sources (a false alarm): the saved generators of the long reference run
@@ -11,8 +13,9 @@ This script measures how often that fires on
   and the 500 real test images bundled with the grader (``load_cifar10("bundled")``);
 * **early** sources: saved generators before that step. After one epoch (step 390) the
   reference DCGAN makes textured blobs, not objects, yet the judge "recognizes" about a
-  quarter of them, nearly all as one class; flagging them is welcome (without the guard
-  they would pass item 1), so they count neither as false alarms nor as catches;
+  quarter of them, most as one class; without the guard they would pass item 1, so a
+  proposal must flag them at the grader's sample sizes (they count neither as false alarms
+  nor as catches);
 * **collapsed** sources (a catch): a generator that makes only m distinct images, m in
   {1, 2, 3, 5}. The judge's per-image result is a pure function of the image (its
   out-of-distribution gate too), so such a generator is simulated by drawing m per-image
@@ -25,8 +28,9 @@ drawn with replacement from a pool's per-image records (a bootstrap of fresh sam
 same source), ``--draws`` times (``--healthy-draws`` for healthy and early pools), and
 flagged under the rubric's current thresholds and a grid of alternatives. The proposal keeps
 every healthy false-alarm rate at or below 2% (its one-sided 95% upper bound), m <= 2 always
-caught once enough images are recognized, and among those catches the most (ties,
-in whole percentage points: fewer false alarms, then more early blobs flagged).
+caught once enough images are recognized, the early blobs flagged in at least 95% of the
+grader-sized draws, and among those catches the most (ties, in whole percentage points: fewer
+false alarms, then more early blobs flagged).
 
 Writes ``reference/collapse_calibration.md``; the rubric is edited by hand from it.
 
@@ -57,8 +61,13 @@ MUST_CATCH_MODES = 2
 NEAR_SD = 0.03
 NEAR_GROUPS = 20
 MAX_FALSE_ALARM = 0.02
+#: the one-epoch blobs must be flagged in this share of the grader-sized draws (n = 512,
+#: 1000): unflagged, their recognized fraction alone passes item 1
+MIN_EARLY_FLAGGED = 0.95
 GRID_COVERAGE = (2, 3, 4)
-GRID_SHARE = (0.7, 0.8, 0.9)
+#: (max_top_class_share, share_confidence): the share itself (confidence 0), or the one-sided
+#: 95% lower bound of the share (``grader.scoring.recognizable.share_lower_bound``)
+GRID_SHARE = ((0.7, 0.0), (0.8, 0.0), (0.9, 0.0), (0.4, 0.95), (0.5, 0.95), (0.6, 0.95))
 GRID_MIN_RECOGNIZED = (4, 6, 8, 10)
 N_CLASSES = 10
 #: independent samples of n_pool images per generator, each its own healthy pool: small-n
@@ -135,7 +144,8 @@ class Summary:
 
     @property
     def feasible(self) -> bool:
-        return self.false_alarm_bound <= MAX_FALSE_ALARM and self.must_catch_ok
+        return (self.false_alarm_bound <= MAX_FALSE_ALARM and self.must_catch_ok
+                and self.early_flagged >= MIN_EARLY_FLAGGED)
 
     @property
     def catch(self) -> float:
@@ -198,7 +208,7 @@ def wilson_upper(p: float, n: int, confidence: float = 0.95) -> float:
 
 def rule_grid(current: CollapseRule) -> list[CollapseRule]:
     """The grid of alternatives, plus the current rule if it is off the grid."""
-    grid = [CollapseRule(c, s, m) for c, s, m in
+    grid = [CollapseRule(c, s, m, conf) for c, (s, conf), m in
             itertools.product(GRID_COVERAGE, GRID_SHARE, GRID_MIN_RECOGNIZED)]
     return grid if current in grid else [current, *grid]
 
@@ -244,7 +254,7 @@ def _rank(s: Summary) -> tuple:
     whole percentage points: smaller differences are sampling noise."""
     r = s.rule
     return (-round(100 * s.catch), round(100 * s.false_alarm_bound), -round(100 * s.early_flagged),
-            r.min_class_coverage, -r.max_top_class_share, -r.min_recognized)
+            r.min_class_coverage, -r.max_top_class_share, -r.share_confidence, -r.min_recognized)
 
 
 def propose(summaries: Sequence[Summary]) -> tuple[Summary, bool]:
@@ -311,7 +321,8 @@ def _pct(x: float) -> str:
 
 def _rule_text(r: CollapseRule) -> str:
     return (f"min_class_coverage={r.min_class_coverage:g}, max_top_class_share="
-            f"{r.max_top_class_share:g}, collapse_min_recognized={r.min_recognized:g}")
+            f"{r.max_top_class_share:g}, top_share_confidence={r.share_confidence:g}, "
+            f"collapse_min_recognized={r.min_recognized:g}")
 
 
 def cell_table(cells: Sequence[Cell]) -> list[str]:
@@ -369,33 +380,38 @@ def _intro(best: str, args: argparse.Namespace, seconds: float) -> list[str]:
         "images drawn with replacement from the pool (a bootstrap of fresh samples from the "
         "same source), flagged by `grader.scoring.recognizable.is_collapsed`.", "",
         "Early generators are not healthy: after one epoch the reference DCGAN makes "
-        "textured blobs, yet the judge calls a quarter of them recognizable, nearly all as "
+        "textured blobs, yet the judge calls a quarter of them recognizable, most as "
         "one class (histogram below). Without the collapse guard they would pass item 1 "
-        "(recognized fraction above `pass_fraction`); flagging them is welcome, so they count "
-        "neither as false alarms nor as catches.", "",
+        "(recognized fraction above `pass_fraction`), so a proposal must flag them in the "
+        "grader-sized draws; they count neither as false alarms nor as catches.", "",
     ]
 
 
 def _grid_table(summaries: Sequence[Summary], current: CollapseRule,
                 chosen: CollapseRule) -> list[str]:
     lines = [f"Feasible: the one-sided 95% upper bound of every healthy cell's false-alarm "
-             f"rate is at most {MAX_FALSE_ALARM:.0%}, and m <= {MUST_CATCH_MODES} exact "
-             "collapse is always flagged when it has enough recognized images. Catch / escape: "
+             f"rate is at most {MAX_FALSE_ALARM:.0%}, m <= {MUST_CATCH_MODES} exact "
+             "collapse is always flagged when it has enough recognized images, and the early "
+             f"blobs are flagged in at least {MIN_EARLY_FLAGGED:.0%} of the grader-sized draws "
+             "(unflagged, they pass item 1 on their recognized fraction). Catch / escape: "
              "mean share of the collapsed (exact, near) draws, over all pools and n, that is "
              "flagged / that is not flagged yet passes item 1 on its recognized fraction. "
              "Early: share of the early generators' draws flagged at n = 512 and 1000. Sorted "
              "best first: feasible, then more catches, fewer false alarms (95% bound), more "
              "early blobs flagged, each compared in whole percentage points.", "",
-             "| coverage | top share | min recognized | healthy: max false alarm | its 95% "
+             "Top share: the largest share of recognized images in one class that is not yet "
+             "collapse; with a confidence c, the share's one-sided lower confidence bound at "
+             "level c must exceed it (a share seen on few images proves less).", "",
+             "| coverage | top share | confidence | min recognized | healthy: max false alarm | its 95% "
              "bound (where) | m<=2 always caught | catch exact | catch near | escape exact | "
              "escape near | early | feasible |",
-             "|---:|---:|---:|---:|---|---|---:|---:|---:|---:|---:|---|"]
+             "|---:|---:|---:|---:|---:|---|---|---:|---:|---:|---:|---:|---|"]
     order = sorted(summaries, key=lambda s: (not s.feasible, _rank(s)))
     for s in order:
         r = s.rule
         mark = (" (current)" if r == current else "") + (" (proposed)" if r == chosen else "")
         lines.append(f"| {r.min_class_coverage:g} | {r.max_top_class_share:g} | "
-                     f"{r.min_recognized:g}{mark} | {_pct(s.max_false_alarm)} | "
+                     f"{r.share_confidence:g} | {r.min_recognized:g}{mark} | {_pct(s.max_false_alarm)} | "
                      f"{_pct(s.false_alarm_bound)} ({s.worst}) | "
                      f"{'yes' if s.must_catch_ok else 'no'} | {_pct(s.catch_exact)} | "
                      f"{_pct(s.catch_near)} | {_pct(s.escape_exact)} | {_pct(s.escape_near)} | "

@@ -52,6 +52,7 @@ from grader.judge.calibration import (
 )
 from grader.judge.classifier import images_to_pixels, load_keras_with_features, softmax
 from grader.judge.metrics import frechet_distance
+from grader.judge.precision import compute_policy
 from reference.train_classifier import DEFAULT_DATA, ROOT, heldout_split
 
 REPORT_PATH = ROOT / "reference" / "classifier" / "eval_report.md"
@@ -165,7 +166,8 @@ def calibrate(data: str = DEFAULT_DATA, weights: Path = WEIGHTS_PATH,
     ds = load_cifar10(data)
     fit_idx, held_idx = heldout_split(ds.y_train)
     fit_idx = np.sort(np.random.default_rng(0).choice(fit_idx, N_CLASS_FIT, replace=False))
-    model = load_keras_with_features(weights)
+    precision = compute_policy()
+    model = load_keras_with_features(weights, precision)
     _, f_feats = infer(model, ds.x_train[fit_idx])
     class_stats = fit_class_stats(f_feats, ds.y_train[fit_idx])
     h_logits, h_feats = infer(model, ds.x_train[held_idx])
@@ -191,6 +193,10 @@ def calibrate(data: str = DEFAULT_DATA, weights: Path = WEIGHTS_PATH,
     stats = features_to_stats(t_feats)
     table = fcd_reference_table(h_feats, stats)
     pred = t_logits.argmax(1)
+    other = "float32" if precision == "bfloat16" else "bfloat16"
+    o_logits, o_feats = infer(load_keras_with_features(weights, other), ds.x_test)
+    o_probs = softmax(o_logits / temperature)
+    o_gated = (o_probs.max(1) >= tau) & gate(o_feats)
     cal = {
         "temperature": temperature, "tau": tau,
         "test_accuracy": float((pred == y_test).mean()),
@@ -216,6 +222,15 @@ def calibrate(data: str = DEFAULT_DATA, weights: Path = WEIGHTS_PATH,
         "fcd_reference": {str(k): v for k, v in table.items()},
         "data_source": "CIFAR-10 JPEG copy (quality about 75) from /work/shared/data; "
                        "pixels differ slightly from the pickled originals",
+        "precision": precision,
+        "other_precision": {
+            "precision": other,
+            "test_accuracy": float((o_logits.argmax(1) == y_test).mean()),
+            "test_top1_agreement": float((o_logits.argmax(1) == pred).mean()),
+            "test_recognized_with_gate": float(o_gated.mean()),
+            "test_recognized_disagreement": float((o_gated != gated).mean()),
+            "max_abs_logit_difference": float(np.abs(o_logits - t_logits).max()),
+        },
         "weights_sha256": file_sha256(weights),
         "created": time.strftime("%Y-%m-%dT%H:%M:%S"),
     }
@@ -259,6 +274,7 @@ def render_report(cal: dict, seconds: float) -> str:
         f"{cal['test_precision_with_gate']:.2%}",
         f"- uniform noise (1,000 images): {cal['noise_confident_without_gate']:.1%} reach tau "
         f"without the gate, {cal['noise_recognized_with_gate']:.1%} with it",
+        *_precision_lines(cal),
         f"- calibration took {seconds:.0f} s", "",
         "## Per-class test accuracy", "", "| class | accuracy |", "| --- | --- |",
     ]
@@ -269,6 +285,19 @@ def render_report(cal: dict, seconds: float) -> str:
               "", "| N | FCD |", "| --- | --- |"]
     lines += [f"| {k} | {v:.2f} |" for k, v in cal["fcd_reference"].items()]
     return "\n".join(lines) + "\n"
+
+
+def _precision_lines(cal: dict) -> list[str]:
+    """How the calibration's arithmetic and the other one agree (empty for old reports)."""
+    o = cal.get("other_precision")
+    if not o:
+        return []
+    return [f"- computed in {cal['precision']} (`grader.judge.precision`); the same weights in "
+            f"{o['precision']}: test accuracy {o['test_accuracy']:.2%}, top-1 agreement "
+            f"{o['test_top1_agreement']:.2%}, recognizable with the gate "
+            f"{o['test_recognized_with_gate']:.1%} (verdict differs on "
+            f"{o['test_recognized_disagreement']:.2%} of test images), largest logit "
+            f"difference {o['max_abs_logit_difference']:.3f}"]
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -5,7 +5,9 @@ Usage (after ``reference.train_classifier --export-to runs/classifier/best.keras
     nice -n 10 .venv/bin/python -m reference.ship_judge --weights runs/classifier/best.keras
 
 Steps: fold the candidate's batch norms into its convs (``train_classifier.fold_batchnorm``:
-the same function, ~1.26x faster to run) and save it into ``runs/classifier/stage/``;
+the same function, ~1.26x faster to run), build horizontal-flip averaging into it
+(``grader.judge.network.with_flip_average``: each image and its mirror, features averaged)
+and save it into ``runs/classifier/stage/``;
 calibrate it there
 (``reference.calibrate_judge``: temperature, tau, out-of-distribution gate, test stats);
 refuse it when uniform noise or the untrained reference generator's images count as
@@ -53,15 +55,19 @@ def untrained_generator_images(n: int = 1000, seed: int = 0) -> np.ndarray:
 
 
 def stage_weights(candidate: Path, to: Path) -> None:
-    """Save ``candidate`` at ``to`` in its inference form (batch norms folded, if it has any)."""
+    """Save ``candidate`` at ``to`` in its shipped form: batch norms folded, flip averaging built in.
+
+    Either step is skipped when the candidate has it already (re-shipping the shipped file).
+    """
     import keras
 
+    from grader.judge.network import with_flip_average
     from reference.train_classifier import fold_batchnorm
 
     model = keras.saving.load_model(candidate, compile=False, safe_mode=True)
     if any(isinstance(layer, keras.layers.BatchNormalization) for layer in model.layers):
         model = fold_batchnorm(model)
-    model.save(to)
+    with_flip_average(model).save(to)
 
 
 def check_candidate(stage: Path, cal: dict, max_noise: float) -> list[str]:

@@ -18,8 +18,9 @@ ENTRY_FILE = "cohort-entry.json"
 
 
 def settings_fingerprint(rubric: Path | None) -> dict[str, str]:
-    """Hashes of what changes grades besides the submission: rubric file and judge weights."""
+    """What changes grades besides the submission: rubric file, judge weights and arithmetic."""
     from grader.judge.calibration import CALIBRATION_PATH
+    from grader.judge.precision import compute_policy
     from grader.rubric import default_rubric_path
 
     rubric_path = Path(rubric) if rubric else default_rubric_path()
@@ -31,7 +32,8 @@ def settings_fingerprint(rubric: Path | None) -> dict[str, str]:
         judge_sha = json.loads(CALIBRATION_PATH.read_text())["weights_sha256"]
     except (OSError, ValueError, KeyError):
         judge_sha = "missing"
-    return {"rubric_sha256": rubric_sha, "judge_sha256": judge_sha, "grader": __version__}
+    return {"rubric_sha256": rubric_sha, "judge_sha256": judge_sha,
+            "judge_precision": compute_policy(), "grader": __version__}
 
 
 def grading_key(submission_sha: str, settings: dict[str, Any]) -> str:

@@ -28,9 +28,10 @@ from grader.judge.calibration import (
     load_class_stats,
     load_feature_stats,
 )
+from grader.judge.precision import compute_policy, setting_problem
 
 DEFAULT_BATCH = 500
-_CACHE: dict[tuple[str, str, str], Judge] = {}
+_CACHE: dict[tuple[str, ...], Judge] = {}
 _LOCK = threading.Lock()
 
 
@@ -72,6 +73,8 @@ class Judge:
     """Class-conditional real-feature Gaussians for the out-of-distribution gate."""
     warnings: list[str] = field(default_factory=list)
     """Problems found at load time (e.g. calibration made for other weights)."""
+    precision: str = "float32"
+    """The arithmetic the network runs in here (:mod:`grader.judge.precision`)."""
     _compiled: object = field(default=None, repr=False, compare=False)
 
     @property
@@ -144,8 +147,11 @@ def softmax(z: np.ndarray) -> np.ndarray:
     return e / e.sum(axis=1, keepdims=True)
 
 
-def load_keras_with_features(path: Path):
+def load_keras_with_features(path: Path, policy: str = "float32"):
     """Load a ``.keras`` classifier safely and wrap it to return (logits, features).
+
+    ``policy`` (``float32`` or ``bfloat16``) is the arithmetic it computes in (see
+    :mod:`grader.judge.network`).
 
     Raises:
         JudgeAssetError: The file is missing, unreadable, or has no ``features`` layer.
@@ -155,8 +161,11 @@ def load_keras_with_features(path: Path):
                               f"{path} does not exist. Train them with reference/train_classifier.py.")
     import keras
 
+    from grader.judge.network import with_compute_policy  # registers the judge's own layers
+
     try:
         model = keras.saving.load_model(path, compile=False, safe_mode=True)
+        model = with_compute_policy(model, policy)
         feats = model.get_layer("features").output
     except Exception as exc:  # keras raises many types for bad files
         raise JudgeAssetError("The image judge's classifier could not be loaded.",
@@ -178,16 +187,18 @@ def load_judge(path: Path | None = None, calibration_path: Path | None = None,
     """
     paths = (Path(path or WEIGHTS_PATH), Path(calibration_path or CALIBRATION_PATH),
              Path(stats_path or TEST_STATS_PATH))
-    key = tuple(str(p) for p in paths)
+    precision = compute_policy()
+    key = (*(str(p) for p in paths), precision)
     with _LOCK:
         if key not in _CACHE:
-            model = load_keras_with_features(paths[0])
+            model = load_keras_with_features(paths[0], precision)
             calibration = load_calibration(paths[1])
             stats = load_feature_stats(paths[2])
-            warnings = []
+            warnings = [p for p in (setting_problem(),) if p]
             if file_sha256(paths[0]) != calibration.weights_sha256:
                 warnings.append("The judge's calibration was made for other weights; "
                                 f"its threshold may be off. {RECALIBRATE_HINT}")
             class_stats = load_class_stats(paths[2].with_name(CLASS_STATS_PATH.name))
-            _CACHE[key] = Judge(model, calibration, stats, paths[0], class_stats, warnings)
+            _CACHE[key] = Judge(model, calibration, stats, paths[0], class_stats, warnings,
+                                precision)
         return _CACHE[key]

@@ -14,6 +14,7 @@ from typing import Any
 
 from grader import __version__
 from grader.evidence import Evidence
+from grader.judge.precision import compute_policy
 from grader.scoring import Grade
 
 SCHEMA_PATH = Path(__file__).resolve().parent.parent / "schemas" / "result.schema.json"
@@ -40,7 +41,7 @@ class RunMeta:
 
 
 def installed_versions() -> dict[str, str]:
-    """Versions of the grader, Python and the libraries that shape a grade."""
+    """Versions of the grader, Python and the libraries that shape a grade, and the judge's arithmetic."""
     out = {"grader": __version__, "python": platform.python_version()}
     for key, dists in (("tensorflow", ("tensorflow", "tensorflow-cpu", "tf-nightly")),
                        ("keras", ("keras",)), ("numpy", ("numpy",)), ("scipy", ("scipy",))):
@@ -51,6 +52,7 @@ def installed_versions() -> dict[str, str]:
                 break
             except metadata.PackageNotFoundError:
                 continue
+    out["judge_precision"] = compute_policy()
     return out
 
 

@@ -54,12 +54,20 @@ class CollapseRule:
     """More than this share of the recognized images in one class reads as collapse."""
     min_recognized: float
     """Below this many recognized images the class spread says nothing (never collapse)."""
+    share_confidence: float = 0.0
+    """With c > 0 the top class's share must exceed ``max_top_class_share`` with confidence c
+    (its one-sided Clopper-Pearson lower bound does): a share seen on a few recognized images
+    proves less than one seen on hundreds. 0 compares the share itself."""
 
     @classmethod
     def from_item(cls, item: RubricItem) -> CollapseRule:
-        """The rule as item 1 of the rubric sets it."""
+        """The rule as item 1 of the rubric sets it (``top_share_confidence`` is optional)."""
+        try:
+            confidence = item.threshold("top_share_confidence")
+        except KeyError:
+            confidence = 0.0
         return cls(item.threshold("min_class_coverage"), item.threshold("max_top_class_share"),
-                   item.threshold("collapse_min_recognized"))
+                   item.threshold("collapse_min_recognized"), confidence)
 
 
 def class_spread(hist: ArrayLike) -> tuple[Any, Any, Any]:
@@ -75,14 +83,31 @@ def class_spread(hist: ArrayLike) -> tuple[Any, Any, Any]:
     return n_rec, seen, top
 
 
+def share_lower_bound(n_rec: Any, top: Any, confidence: float) -> Any:
+    """One-sided Clopper-Pearson lower bound of the top class's share (elementwise).
+
+    ``top`` is the observed share of ``n_rec`` recognized images; 0 where nothing was seen.
+    """
+    from scipy.stats import beta
+
+    n = np.asarray(n_rec, dtype=np.float64)
+    k = np.rint(np.asarray(top, dtype=np.float64) * n)
+    ok = (k > 0) & (n > 0)
+    safe_k, safe_n = np.where(ok, k, 1.0), np.where(ok, n, 1.0)
+    bound = np.where(ok, beta.ppf(1.0 - confidence, safe_k, safe_n - safe_k + 1.0), 0.0)
+    return bound if bound.ndim else float(bound)
+
+
 def is_collapsed(n_rec: Any, seen: Any, top: Any, rule: CollapseRule) -> Any:
     """The mode-collapse rule; elementwise on arrays (a bool for scalars).
 
     Collapse: enough recognized images to judge the spread, and too few classes among them
-    or too large a share in one class.
+    or too large a share in one class (beyond chance, when ``rule.share_confidence`` > 0).
     """
+    share = (share_lower_bound(n_rec, top, rule.share_confidence) if rule.share_confidence > 0
+             else top)
     return (n_rec >= rule.min_recognized) & (
-        (seen < rule.min_class_coverage) | (top > rule.max_top_class_share))
+        (seen < rule.min_class_coverage) | (share > rule.max_top_class_share))
 
 
 def near_copy_limit(item: RubricItem) -> float | None:
@@ -134,10 +159,12 @@ def _source_verdict(r: dict[str, Any], source: str, item: RubricItem) -> Verdict
     if is_collapsed(n_rec, seen, top, CollapseRule.from_item(item)):
         cls = CLASS_NAMES[int(np.argmax(hist))] if len(hist) == 10 else "?"
         return Verdict("fail", source, [head_en, (
-            f"{pct(top)} of the recognized images are one class ({cls}): the generator has "
+            f"{round(top * n_rec)} of the {n_rec} recognized images ({pct(top)}) are one class "
+            f"({cls}): the generator has "
             "collapsed to one kind of image (mode collapse). Try label smoothing, a lower "
             "learning rate for the discriminator, or adding noise to its inputs.")], [head_ko, (
-            f"알아본 이미지의 {pct(top)}가 한 클래스({cls})입니다. 생성자가 한 종류의 이미지만 "
+            f"알아본 이미지 {n_rec}장 중 {round(top * n_rec)}장({pct(top)})이 한 클래스({cls})입니다. "
+            "생성자가 한 종류의 이미지만 "
             "만드는 모드 붕괴(mode collapse)가 일어났습니다. 레이블 스무딩, 판별자 학습률 낮추기, "
             "판별자 입력에 노이즈 추가 등을 시도해 보세요.")], nums)
     if lo >= p_thr:

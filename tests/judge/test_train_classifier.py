@@ -189,18 +189,23 @@ def test_load_net_reads_the_depth_of_a_saved_model(tmp_path):
     assert tc.blocks_of(same_widths) == (1, 3, 2)
 
 
-def test_ship_judge_stages_the_folded_inference_form(tmp_path):
+def test_ship_judge_stages_the_folded_flip_averaged_inference_form(tmp_path):
     import keras
 
+    from grader.judge.network import has_flip_average
     from reference.ship_judge import stage_weights
 
     net = _trained_bn_net((1, 1, 1), seed=6)
     net.save(tmp_path / "candidate.keras")
     stage_weights(tmp_path / "candidate.keras", tmp_path / "staged.keras")
     staged = keras.saving.load_model(tmp_path / "staged.keras", safe_mode=True)
-    assert not any(isinstance(layer, keras.layers.BatchNormalization) for layer in staged.layers)
+    backbone = staged.get_layer("backbone")
+    assert has_flip_average(staged)
+    assert not any(isinstance(layer, keras.layers.BatchNormalization) for layer in backbone.layers)
     x = np.random.default_rng(7).integers(0, 256, (4, 32, 32, 3)).astype("float32")
-    np.testing.assert_allclose(staged(x).numpy(), net(x, training=False).numpy(), atol=1e-4)
-    stage_weights(tmp_path / "staged.keras", tmp_path / "again.keras")  # already folded
+    mean_logits = (net(x, training=False).numpy() + net(x[:, :, ::-1], training=False).numpy()) / 2
+    np.testing.assert_allclose(staged(x).numpy(), mean_logits, atol=1e-4)
+    stage_weights(tmp_path / "staged.keras", tmp_path / "again.keras")  # folded and wrapped
     again = keras.saving.load_model(tmp_path / "again.keras", safe_mode=True)
+    assert sum(isinstance(layer, keras.Model) for layer in again.layers) == 1  # not wrapped twice
     np.testing.assert_allclose(again(x).numpy(), staged(x).numpy(), atol=1e-6)

@@ -7,7 +7,12 @@ import numpy as np
 import pytest
 
 from grader.rubric import load_rubric
-from grader.scoring.recognizable import CollapseRule, class_spread, is_collapsed
+from grader.scoring.recognizable import (
+    CollapseRule,
+    class_spread,
+    is_collapsed,
+    share_lower_bound,
+)
 from reference import calibrate_collapse as cc
 
 RULE = CollapseRule(min_class_coverage=3, max_top_class_share=0.8, min_recognized=6)
@@ -40,12 +45,43 @@ def test_flag_rule_thresholds_and_their_edges():
     assert arrays.tolist() == [False, True, False]
 
 
+def test_share_bound_is_clopper_pearson_and_elementwise():
+    from scipy.stats import binomtest
+
+    for k, n in ((6, 6), (9, 11), (175, 242), (1, 20)):
+        expected = binomtest(k, n).proportion_ci(0.90, method="exact").low  # one-sided 95%
+        assert share_lower_bound(n, k / n, 0.95) == pytest.approx(expected, abs=1e-9)
+    bounds = share_lower_bound(np.array([0, 10, 10]), np.array([0.0, 0.0, 1.0]), 0.95)
+    assert bounds[0] == 0.0 and bounds[1] == 0.0 and bounds[2] == pytest.approx(0.05 ** 0.1)
+
+
+def test_bound_rule_weighs_the_share_by_how_many_images_show_it():
+    rule = CollapseRule(min_class_coverage=3, max_top_class_share=0.5, min_recognized=10,
+                        share_confidence=0.95)
+    assert not _flag([8, 1, 1, 0, 0, 0, 0, 0, 0, 0], rule)   # 80% of 10: bound 0.49
+    assert _flag([9, 1, 1, 0, 0, 0, 0, 0, 0, 0], rule)       # 82% of 11: bound 0.52
+    assert not _flag([70, 10, 10, 10, 0, 0, 0, 0, 0, 0], rule.__class__(3, 0.7, 10, 0.95))
+    assert _flag([175, 10, 16, 41, 0, 0, 0, 0, 0, 0], rule)  # the one-epoch blobs (72%)
+    assert not _flag([100, 80, 60, 20, 0, 0, 0, 0, 0, 0], rule)  # a healthy 38%
+    assert _flag([5, 5, 0, 0, 0, 0, 0, 0, 0, 0], rule)       # two classes: coverage still counts
+
+
 def test_rule_from_the_rubric_item():
     item = load_rubric().item("recognizable")
     rule = CollapseRule.from_item(item)
     assert rule.min_class_coverage == item.threshold("min_class_coverage")
     assert rule.max_top_class_share == item.threshold("max_top_class_share")
     assert rule.min_recognized == item.threshold("collapse_min_recognized")
+    assert rule.share_confidence == item.threshold("top_share_confidence") == 0.95
+
+
+def test_rule_without_a_confidence_compares_the_raw_share():
+    import dataclasses
+
+    item = load_rubric().item("recognizable")
+    custom = dataclasses.replace(item, thresholds=tuple(
+        t for t in item.thresholds if t.name != "top_share_confidence"))
+    assert CollapseRule.from_item(custom).share_confidence == 0.0
 
 
 def test_histograms_skip_unrecognized_and_draws_respect_the_pool():
@@ -78,23 +114,27 @@ def _cell(kind: str, n: int, flagged: float, modes: int = 0, missed: float = 0.0
 def test_summary_and_proposal_on_a_synthetic_table():
     strict = CollapseRule(4, 0.7, 4)    # catches everything, false alarms on small grids
     good = CollapseRule(3, 0.8, 10)     # quiet on healthy, always catches m <= 2
+    fair = CollapseRule(3, 0.8, 8)      # as good, flags a few fewer early blobs
     loose = CollapseRule(2, 0.9, 10)    # quiet, but lets m = 2 through
-    quiet = CollapseRule(3, 0.9, 10)    # as good, flags no early blobs
+    quiet = CollapseRule(3, 0.9, 10)    # as good, but lets the early blobs pass
     table = {
         strict: [_cell("healthy", 16, 0.15), _cell("collapsed", 16, 0.9, 2),
                  _cell("near", 16, 0.9, 3), _cell("early", 512, 1.0)],
         good: [_cell("healthy", 16, 0.005), _cell("collapsed", 16, 0.6, 2),
-               _cell("near", 16, 0.6, 3), _cell("early", 512, 0.7)],
+               _cell("near", 16, 0.6, 3), _cell("early", 512, 0.99)],
+        fair: [_cell("healthy", 16, 0.005), _cell("collapsed", 16, 0.6, 2),
+               _cell("near", 16, 0.6, 3), _cell("early", 512, 0.96)],
         loose: [_cell("healthy", 16, 0.0), _cell("collapsed", 16, 0.4, 2, missed=0.2),
                 _cell("near", 16, 0.5, 3), _cell("early", 512, 0.0)],
         quiet: [_cell("healthy", 16, 0.004), _cell("collapsed", 16, 0.6, 2),
-                _cell("near", 16, 0.6, 3), _cell("early", 512, 0.0)],
+                _cell("near", 16, 0.6, 3), _cell("early", 512, 0.5)],
     }
     sums = {r: cc.summarize(r, cells) for r, cells in table.items()}
     assert not sums[strict].feasible and sums[strict].max_false_alarm == 0.15
     assert not sums[loose].feasible and not sums[loose].must_catch_ok
+    assert not sums[quiet].feasible                  # half the blobs would pass item 1
     assert sums[good].feasible and sums[good].catch == pytest.approx(0.6)
-    assert sums[good].early_flagged == 0.7
+    assert sums[good].early_flagged == 0.99
     chosen, feasible = cc.propose(list(sums.values()))
     assert feasible and chosen.rule == good          # ties on catch: more early blobs flagged
     chosen, feasible = cc.propose([sums[strict], sums[loose]])
@@ -103,7 +143,8 @@ def test_summary_and_proposal_on_a_synthetic_table():
 
 def test_grid_holds_the_current_rule():
     grid = cc.rule_grid(RULE)
-    assert RULE in grid and len(grid) == 3 * 3 * 4
+    assert RULE in grid and len(grid) == 3 * 6 * 4
+    assert {r.share_confidence for r in grid} == {0.0, 0.95}
     off = CollapseRule(5, 0.5, 3)
     assert cc.rule_grid(off)[0] == off
 
