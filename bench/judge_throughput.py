@@ -1,8 +1,10 @@
 """Measure the judge: load time (target <= 3 s) and inference throughput (target >= 1,000 img/s).
 
-Usage: nice -n 10 .venv/bin/python bench/judge_throughput.py [--n 5000] [--repeat 3]
+Usage: nice -n 10 .venv/bin/python bench/judge_throughput.py [--n 5000] [--repeat 3] [--compare]
 Prints one JSON line. Uses the shipped weights in grader/assets/judge/, in the arithmetic
-``grader.judge.precision`` picks here (``GRADER_JUDGE_PRECISION=float32`` to compare).
+``grader.judge.precision`` picks here (``GRADER_JUDGE_PRECISION=float32`` to force float32).
+``--compare`` also times the shipped network in float32 and in bfloat16 in this same process
+(batches of 500) and reports the ratio.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--n", type=int, default=5000, help="images per timed run")
     p.add_argument("--repeat", type=int, default=3)
+    p.add_argument("--compare", action="store_true",
+                   help="also time float32 against bfloat16 in this process")
     a = p.parse_args()
     t0 = time.perf_counter()
     import numpy as np
@@ -47,7 +51,35 @@ def main() -> None:
         score_images(x, judge)
         best = min(best, time.perf_counter() - t)
     out["img_per_s_score_images"] = round(a.n / best)
+    if a.compare:
+        out.update(_compare_precisions(x, a.repeat))
     print(json.dumps(out))
+
+
+def _compare_precisions(x, repeat: int) -> dict[str, float]:
+    """Images/s of the shipped network's forward pass in each arithmetic, and their ratio."""
+    import numpy as np
+    import tensorflow as tf
+
+    from grader.judge.calibration import WEIGHTS_PATH
+    from grader.judge.classifier import load_keras_with_features
+
+    pixels = x.astype(np.float32)
+    out = {}
+    for policy in ("float32", "bfloat16"):
+        model = load_keras_with_features(WEIGHTS_PATH, policy)
+        forward = tf.function(lambda t, m=model: m(t, training=False), reduce_retracing=True)
+        forward(tf.constant(pixels[:500]))
+        best = float("inf")
+        for _ in range(repeat):
+            t = time.perf_counter()
+            for i in range(0, len(pixels), 500):
+                np.asarray(forward(tf.constant(pixels[i:i + 500]))[0])
+            best = min(best, time.perf_counter() - t)
+        out[f"img_per_s_network_{policy}"] = round(len(pixels) / best)
+    out["ratio_bfloat16_over_float32"] = round(
+        out["img_per_s_network_bfloat16"] / out["img_per_s_network_float32"], 2)
+    return out
 
 
 def _timed(judge, x, batch: int) -> float:
