@@ -60,22 +60,13 @@ def with_compute_policy(model, policy: str):
     """
     if policy == "float32":
         return model
-    rebuilt = model.__class__.from_config(_set_policies(model.get_config(), POLICIES[policy]))
+
+    def clone(layer):
+        config = layer.get_config()
+        if not isinstance(layer, keras.layers.InputLayer) and layer.name not in FLOAT32_TAIL:
+            config["dtype"] = POLICIES[policy]
+        return layer.__class__.from_config(config)
+
+    rebuilt = keras.models.clone_model(model, clone_function=clone, recursive=True)
     rebuilt.set_weights(model.get_weights())
     return rebuilt
-
-
-def _set_policies(config, name: str):
-    """A copy of a serialized model ``config`` with every layer's dtype policy set to ``name``."""
-    if isinstance(config, list):
-        return [_set_policies(item, name) for item in config]
-    if not isinstance(config, dict):
-        return config
-    out = {key: _set_policies(value, name) for key, value in config.items()}
-    inner = out.get("config")
-    if (isinstance(inner, dict) and out.get("class_name") not in ("InputLayer", "Functional")
-            and isinstance(inner.get("dtype"), dict)
-            and inner.get("name") not in FLOAT32_TAIL):
-        inner["dtype"] = {"module": "keras", "class_name": "DTypePolicy",
-                          "config": {"name": name}, "registered_name": None}
-    return out

@@ -9,6 +9,7 @@ overrides the choice. No TensorFlow or Keras import here: the cohort cache keys 
 
 from __future__ import annotations
 
+import functools
 import os
 from pathlib import Path
 
@@ -16,8 +17,12 @@ PRECISION_ENV = "GRADER_JUDGE_PRECISION"
 CHOICES = ("auto", "float32", "bfloat16")
 
 
+@functools.cache
 def native_bfloat16() -> bool:
-    """True when this CPU multiplies bfloat16 natively (AMX-BF16 or AVX512-BF16; Linux only)."""
+    """True when this CPU multiplies bfloat16 natively (AMX-BF16 or AVX512-BF16; Linux only).
+
+    Read once per process: reports, cache keys and judge loads all ask.
+    """
     try:
         flags = Path("/proc/cpuinfo").read_text(errors="replace")
     except OSError:
@@ -25,9 +30,14 @@ def native_bfloat16() -> bool:
     return "amx_bf16" in flags or "avx512_bf16" in flags
 
 
+def _setting() -> str:
+    """``GRADER_JUDGE_PRECISION`` normalized (``auto`` when unset or blank)."""
+    return os.environ.get(PRECISION_ENV, "").strip().lower() or "auto"
+
+
 def setting_problem() -> str | None:
     """A sentence when ``GRADER_JUDGE_PRECISION`` holds something unknown (then: auto)."""
-    chosen = os.environ.get(PRECISION_ENV, "auto").strip().lower() or "auto"
+    chosen = _setting()
     if chosen in CHOICES:
         return None
     return (f"{PRECISION_ENV}={chosen!r} is not one of {', '.join(CHOICES)}; "
@@ -36,7 +46,7 @@ def setting_problem() -> str | None:
 
 def compute_policy() -> str:
     """``"bfloat16"`` or ``"float32"``: the setting, or (auto, or unknown) what this CPU runs fast."""
-    chosen = os.environ.get(PRECISION_ENV, "auto").strip().lower()
+    chosen = _setting()
     if chosen in ("float32", "bfloat16"):
         return chosen
     return "bfloat16" if native_bfloat16() else "float32"
