@@ -174,11 +174,14 @@ def run_sandbox(submission: Any, evidence: Evidence, work: Path, images: np.ndar
     )
 
     if not getattr(submission, "code_units", None):
-        failures = [f.message_en for f in getattr(submission, "cell_failures", [])][:3]
+        cell_failures = getattr(submission, "cell_failures", [])[:3]
+        failures = [f.message_en for f in cell_failures]
         why = f" ({'; '.join(failures)})" if failures else ""
+        why_ko = (f" ({'; '.join(f.message_ko or f.message_en for f in cell_failures)})"
+                  if failures else "")
         evidence.checks.append(CheckResult(
             "code_cells", "fail", f"No Python code could be taken from the submission{why}.",
-            f"제출물에서 실행할 파이썬 코드를 찾지 못했습니다{why}.", {"failures": failures}))
+            f"제출물에서 실행할 파이썬 코드를 찾지 못했습니다{why_ko}.", {"failures": failures}))
         evidence.isolation = "none (no code to run)"
         return
     box = work / "sandbox"

@@ -16,6 +16,7 @@ from typing import Literal
 
 import numpy as np
 
+from grader.bilingual import Said
 from grader.errors import GraderError
 
 TileKind = Literal["grid", "single", "chart", "unknown"]
@@ -73,7 +74,9 @@ def read_frames(path: str | Path) -> ImageFrames:
     from PIL import Image, ImageSequence, UnidentifiedImageError
 
     path = Path(path)
-    unreadable = f"The file {path.name} is not a readable image (damaged or not PNG/JPEG/GIF)."
+    unreadable = Said(f"The file {path.name} is not a readable image (damaged or not PNG/JPEG/GIF).",
+                      f"{path.name} 파일은 손상되었거나 PNG/JPEG/GIF가 아니어서 이미지로 읽을 수 "
+                      "없습니다.")
     frames: list[np.ndarray] = []
     try:
         with Image.open(path) as img:
@@ -85,11 +88,13 @@ def read_frames(path: str | Path) -> ImageFrames:
                     raise ImageFileError(unreadable, f"{path}: {type(exc).__name__}: {exc}") from exc
                 return ImageFrames(frames, damaged=True)
     except FileNotFoundError as exc:
-        raise ImageFileError(f"The image file {path.name} does not exist.", str(exc)) from exc
+        raise ImageFileError(Said(f"The image file {path.name} does not exist.",
+                                  f"이미지 파일 {path.name}이(가) 없습니다."), str(exc)) from exc
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
         raise ImageFileError(unreadable, f"{path}: {type(exc).__name__}: {exc}") from exc
     if not frames:
-        raise ImageFileError(f"The image file {path.name} has no frames.", str(path))
+        raise ImageFileError(Said(f"The image file {path.name} has no frames.",
+                                  f"이미지 파일 {path.name}에 프레임이 없습니다."), str(path))
     return ImageFrames(frames)
 
 

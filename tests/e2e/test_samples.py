@@ -96,3 +96,19 @@ def test_broken_submissions_get_a_report_not_a_traceback(tmp_path):
     missing = subprocess.run([sys.executable, "-m", "grader.cli", str(tmp_path / "nope")],
                              capture_output=True, text=True, timeout=120)
     assert missing.returncode == 2 and "does not exist" in missing.stderr
+
+
+def test_no_code_check_quotes_the_notebook_problem_in_korean(tmp_path):
+    """The Korean code_cells message carries the Korean reason, not the English one."""
+    from grader.evidence import Evidence
+    from grader.intake import load_submission
+    from grader.pipeline import run_sandbox
+
+    nb = tmp_path / "broken.ipynb"
+    nb.write_text('{"cells": [ {"cell_type": "code", "source": "x = (', encoding="utf-8")
+    sub = load_submission(nb, tmp_path / "work")
+    evidence = Evidence(submission="broken", isolation="none")
+    run_sandbox(sub, evidence, tmp_path / "work", None, None, lambda *_: None)
+    check = {c.id: c for c in evidence.checks}["code_cells"]
+    assert "could not be read" in check.message_en
+    assert "주피터 노트북으로 읽을 수 없어" in check.message_ko and "could not" not in check.message_ko

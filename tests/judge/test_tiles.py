@@ -152,8 +152,10 @@ def test_corrupt_and_missing_files_give_plain_errors(tmp_path):
     with pytest.raises(ImageFileError) as exc:
         read_frames(bad)
     assert "sample.png" in exc.value.student and "Traceback" not in exc.value.student
-    with pytest.raises(ImageFileError):
+    assert "sample.png" in exc.value.student.ko and "읽을 수" in exc.value.student.ko
+    with pytest.raises(ImageFileError) as exc:
         read_frames(tmp_path / "missing.png")
+    assert "missing.png" in exc.value.student.ko
 
 
 def test_truncated_gif_keeps_the_frames_before_the_damage(tmp_path, real_images):
