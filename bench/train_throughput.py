@@ -64,8 +64,8 @@ def reference_trainer(images: np.ndarray, steps: int, batch: int, jit: bool) -> 
     """The reference trainer; images/s measured after a 3-step warm-up."""
     import tensorflow as tf
 
+    from grader.training.trainer import TrainConfig, train_gan
     from reference import solution
-    from reference.trainer import TrainConfig, train_gan
 
     tf.keras.utils.set_random_seed(0)
     generator = solution.make_generator_model()
@@ -90,7 +90,7 @@ def main() -> None:
     args = parser.parse_args()
 
     from grader.data import load_cifar10
-    from reference.tf_setup import configure_tensorflow
+    from grader.tf_setup import configure_tensorflow
 
     device = configure_tensorflow(seed=0)
     images = load_cifar10().x_train

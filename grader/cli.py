@@ -1,8 +1,11 @@
-"""Command line: ``grade SUBMISSION`` plus verbs (check, judge, reference, ...).
+"""Command line: ``grade SUBMISSION`` plus verbs (``check``, ``judge``, ``cohort``, ...).
 
-Each verb lives in its own module under :mod:`grader.commands` (or :mod:`reference`) and
-exposes ``add_arguments(parser)`` and ``run(args) -> int``. Modules are imported only when
-their verb is used, so ``grade --help`` stays fast and never imports TensorFlow.
+Each verb is a module exposing ``add_arguments(parser)`` and ``run(args) -> int``. Built-in
+verbs live in :mod:`grader.verbs` and are registered in :data:`VERBS`; other packages add
+verbs through the ``dcgan_grader.verbs`` entry-point group (the project's ``reference``
+tools register ``reference`` and ``calibrate`` that way, so the engine never imports them).
+Modules are imported only when their verb is used, so ``grade --help`` stays fast and never
+imports TensorFlow.
 """
 
 from __future__ import annotations
@@ -12,32 +15,67 @@ import importlib
 import os
 import sys
 from collections.abc import Sequence
+from dataclasses import dataclass
+from importlib import metadata
 
 from grader import __version__
+from grader.config import DATA_HELP
 from grader.errors import GraderError
+from grader.registry import Registry
 
-#: verb -> (module, one-line help)
-VERBS: dict[str, tuple[str, str]] = {
-    "check": ("grader.commands.check", "run intake and checks only (shapes, ranges, losses)"),
-    "judge": ("grader.commands.judge", "score images with the CIFAR-10 judge"),
-    "cohort": ("grader.commands.cohort", "grade a folder of submissions (parallel, resumable, Dask)"),
-    "reference": ("reference.commands", "reference solution tools (train the reference DCGAN)"),
-}
+ENTRY_POINT_GROUP = "dcgan_grader.verbs"
+
+
+
+@dataclass(frozen=True)
+class Verb:
+    """A sub-command: the module that implements it and one line of help."""
+
+    module: str
+    help: str
+
+
+VERBS: Registry[Verb] = Registry("verb", Verb)
+VERBS.register("check", Verb("grader.verbs.check_submission",
+                             "run intake and checks only (shapes, ranges, losses)"))
+VERBS.register("judge", Verb("grader.verbs.judge_images",
+                             "score images with the assignment's image judge"))
+VERBS.register("cohort", Verb("grader.verbs.grade_cohort",
+                              "grade a folder of submissions (parallel, resumable, Dask)"))
 #: the default verb: ``grade SUBMISSION [...]``
-DEFAULT_VERB = ("grader.commands.grade", "grade one submission and write report.html + result.json")
-
-DATA_HELP = (
-    "CIFAR-10 source. Order: --data PATH > $DCGAN_GRADER_DATA > keras cache "
-    "(~/.keras/datasets) > bundled subset. PATH: an .npz (x_train,y_train,x_test,y_test), "
-    "a cifar-10-batches-py folder, an image tree train/<class>/*.jpg (or .tar.gz), "
-    "'keras' (download) or 'bundled'."
-)
+DEFAULT_VERB = Verb("grader.verbs.grade_submission",
+                    "grade one submission and write report.html + result.json")
 
 
-def _overview() -> str:
-    lines = ["commands:", f"  {'SUBMISSION':<12}{DEFAULT_VERB[1]}"]
-    lines += [f"  {verb:<12}{text}" for verb, (_, text) in VERBS.items()]
-    lines += ["", "Run 'grade COMMAND --help' for a command's options.", "", "data sources:", f"  {DATA_HELP}"]
+def plugin_verbs() -> dict[str, Verb]:
+    """Verbs other installed packages add (entry points); broken ones are left out."""
+    found: dict[str, Verb] = {}
+    try:
+        points = metadata.entry_points(group=ENTRY_POINT_GROUP)
+    except Exception:  # a damaged installation must not stop the grader
+        return found
+    for point in points:
+        if point.name not in VERBS:
+            found[point.name] = Verb(point.value, "")
+    return found
+
+
+def _verb_help(verb: Verb) -> str:
+    if verb.help:
+        return verb.help
+    try:
+        doc = importlib.import_module(verb.module).__doc__ or ""
+    except Exception:  # a plugin that does not import is listed without help
+        return "(not available in this install)"
+    return doc.strip().splitlines()[0].rstrip(".") if doc.strip() else ""
+
+
+def _overview(plugins: dict[str, Verb]) -> str:
+    lines = ["commands:", f"  {'SUBMISSION':<12}{DEFAULT_VERB.help}"]
+    lines += [f"  {name:<12}{verb.help}" for name, verb in VERBS.items()]
+    lines += [f"  {name:<12}{_verb_help(verb)}" for name, verb in sorted(plugins.items())]
+    lines += ["", "Run 'grade COMMAND --help' for a command's options.", "", "data sources:",
+              f"  {DATA_HELP}"]
     return "\n".join(lines)
 
 
@@ -61,20 +99,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("usage: grade SUBMISSION [options] | grade COMMAND ... (try 'grade --help')",
               file=sys.stderr)
         return 2
+    plugins = plugin_verbs()
     if argv[0] in ("-h", "--help"):
         print("usage: grade SUBMISSION [options]\n       grade COMMAND [options]\n\n"
-              "Automated grader for the CIFAR-10 DCGAN assignment.\n\n" + _overview())
+              "Automated grader for GAN image-generation assignments (CIFAR-10 DCGAN by "
+              "default).\n\n" + _overview(plugins))
         return 0
     if argv[0] == "--version":
         print(f"dcgan-grader {__version__}")
         return 0
-    verb = argv[0] if argv[0] in VERBS else None
-    module_name, text = VERBS[verb] if verb else DEFAULT_VERB
-    rest = argv[1:] if verb else argv
-    parser = argparse.ArgumentParser(prog=f"grade {verb}" if verb else "grade", description=text,
+    name = argv[0] if argv[0] in VERBS or argv[0] in plugins else None
+    verb = (VERBS.get(name) or plugins.get(name)) if name else DEFAULT_VERB
+    rest = argv[1:] if name else argv
+    parser = argparse.ArgumentParser(prog=f"grade {name}" if name else "grade",
+                                     description=verb.help or None,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     try:
-        module = _load_verb(module_name)
+        module = _load_verb(verb.module)
         module.add_arguments(parser)
         args = parser.parse_args(rest)
         return int(module.run(args) or 0)

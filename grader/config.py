@@ -1,9 +1,48 @@
-"""Grading modes and their budgets: one source of defaults for the CLI and the API."""
+"""Defaults, in one place: grading modes and their budgets, sandbox limits, environment names.
+
+The command line, the API and the sandbox all read their defaults from here
+(:data:`SANDBOX`, :data:`QUICK`, :data:`FULL`), so a default is declared once.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from pathlib import Path
+
+#: every environment variable the grader reads starts with this
+ENV_PREFIX = "DCGAN_GRADER_"
+#: the help of every ``--data`` option
+DATA_HELP = (
+    "training data source. Order: --data PATH > $DCGAN_GRADER_DATA > keras cache "
+    "(~/.keras/datasets) > the assignment's bundled subset. PATH: an .npz "
+    "(x_train,y_train,x_test,y_test), a cifar-10-batches-py folder, an image tree "
+    "train/<class>/*.jpg (or .tar.gz), 'keras' (download) or 'bundled'."
+)
+
+
+@dataclass(frozen=True)
+class SandboxDefaults:
+    """Limits of the student's isolated process (overridable per run)."""
+
+    memory_mb: int = 4096
+    """Memory limit of the student's code (the sandbox allows a little slack above it)."""
+    check_timeout_s: float = 240.0
+    """Time limit of the check phase (models built and probed, losses fitted)."""
+    checkpoint_timeout_s: float = 180.0
+    """Time limit of restoring and sampling the student's checkpoint."""
+    load_timeout_s: float = 180.0
+    """Time limit of running all the student's code units."""
+    unit_timeout_s: float = 60.0
+    """Time limit of one code unit at load time (a student's training loop is cut here)."""
+    call_timeout_s: float = 60.0
+    """Time limit of one call into student code during a check."""
+    threads: int = 2
+    """TensorFlow threads of the student's process."""
+    grader_memory_mb: int = 4096
+    """Memory the grader itself may use above the student's limit (cohort watchdog)."""
+
+
+SANDBOX = SandboxDefaults()
 
 
 @dataclass(frozen=True)
@@ -23,10 +62,18 @@ class Budget:
 
 #: ``--quick``: about 90 s of training of a lesson-sized DCGAN on 2 CPU cores, bundled data.
 QUICK = Budget(steps=150, batch_size=64, sample_every=15, n_samples=512, train_timeout_s=600.0)
-#: ``--full``: the assignment's 50 epochs of CIFAR-10 at batch 256 (meant for a GPU).
-FULL = Budget(steps=50 * (50_000 // 256), batch_size=256, sample_every=390, n_samples=1000,
-              train_timeout_s=6 * 3600.0)
-MODES = {"quick": QUICK, "full": FULL}
+#: ``--full``: the assignment's 50 epochs of its full training set at batch 256 (for a GPU).
+FULL_BATCH = 256
+
+
+def full_budget(epochs: int, train_size: int) -> Budget:
+    """``--full``: ``epochs`` over ``train_size`` images at batch 256 (meant for a GPU)."""
+    per_epoch = max(1, train_size // FULL_BATCH)
+    return Budget(steps=epochs * per_epoch, batch_size=FULL_BATCH, sample_every=per_epoch,
+                  n_samples=1000, train_timeout_s=6 * 3600.0)
+
+
+MODES = ("quick", "full")
 
 
 @dataclass(frozen=True)
@@ -37,17 +84,19 @@ class GradeOptions:
     budget: Budget = QUICK
     seed: int = 0
     data: str | None = None
-    """CIFAR-10 source (``grader.data.load_cifar10``); quick mode defaults to the bundled subset."""
+    """Training data source (``grader.data.load_dataset``); quick mode: the bundled subset."""
     rubric: Path | None = None
+    assignment: str | None = None
+    """Assignment id or folder (default: ``$DCGAN_GRADER_ASSIGNMENT``, then cifar10_dcgan)."""
     lang: str = "en"
     out_dir: Path | None = None
     gradescope: bool = False
     isolation: str = "auto"
-    memory_mb: int = 4096
-    check_timeout_s: float = 240.0
-    checkpoint_timeout_s: float = 180.0
-    threads: int = 2
-    """TensorFlow threads in the child."""
+    memory_mb: int = SANDBOX.memory_mb
+    check_timeout_s: float = SANDBOX.check_timeout_s
+    checkpoint_timeout_s: float = SANDBOX.checkpoint_timeout_s
+    threads: int = SANDBOX.threads
+    """TensorFlow threads in the student's process."""
     trusted_threads: int | None = None
     """TensorFlow intra-op threads of the grader's own process (None: TensorFlow's default)."""
 

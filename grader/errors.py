@@ -4,18 +4,26 @@ from __future__ import annotations
 
 import re
 
+from grader.text import Msg
+
 
 class GraderError(Exception):
     """An error with a student-facing sentence and an optional instructor-facing detail."""
 
     exit_code = 3
 
-    def __init__(self, student: str, detail: str = "") -> None:
-        super().__init__(student if not detail else f"{student}\n{detail}")
-        self.student = student
-        """One sentence a student understands: what went wrong and what to do."""
+    def __init__(self, student: str | Msg, detail: str = "") -> None:
+        message = student if isinstance(student, Msg) else Msg(str(student), str(student))
+        super().__init__(message.en if not detail else f"{message.en}\n{detail}")
+        self.message = message
+        """One sentence a student understands (both languages): what went wrong, what to do."""
         self.detail = detail
         """Technical detail for instructors (paths, exception text)."""
+
+    @property
+    def student(self) -> str:
+        """The sentence in English."""
+        return self.message.en
 
 
 class DataError(GraderError):

@@ -16,6 +16,8 @@ from typing import Any, Literal
 
 import numpy as np
 
+from grader.text import Msg
+
 CheckStatus = Literal["pass", "warn", "fail", "skip"]
 ArtifactKind = Literal["samples", "real_preview", "history_plot", "gif", "checkpoint", "other"]
 
@@ -28,12 +30,25 @@ class CheckResult:
     """One check of the submission (shapes, ranges, losses, ...)."""
 
     id: str
-    """Stable identifier, e.g. ``generator_output_shape``."""
+    """Stable identifier, e.g. ``generator_output_shape`` (see ``grader.sandbox.checks``)."""
     status: CheckStatus
-    message_en: str
-    message_ko: str
+    message: Msg
     details: dict[str, Any] = field(default_factory=dict)
     """Plain JSON details (measured values, the function used, ...)."""
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON dict (``message`` as ``{"en": ..., "ko": ...}``)."""
+        return {"id": self.id, "status": self.status, "message": self.message.to_json(),
+                "details": self.details}
+
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any]) -> CheckResult:
+        """Read :meth:`to_dict` output (or the older ``message_en``/``message_ko`` form)."""
+        text = raw.get("message")
+        message = Msg.from_json(text) if text is not None else \
+            Msg(str(raw.get("message_en", "")), str(raw.get("message_ko", "")))
+        return cls(id=str(raw["id"]), status=raw["status"], message=message,
+                   details=dict(raw.get("details") or {}))
 
 
 @dataclass
@@ -71,14 +86,17 @@ class VariantRun:
     discriminator_fn: str
     history: History
     samples_file: str | None = None
-    """``.npz`` in the work folder with ``images``: uint8 (N, 32, 32, 3) after training."""
+    """``.npz`` in the work folder with ``images``: uint8 (N, H, W, C) after training."""
     frames_file: str | None = None
-    """``.npz`` with ``frames``: uint8 (F, K, 32, 32, 3), fixed-noise samples over training."""
+    """``.npz`` with ``frames``: uint8 (F, K, H, W, C), fixed-noise samples over training."""
     frame_steps: list[int] = field(default_factory=list)
     error: str | None = None
     """Why this variant could not be trained (student-facing words, one line), if it failed."""
     error_detail: str | None = None
     """The full traceback behind ``error`` (for instructors; never shown as the reason)."""
+    verified: bool = True
+    """False when the variant was trained in the student's own process (its models or losses
+    could not cross to the trusted process as data): its numbers are not verified."""
 
 
 @dataclass
@@ -104,25 +122,36 @@ class Evidence:
     variants: list[VariantRun] = field(default_factory=list)
     checkpoint_samples_file: str | None = None
     """``.npz`` with ``images`` sampled by the grader from the student's checkpoint."""
+    checkpoint: dict[str, Any] | None = None
+    """How the student's checkpoint was restored: ``fits_code`` (it loads into the generator
+    the submitted code builds), ``how`` and ``why`` (when it does not fit)."""
     artifacts: list[Artifact] = field(default_factory=list)
     missing_artifacts: list[str] = field(default_factory=list)
     """Paths the code wrote to that are not in the submission."""
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[Msg] = field(default_factory=list)
     logs: str = ""
     """Child output, truncated."""
     timings: dict[str, float] = field(default_factory=dict)
     trusted_models: bool = False
     """True when the models used only built-in Keras layers (loadable with safe_mode)."""
 
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON dict."""
+        out = dataclasses.asdict(self)
+        out["checks"] = [c.to_dict() for c in self.checks]
+        out["warnings"] = [Msg.from_json(w).to_json() for w in self.warnings]
+        return out
+
     def to_json(self) -> str:
         """Serialise to JSON text."""
-        return json.dumps(dataclasses.asdict(self), ensure_ascii=False, indent=1)
+        return json.dumps(self.to_dict(), ensure_ascii=False, indent=1)
 
     @classmethod
     def from_json(cls, text: str) -> Evidence:
         """Parse JSON written by :meth:`to_json` (unknown keys are ignored)."""
         raw = json.loads(text)
-        checks = [CheckResult(**_known(CheckResult, c)) for c in raw.pop("checks", [])]
+        checks = [CheckResult.from_dict(c) for c in raw.pop("checks", [])]
+        raw["warnings"] = [Msg.from_json(w) for w in raw.get("warnings", [])]
         variants = []
         for v in raw.pop("variants", []):
             hist = History(**_known(History, v.pop("history", {})))
@@ -137,8 +166,15 @@ def _known(klass: type, raw: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in raw.items() if k in names}
 
 
-def load_images_npz(path: Path, key: str = "images", *, max_items: int = 100_000) -> np.ndarray:
-    """Load uint8 images (N, 32, 32, 3) — or frames (F, K, 32, 32, 3) — written by the child.
+def load_images_npz(path: Path, key: str, shape: tuple[int, ...], *,
+                    max_items: int = 100_000) -> np.ndarray:
+    """Load uint8 images (N, H, W, C) — or frames (F, K, H, W, C) — written by a child.
+
+    Args:
+        path: The ``.npz`` file.
+        key: The array in it.
+        shape: (H, W, C) every image must have.
+        max_items: Most images (or frames) accepted.
 
     Raises:
         ValueError: the file is not an npz of the expected shape and dtype.
@@ -147,8 +183,10 @@ def load_images_npz(path: Path, key: str = "images", *, max_items: int = 100_000
         if key not in z.files:
             raise ValueError(f"{path.name} has no array {key!r}")
         arr = z[key]
-    if arr.dtype != np.uint8 or arr.shape[-3:] != (32, 32, 3) or arr.ndim not in (4, 5):
-        raise ValueError(f"{path.name}: {key} is {arr.dtype}{arr.shape}, expected uint8 (...,32,32,3)")
+    if arr.dtype != np.uint8 or arr.shape[-3:] != tuple(shape) or arr.ndim not in (4, 5):
+        want = ",".join(str(d) for d in shape)
+        raise ValueError(f"{path.name}: {key} is {arr.dtype}{arr.shape}, expected uint8 "
+                         f"(...,{want})")
     if arr.shape[0] > max_items:
         raise ValueError(f"{path.name}: {arr.shape[0]} items, more than {max_items}")
     return arr

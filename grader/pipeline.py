@@ -19,10 +19,27 @@ from typing import Any
 
 import numpy as np
 
-from grader.bilingual import Said, korean
+from grader.assignment import Assignment, get_assignment
 from grader.config import GradeOptions
+from grader.data import load_dataset
 from grader.errors import UsageError, detail_text, student_text
 from grader.evidence import Artifact, CheckResult, Evidence, History, VariantRun
+from grader.files import write_text_atomic
+from grader.intake import Submission, SubmissionError, load_submission
+from grader.intake.load import load_artifacts_only
+from grader.judge.classifier import load_judge
+from grader.judge.evaluate import StudentImages, judge_evidence
+from grader.judge.results import JudgedEvidence
+from grader.report.gradescope import write_gradescope
+from grader.report.html import ReportImages, write_report
+from grader.report.result_json import RunMeta, write_result_json
+from grader.rubric import Rubric
+from grader.sandbox.launch import PROGRESS_FILE, run_child
+from grader.sandbox.limits import Limits
+from grader.sandbox.plan import checks_from_outcome, make_plan, phase_errors, write_real_images
+from grader.scoring import load_rubric, score_submission
+from grader.text import Msg
+from grader.tf_setup import import_tensorflow_quietly, limit_threads
 
 ProgressFn = Callable[[str, float | None, str], None]
 """``progress(stage, fraction_or_None, detail)`` for the terminal."""
@@ -48,8 +65,9 @@ def default_out_dir(submission: Path) -> Path:
     return Path("reports") / (name or "submission")
 
 
-def grade(submission: Path, options: GradeOptions, progress: ProgressFn | None = None,
-          images: np.ndarray | None = None) -> GradeOutcome:
+def grade_submission(submission: Path, options: GradeOptions,
+                     progress: ProgressFn | None = None,
+                     images: np.ndarray | None = None) -> GradeOutcome:
     """Grade one submission and write ``report.html`` and ``result.json``.
 
     Args:
@@ -72,17 +90,13 @@ def grade(submission: Path, options: GradeOptions, progress: ProgressFn | None =
                          f"--out {out_dir} lies in {submission}")
     timing: dict[str, float] = {}
     t_all = time.perf_counter()
+    assignment = get_assignment(options.assignment)
     if images is None:
-        images = load_training_images(options)
-    from grader.tf_quiet import import_tensorflow_quietly, limit_threads
-
+        images = load_training_images(options, assignment)
     import_tensorflow_quietly()
     limit_threads(options.trusted_threads)
-    from grader.judge.classifier import load_judge
-    from grader.rubric import load_rubric
-
-    rubric = load_rubric(options.rubric)
-    load_judge()  # fail early (exit 3) when the judge is missing, before any training
+    rubric = load_rubric(options.rubric or assignment.rubric)
+    load_judge(assignment=assignment.folder)  # fail early (exit 3) when the judge is missing
     work = out_dir / "work"
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
@@ -94,43 +108,34 @@ def grade(submission: Path, options: GradeOptions, progress: ProgressFn | None =
 
     if submission_rec is not None:
         t0 = time.perf_counter()
-        run_sandbox(submission_rec, evidence, work, images, options, progress)
+        run_sandbox(submission_rec, evidence, work, images, options, assignment, progress)
         timing["sandbox_s"] = time.perf_counter() - t0
 
     progress("judge", None, "judging the images")
     t0 = time.perf_counter()
-    from grader.judging import judge_evidence
-
     judged, student = judge_evidence(evidence, work, seed=options.seed)
     timing["judge_s"] = time.perf_counter() - t0
 
     progress("report", None, "scoring and writing the report")
     return write_outputs(evidence, judged, student, rubric, work, out_dir, options, timing,
-                         t_all)
+                         t_all, assignment)
 
 
-def load_training_images(options: GradeOptions) -> np.ndarray:
+def load_training_images(options: GradeOptions, assignment: Assignment) -> np.ndarray:
     """Real training images for the mode: quick uses the bundled subset unless --data is given."""
-    from grader.data import load_cifar10
-
     source = options.data if options.data is not None else (
         "bundled" if options.mode == "quick" else None)
-    return load_cifar10(source).x_train
+    return load_dataset(source, assignment=assignment).x_train
 
 
-def run_intake(submission: Path, work: Path) -> tuple[Evidence, Any]:
+def run_intake(submission: Path, work: Path) -> tuple[Evidence, Submission | None]:
     """Read the submission; a submission with no usable code still yields evidence."""
-    from grader.intake import SubmissionError, load_submission
-    from grader.intake.load import load_artifacts_only
-
     evidence = Evidence(submission=submission.name, isolation="none")
     try:
         rec = load_submission(submission, work / "intake")
     except SubmissionError as exc:
-        evidence.checks.append(CheckResult(
-            "code_cells", "fail", exc.student,
-            korean(exc.student),
-            {"error_detail": exc.detail}))
+        evidence.checks.append(CheckResult("code_cells", "fail", exc.message,
+                                           {"error_detail": exc.detail}))
         try:  # no code, but its images can still be judged
             only = load_artifacts_only(submission, work / "intake")
         except SubmissionError:
@@ -144,14 +149,14 @@ def run_intake(submission: Path, work: Path) -> tuple[Evidence, Any]:
     return evidence, rec
 
 
-def _add_artifacts(evidence: Evidence, rec: Any) -> None:
+def _add_artifacts(evidence: Evidence, rec: Submission) -> None:
     """Copy the intake's artifacts (files relative to the work folder) into the evidence."""
     for art in rec.artifacts:
         file = f"intake/{art.file}" if art.file else None
         evidence.artifacts.append(Artifact(art.kind, art.origin, file, art.note))
 
 
-def _latest_checkpoint(evidence: Evidence, submission: Any) -> str | None:
+def _latest_checkpoint(evidence: Evidence, submission: Submission) -> str | None:
     """Absolute path of the student's latest checkpoint (a prefix or a model file)."""
     ckpts = [a for a in evidence.artifacts if a.kind == "checkpoint"]
     if not ckpts:
@@ -161,31 +166,23 @@ def _latest_checkpoint(evidence: Evidence, submission: Any) -> str | None:
     return str((root / latest[-1].origin).resolve())
 
 
-def run_sandbox(submission: Any, evidence: Evidence, work: Path, images: np.ndarray,
-                options: GradeOptions, progress: ProgressFn) -> None:
+def run_sandbox(submission: Submission, evidence: Evidence, work: Path, images: np.ndarray,
+                options: GradeOptions, assignment: Assignment, progress: ProgressFn) -> None:
     """Run check, checkpoint sampling and training in one isolated child; fill the evidence."""
-    from grader.sandbox.launch import PROGRESS_FILE, run_child
-    from grader.sandbox.limits import Limits
-    from grader.sandbox.plan import (
-        checks_from_outcome,
-        make_plan,
-        phase_errors,
-        write_real_images,
-    )
-
-    if not getattr(submission, "code_units", None):
-        cell_failures = getattr(submission, "cell_failures", [])[:3]
-        failures = [f.message_en for f in cell_failures]
+    if not submission.code_units:
+        cell_failures = submission.cell_failures[:3]
+        failures = [f.message.en for f in cell_failures]
         why = f" ({'; '.join(failures)})" if failures else ""
-        why_ko = (f" ({'; '.join(f.message_ko or f.message_en for f in cell_failures)})"
+        why_ko = (f" ({'; '.join(f.message.ko or f.message.en for f in cell_failures)})"
                   if failures else "")
         evidence.checks.append(CheckResult(
-            "code_cells", "fail", f"No Python code could be taken from the submission{why}.",
-            f"제출물에서 실행할 파이썬 코드를 찾지 못했습니다{why_ko}.", {"failures": failures}))
+            "code_cells", "fail", Msg(f"No Python code could be taken from the submission{why}.",
+                                      f"제출물에서 실행할 파이썬 코드를 찾지 못했습니다{why_ko}."),
+            {"failures": failures}))
         evidence.isolation = "none (no code to run)"
         return
     box = work / "sandbox"
-    write_real_images(box, images)
+    write_real_images(box, images, assignment.image_shape)
     b = options.budget
     phases: list[dict[str, Any]] = [{"name": "check", "timeout_s": options.check_timeout_s}]
     ckpt = _latest_checkpoint(evidence, submission)
@@ -195,7 +192,8 @@ def run_sandbox(submission: Any, evidence: Evidence, work: Path, images: np.ndar
     phases.append({"name": "train", "steps": b.steps, "batch_size": b.batch_size,
                    "sample_every": b.sample_every, "n_samples": b.n_samples,
                    "timeout_s": b.train_timeout_s})
-    plan = make_plan(submission, phases, seed=options.seed, threads=options.threads)
+    plan = make_plan(submission, phases, assignment=assignment, seed=options.seed,
+                     threads=options.threads)
     total = sum(p["timeout_s"] for p in phases) + 300
     limits = Limits(timeout_s=total, memory_mb=options.memory_mb, isolation=options.isolation,
                     threads=options.threads)
@@ -219,12 +217,12 @@ def run_sandbox(submission: Any, evidence: Evidence, work: Path, images: np.ndar
         evidence.checkpoint_samples_file = "sandbox/" + result["checkpoint_samples_file"]
     errors, _ = phase_errors(result)
     if errors.get("sample_checkpoint"):
-        evidence.warnings.append(Said(
+        evidence.warnings.append(Msg(
             "Your checkpoint could not be restored into your final models: "
             f"{errors['sample_checkpoint']}",
             f"체크포인트를 최종 모델에 복원하지 못했습니다: {errors['sample_checkpoint']}"))
     if outcome.status != "ok" and outcome.phase == "train" and not evidence.variants:
-        evidence.warnings.append(Said(outcome.message_en, outcome.message_ko or outcome.message_en))
+        evidence.warnings.append(outcome.message)
 
 
 def _variant(raw: dict[str, Any]) -> VariantRun:
@@ -272,19 +270,16 @@ def _watch_progress(path: Path, done: threading.Event, progress: ProgressFn, ste
             progress(phase, None, f"running your code: {phase}")
 
 
-def write_outputs(evidence: Evidence, judged: Any, student: Any, rubric: Any, work: Path,
-                  out_dir: Path, options: GradeOptions, timing: dict[str, float],
-                  t_all: float) -> GradeOutcome:
+def write_outputs(evidence: Evidence, judged: JudgedEvidence, student: StudentImages,
+                  rubric: Rubric, work: Path, out_dir: Path, options: GradeOptions,
+                  timing: dict[str, float], t_all: float,
+                  assignment: Assignment) -> GradeOutcome:
     """Score, then write report.html, result.json (and Gradescope's results.json)."""
-    from grader.report.html import ReportImages, write_report
-    from grader.report.result_json import RunMeta, write_result_json
-    from grader.scoring import score_submission
-
     grade_ = score_submission(evidence, judged, rubric)
-    images = ReportImages.from_work_dir(evidence, judged, work)
+    images = ReportImages.from_work_dir(evidence, judged, work, assignment.image_shape)
     images.student_tiles = student.tiles
-    (work / EVIDENCE_FILE).write_text(evidence.to_json(), encoding="utf-8")
-    (work / JUDGED_FILE).write_text(judged.to_json(), encoding="utf-8")
+    write_text_atomic(work / EVIDENCE_FILE, evidence.to_json())
+    write_text_atomic(work / JUDGED_FILE, judged.to_json())
     timing["total_s"] = time.perf_counter() - t_all
     meta = RunMeta.collect(mode=options.mode, seed=options.seed,
                            timing={k: round(v, 2) for k, v in timing.items()})
@@ -294,11 +289,9 @@ def write_outputs(evidence: Evidence, judged: Any, student: Any, rubric: Any, wo
     result = write_result_json(grade_, evidence, meta, result_path)
     gs_path = None
     if options.gradescope:
-        from grader.report.gradescope import write_gradescope
-
         gs_path = out_dir / "results.json"
         write_gradescope(grade_, gs_path, execution_time=timing["total_s"])
     return GradeOutcome(out_dir, report, result_path, result, gs_path)
 
 
-__all__ = ["GradeOutcome", "default_out_dir", "grade"]
+__all__ = ["GradeOutcome", "default_out_dir", "grade_submission"]

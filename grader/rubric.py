@@ -1,4 +1,9 @@
-"""The rubric as data: load and validate ``rubric/cifar10_dcgan.toml`` into frozen dataclasses."""
+"""The rubric as data: load and validate an assignment's ``rubric.toml`` into frozen dataclasses.
+
+The structure is checked here; what the scorers need (which items exist, their thresholds
+and parts, the evidence sources and check ids) comes in as :class:`RubricRules` from
+:func:`grader.scoring.load_rubric`, which knows the registries.
+"""
 
 from __future__ import annotations
 
@@ -12,31 +17,26 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - exercised on Python 3.10 only
     import tomli as tomllib
 
+from grader.assignment import get_assignment
 from grader.errors import UsageError
 
 #: level names every item must define (``partial`` is optional but usual)
 REQUIRED_LEVELS = ("full", "none")
 #: item statuses map onto rubric levels
 STATUS_LEVEL = {"pass": "full", "partial": "partial", "fail": "none"}
-#: evidence sources the scorer knows, by item
-KNOWN_SOURCES = frozenset({
-    "grader_run", "checkpoint", "student_images", "student_gif", "grader_frames",
-    "grader_history", "student_history_plot", "grader_variants", "student_before_after",
-})
-#: thresholds each scorer reads; a rubric missing one cannot be applied
-REQUIRED_THRESHOLDS: dict[str, tuple[str, ...]] = {
-    "recognizable": ("pass_fraction", "fail_fraction", "min_class_coverage",
-                     "max_top_class_share", "collapse_min_recognized"),
-    "training_progress": ("min_gif_frames", "min_rise_rho", "min_trend_steps",
-                          "peak_search_fraction", "smooth_fraction", "trend_bins",
-                          "tail_fraction", "settled_distance", "max_final_distance"),
-    "improvement": ("min_difference", "ci_level"),
-}
-#: parts each scorer needs, by item id
-REQUIRED_PARTS: dict[str, tuple[str, ...]] = {"training_progress": ("gif", "fake_accuracy_trend")}
-#: rubric-wide thresholds
+#: rubric-wide thresholds the scoring engine reads
 REQUIRED_SCORING_THRESHOLDS = ("alpha", "authoritative_min_steps", "bootstrap_samples")
-RUBRIC_FILE = "cifar10_dcgan.toml"
+
+
+@dataclass(frozen=True)
+class RubricRules:
+    """What a rubric must fit: the registered items (with their thresholds and parts), the
+    evidence sources and the check ids. Empty collections skip that part of the check."""
+
+    items: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = field(default_factory=dict)
+    """item id -> (thresholds its scorer reads, parts it combines)."""
+    sources: frozenset[str] = frozenset()
+    checks: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -161,15 +161,17 @@ class Rubric:
 
 
 def default_rubric_path() -> Path:
-    """Return the rubric shipped inside the package (``grader/assets/rubric/``)."""
-    return Path(__file__).resolve().parent / "assets" / "rubric" / RUBRIC_FILE
+    """The current assignment's rubric (``grader/assignments/<id>/rubric.toml``)."""
+    return get_assignment().rubric
 
 
-def load_rubric(path: str | Path | None = None) -> Rubric:
+def load_rubric(path: str | Path | None = None, rules: RubricRules | None = None) -> Rubric:
     """Load and validate a rubric TOML file.
 
     Args:
-        path: the TOML file; ``None`` loads the packaged default rubric.
+        path: the TOML file; ``None`` loads the current assignment's rubric.
+        rules: what the rubric must fit (see :class:`RubricRules`); None checks the
+            structure only. Use :func:`grader.scoring.load_rubric` to check everything.
 
     Returns:
         The validated rubric. Non-fatal problems are listed in ``Rubric.warnings``.
@@ -185,23 +187,25 @@ def load_rubric(path: str | Path | None = None) -> Rubric:
                          "Pass --rubric PATH to a rubric TOML file.") from exc
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise UsageError(f"The rubric file '{path}' is not valid TOML: {exc}") from exc
-    return parse_rubric(raw, str(path))
+    return parse_rubric(raw, str(path), rules)
 
 
-def parse_rubric(raw: dict[str, Any], where: str = "<rubric>") -> Rubric:
+def parse_rubric(raw: dict[str, Any], where: str = "<rubric>",
+                 rules: RubricRules | None = None) -> Rubric:
     """Validate a rubric already parsed from TOML (see :func:`load_rubric`).
 
     Raises:
         UsageError: a key is missing, has the wrong type, or a value is out of range.
     """
     ctx = _Ctx(where)
+    rules = rules or RubricRules()
     scoring = ctx.table(raw, "scoring", "top level")
-    known = tuple(ctx.str_list(scoring, "known_checks", "[scoring]", required=False))
+    known = tuple(sorted(rules.checks))
     thresholds = _thresholds(ctx, scoring, "[scoring]", REQUIRED_SCORING_THRESHOLDS)
     items_raw = raw.get("items")
     if not isinstance(items_raw, list) or not items_raw:
         ctx.fail("needs at least one [[items]] table")
-    items = tuple(_item(ctx, it, n, known) for n, it in enumerate(items_raw, 1))
+    items = tuple(_item(ctx, it, n, rules) for n, it in enumerate(items_raw, 1))
     ids = [i.id for i in items]
     dupes = sorted({i for i in ids if ids.count(i) > 1})
     if dupes:
@@ -222,24 +226,25 @@ def parse_rubric(raw: dict[str, Any], where: str = "<rubric>") -> Rubric:
     )
 
 
-def _item(ctx: _Ctx, raw: Any, n: int, known_checks: tuple[str, ...]) -> RubricItem:
+def _item(ctx: _Ctx, raw: Any, n: int, rules: RubricRules) -> RubricItem:
     if not isinstance(raw, dict):
         ctx.fail(f"[[items]] number {n} must be a table")
     item_id = ctx.string(raw, "id", f"[[items]] number {n}")
     where = f"item {item_id!r}"
-    if item_id not in REQUIRED_THRESHOLDS:
+    if rules.items and item_id not in rules.items:
         ctx.fail(f"{where}: no scorer exists for this id; known ids: "
-                 f"{', '.join(REQUIRED_THRESHOLDS)}")
+                 f"{', '.join(rules.items)}")
+    need_thresholds, need_parts = rules.items.get(item_id, ((), ()))
     points = ctx.number(raw, "points", where)
     if points <= 0:
         ctx.fail(f"{where}: points must be greater than 0, got {points}")
     evidence = tuple(ctx.str_list(raw, "evidence", where))
-    unknown = [s for s in evidence if s not in KNOWN_SOURCES]
+    unknown = [s for s in evidence if rules.sources and s not in rules.sources]
     if unknown:
-        ctx.fail(f"{where}: unknown evidence source(s) {unknown}; known: {sorted(KNOWN_SOURCES)}")
+        ctx.fail(f"{where}: unknown evidence source(s) {unknown}; known: {sorted(rules.sources)}")
     gates = tuple(ctx.str_list(raw, "gates", where, required=False))
     for g in gates:
-        if known_checks and g not in known_checks:
+        if rules.checks and g not in rules.checks:
             ctx.warnings.append(f"{where}: gate {g!r} is not a known check id; it will never "
                                 "block the item unless a check with that id is reported")
     options = tuple((k, v) for k, v in raw.items()
@@ -253,8 +258,8 @@ def _item(ctx: _Ctx, raw: Any, n: int, known_checks: tuple[str, ...]) -> RubricI
         criterion_en=ctx.string(raw, "criterion_en", where),
         criterion_ko=ctx.string(raw, "criterion_ko", where),
         evidence=evidence, gates=gates, levels=_levels(ctx, raw, where),
-        thresholds=_thresholds(ctx, raw, where, REQUIRED_THRESHOLDS[item_id]),
-        parts=_parts(ctx, raw, where), options=options,
+        thresholds=_thresholds(ctx, raw, where, need_thresholds),
+        parts=_parts(ctx, raw, where, need_parts), options=options,
     )
 
 
@@ -281,7 +286,8 @@ def _levels(ctx: _Ctx, raw: dict[str, Any], where: str) -> tuple[Level, ...]:
     return tuple(levels)
 
 
-def _parts(ctx: _Ctx, raw: dict[str, Any], where: str) -> tuple[Part, ...]:
+def _parts(ctx: _Ctx, raw: dict[str, Any], where: str,
+           need: tuple[str, ...]) -> tuple[Part, ...]:
     parts_raw = raw.get("parts", [])
     if not isinstance(parts_raw, list):
         ctx.fail(f"{where}: 'parts' must be a list of [[items.parts]] tables")
@@ -296,7 +302,6 @@ def _parts(ctx: _Ctx, raw: dict[str, Any], where: str) -> tuple[Part, ...]:
         parts.append(Part(id=pid, weight=float(weight), title_en=ctx.string(p, "title_en", pid),
                           title_ko=ctx.string(p, "title_ko", pid),
                           evidence=tuple(ctx.str_list(p, "evidence", pid, required=False))))
-    need = REQUIRED_PARTS.get(str(raw.get("id")), ())
     missing = [n for n in need if n not in {p.id for p in parts}]
     if missing:
         ctx.fail(f"{where}: missing part(s) {', '.join(missing)} ([[items.parts]] with that id)")
@@ -336,7 +341,8 @@ class _Ctx:
 
     def fail(self, msg: str) -> NoReturn:
         raise UsageError(f"The rubric '{self.where}' is not valid: {msg}.",
-                         "Fix the rubric file (see rubric/cifar10_dcgan.toml for the format).")
+                         "Fix the rubric file (see grader/assignments/cifar10_dcgan/rubric.toml for "
+                         "the format).")
 
     def table(self, raw: dict[str, Any], key: str, where: str) -> dict[str, Any]:
         value = raw.get(key)

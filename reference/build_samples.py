@@ -108,8 +108,8 @@ def build_alice(run: Path, out: Path) -> None:
     import tensorflow as tf
 
     from grader.data import load_cifar10
+    from grader.training.trainer import sample_images
     from reference import solution
-    from reference.trainer import sample_images
 
     shutil.rmtree(out, ignore_errors=True)
     (out / "generated_samples").mkdir(parents=True)

@@ -277,7 +277,7 @@ def judge_pools(n_pool: int, seeds: Sequence[int], healthy_min_step: int = HEALT
     from grader.data import load_cifar10
     from grader.judge.classifier import load_judge
     from grader.judge.metrics import score_images
-    from reference.trainer import sample_images, saved_generators
+    from grader.training.trainer import sample_images, saved_generators
 
     judge = load_judge()
 

@@ -13,7 +13,7 @@ long reference run (``reference/baselines/long/generator_step_*.keras``):
 
 For each statistic (recognizable fraction; classifier score, the Inception-Score analogue)
 and set size N (512 quick, 1000 full), every pair is compared with the same percentile
-bootstrap the grader uses (``grader.trend.bootstrap_set_difference``, 2,000 resamples,
+bootstrap the grader uses (``grader.stats.bootstrap.bootstrap_set_difference``, 2,000 resamples,
 95%), over several noise seeds. Writes ``reference/improvement_calibration.md``.
 
 Usage: nice -n 10 python -m reference.calibrate_improvement [--reps 5]
@@ -28,7 +28,8 @@ from pathlib import Path
 
 import numpy as np
 
-from grader.trend import bootstrap_set_difference, classifier_scores
+from grader.stats.bootstrap import bootstrap_set_difference
+from grader.stats.inception import classifier_scores
 
 HERE = Path(__file__).parent
 BASELINES = HERE / "baselines" / "long"
@@ -74,7 +75,7 @@ def _sample_sets(reps: int, n: int) -> tuple[list[int], dict[tuple[int, int], di
 
     from grader.judge.classifier import load_judge
     from grader.judge.metrics import recognizable_mask
-    from reference.trainer import sample_images, saved_generators
+    from grader.training.trainer import sample_images, saved_generators
 
     judge = load_judge()
     steps, sets = [], {}

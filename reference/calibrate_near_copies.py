@@ -13,7 +13,7 @@ at least ``max_near_copy_share`` of its images are near-copies. This script meas
 * **copies through the tile pipeline**: m = 2 or 3 distinct real images repeated over a
   matplotlib grid (``plt.subplot`` with ``axis('off')``, with and without titles; 4x4, 5x5,
   2x8 and 8x8 panels; figure sizes 2.5 to 10 inches), saved as PNG, read back and cut into
-  tiles by ``grader.judge.tiles.extract_tiles``: the drift that resampling puts between
+  tiles by ``grader.intake.figures.tiles.extract_tiles``: the drift that resampling puts between
   copies;
 * **noisy copies**: m images plus Gaussian pixel noise (sd 0.03), as in
   ``reference.calibrate_collapse``.
@@ -91,7 +91,7 @@ def render_grid(images: np.ndarray, rows: int, cols: int, figsize, title: bool) 
 
 def tile_copies(real: np.ndarray, rng: np.random.Generator) -> list[dict]:
     """Per layout and m: the nearest-neighbour RMS of each tile cut from a grid of m images."""
-    from grader.judge.tiles import extract_tiles
+    from grader.intake.figures.tiles import extract_tiles
 
     rows_out = []
     for (figsize, (rows, cols), title), m in itertools.product(LAYOUTS, (2, 3)):
@@ -109,7 +109,7 @@ def distinct_pools(n_pool: int, seeds: list[int]) -> dict[str, np.ndarray]:
     import tensorflow as tf
 
     from grader.data import load_cifar10
-    from reference.trainer import sample_images, saved_generators
+    from grader.training.trainer import sample_images, saved_generators
 
     pools = {"real_test_bundled": unit(load_cifar10("bundled").x_test)}
     for _step, path in saved_generators(BASELINES):

@@ -32,8 +32,8 @@ def _score_sets(n: int, seed: int) -> dict[str, dict]:
 
     from grader.judge.classifier import load_judge
     from grader.judge.metrics import score_images
+    from grader.training.trainer import sample_images, saved_generators
     from reference import solution
-    from reference.trainer import sample_images, saved_generators
 
     judge = load_judge()
     out: dict[str, dict] = {}

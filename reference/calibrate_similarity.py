@@ -36,6 +36,7 @@ from pathlib import Path
 
 import numpy as np
 
+from grader.assignment import get_assignment
 from grader.cohort import similarity as sim
 
 REPO = Path(__file__).resolve().parent.parent
@@ -356,7 +357,7 @@ def image_sets(n_real: int = 16, n_blob: int = 16, n_noise: int = 8, seed: int =
     steps) and per-pixel grey noise (an untrained generator, which should not be hashed)."""
     from PIL import Image
 
-    raw = np.load(sim.LESSON_FINGERPRINT.parent / "cifar10_subset.npz", allow_pickle=False)
+    raw = np.load(get_assignment().data.subset, allow_pickle=False)
     jpeg, offsets = raw["train_jpeg"], raw["train_offsets"]
     rng = np.random.default_rng(seed)
     grids = []

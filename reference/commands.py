@@ -1,4 +1,8 @@
-"""``grade reference ...``: tools around the reference solution (``train``)."""
+"""Reference solution tools (train the reference DCGAN): ``grade reference train``.
+
+Registered as a ``grade`` verb through the ``dcgan_grader.verbs`` entry point (pyproject),
+so the engine never imports this package.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,7 @@ import argparse
 import json
 from pathlib import Path
 
-from grader.cli import DATA_HELP
+from grader.config import DATA_HELP
 from grader.errors import UsageError
 
 
@@ -35,16 +39,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Train the reference DCGAN with the chosen budget."""
-    from grader.data import load_cifar10
-    from grader.tf_quiet import import_tensorflow_quietly
-
-    import_tensorflow_quietly()
-    from reference import solution
-    from reference.tf_setup import configure_tensorflow
-    from reference.trainer import TrainConfig, train_gan
+    from grader.data import load_dataset
+    from grader.tf_setup import configure_tensorflow
 
     configure_tensorflow(seed=args.seed)
-    data = load_cifar10(args.data)
+    from grader.training.trainer import TrainConfig, train_gan
+    from reference import solution
+
+    data = load_dataset(args.data)
     images = data.x_train[: args.limit] if args.limit else data.x_train
     per_epoch = max(1, len(images) // args.batch)
     if args.steps is not None:

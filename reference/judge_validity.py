@@ -63,7 +63,7 @@ def generate(generator, n: int, seed: int) -> np.ndarray:
 
 def through_tiles(images: np.ndarray) -> np.ndarray:
     """Draw images as the lesson's 4x4 PNG grids, then cut them back out with the tile pipeline."""
-    from grader.judge.tiles import extract_tiles
+    from grader.intake.figures.tiles import extract_tiles
     from reference.calibrate_near_copies import render_grid
 
     tiles = []
@@ -145,10 +145,10 @@ def ordering_checks(rows: list[Row]) -> list[tuple[str, bool]]:
 def significant_reversals(gens: list[Row], seed: int = 0) -> list[tuple[int, int]]:
     """(earlier step, later step) pairs whose recognizable fractions fell significantly.
 
-    Recognizable flags per image are resampled with ``grader.trend.bootstrap_difference``
+    Recognizable flags per image are resampled with ``grader.stats.bootstrap.bootstrap_difference``
     (2,000 resamples, 95%); a reversal is a pair whose whole interval lies below zero.
     """
-    from grader.trend import bootstrap_difference
+    from grader.stats.bootstrap import bootstrap_difference
 
     flags = {g.step: np.array([p["recognizable"] for p in g.result.per_image]) for g in gens}
     out = []

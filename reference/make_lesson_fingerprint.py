@@ -103,7 +103,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--notes", type=Path, default=DEFAULT_NOTES,
                         help="folder with the course notes (default: ../shared/assignment)")
-    parser.add_argument("--out", type=Path, default=sim.LESSON_FINGERPRINT)
+    parser.add_argument("--out", type=Path, default=sim.lesson_fingerprint_path())
     args = parser.parse_args(argv)
     if not note_files(args.notes):
         parser.error(f"no course notes ({', '.join(NOTE_PREFIXES)}*.txt) in {args.notes}")

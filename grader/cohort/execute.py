@@ -17,7 +17,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from grader.cohort.child import PARENT_ENV
+from grader.cohort.worker import PARENT_ENV
+from grader.config import SANDBOX
 
 #: Files of a grading output folder that a cohort keeps (the rest is scratch: real images,
 #: caches). Relative to the student's output folder.
@@ -36,7 +37,7 @@ class GradeJob:
     flags: list[str] = field(default_factory=list)
     """``grade`` flags: mode, budget, seed, data, rubric, language, isolation, memory."""
     timeout_s: float = 1800.0
-    memory_mb: int = 8192
+    memory_mb: int = SANDBOX.memory_mb + SANDBOX.grader_memory_mb
     """Limit on the resident memory of the whole grading process tree."""
     threads: int | None = None
     """TensorFlow threads (None: decided where the job runs)."""
@@ -90,7 +91,7 @@ def run_job(job: GradeJob, out_dir: Path, running: Running | None = None,
 
     out_dir.mkdir(parents=True, exist_ok=True)
     threads = job.threads or default_threads(1)
-    cmd = [sys.executable, "-m", "grader.cohort.child", job.submission, "--out", str(out_dir),
+    cmd = [sys.executable, "-m", "grader.cohort.worker", job.submission, "--out", str(out_dir),
            "--threads", str(threads), *job.flags]
     env = dict(os.environ)
     env.update({PARENT_ENV: str(os.getpid()), "OMP_NUM_THREADS": str(threads),

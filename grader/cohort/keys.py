@@ -12,27 +12,27 @@ from pathlib import Path
 from typing import Any
 
 from grader import __version__
+from grader.assignment import get_assignment
+from grader.judge.precision import compute_policy
 
 ENTRY_FILE = "cohort-entry.json"
 """A committed student's record, inside its output folder; it holds the cache key."""
 
 
-def settings_fingerprint(rubric: Path | None) -> dict[str, str]:
-    """What changes grades besides the submission: rubric file, judge weights and arithmetic."""
-    from grader.judge.calibration import CALIBRATION_PATH
-    from grader.judge.precision import compute_policy
-    from grader.rubric import default_rubric_path
-
-    rubric_path = Path(rubric) if rubric else default_rubric_path()
+def settings_fingerprint(rubric: Path | None,
+                         assignment: str | Path | None = None) -> dict[str, str]:
+    """What changes grades besides the submission: assignment, rubric, judge and arithmetic."""
+    spec = get_assignment(assignment)
+    rubric_path = Path(rubric) if rubric else spec.rubric
     try:
         rubric_sha = hashlib.sha256(rubric_path.read_bytes()).hexdigest()
     except OSError:
         rubric_sha = "missing"
     try:
-        judge_sha = json.loads(CALIBRATION_PATH.read_text())["weights_sha256"]
+        judge_sha = json.loads(spec.judge.calibration.read_text())["weights_sha256"]
     except (OSError, ValueError, KeyError):
         judge_sha = "missing"
-    return {"rubric_sha256": rubric_sha, "judge_sha256": judge_sha,
+    return {"assignment": spec.id, "rubric_sha256": rubric_sha, "judge_sha256": judge_sha,
             "judge_precision": compute_policy(), "grader": __version__}
 
 

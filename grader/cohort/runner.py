@@ -28,6 +28,7 @@ from grader.cohort.executors import run_dask, run_local
 from grader.cohort.finish import write_outputs
 from grader.cohort.keys import grading_key, read_entry, settings_fingerprint
 from grader.cohort.roster import Student, content_hash, discover, select
+from grader.config import SANDBOX
 
 MODE_TIMEOUT_S = {"quick": 1800.0, "full": 8 * 3600.0}
 """Default per-student limit of the whole grading process (above the sandbox's own limits)."""
@@ -50,7 +51,7 @@ class CohortOptions:
     key_settings: dict[str, Any] = field(default_factory=dict)
     """Settings that change a grade: part of every cache key."""
     timeout_s: float | None = None
-    memory_mb: int = 4096
+    memory_mb: int = SANDBOX.memory_mb
     """The student's sandbox limit; the whole grading process may use 4 GB more."""
 
 
@@ -104,7 +105,7 @@ def run_cohort(opts: CohortOptions, reporter: Any = None) -> CohortRun:
             cached.append(s.name)
         else:
             jobs.append((s, GradeJob(s.name, str(s.path.resolve()), list(opts.grade_flags),
-                                     timeout, opts.memory_mb + 4096,
+                                     timeout, opts.memory_mb + SANDBOX.grader_memory_mb,
                                      None if opts.scheduler else default_threads(opts.workers))))
     graded_now: list[str] = []
     failed: list[str] = []

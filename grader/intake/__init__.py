@@ -7,7 +7,7 @@ in notebook outputs become :class:`grader.evidence.Artifact` records.
 
 from grader.intake.candidates import ROLES, Candidate, find_candidates
 from grader.intake.load import load_submission
-from grader.intake.records import (
+from grader.intake.submission import (
     CellFailure,
     CodeUnit,
     Dropped,

@@ -9,8 +9,8 @@ import zlib
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from grader.bilingual import Said
-from grader.intake.records import SubmissionError
+from grader.intake.submission import SubmissionError
+from grader.text import Msg
 
 MAX_UNPACKED_BYTES = 200 * 1024 * 1024
 MAX_MEMBERS = 5_000
@@ -27,7 +27,7 @@ class Unpacked:
     root: Path
     """The submission folder: the single top-level folder of the zip, or the unpack folder."""
     files: int = 0
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[Msg] = field(default_factory=list)
 
 
 def unpack_zip(zip_path: Path, dest: Path) -> Unpacked:
@@ -47,7 +47,7 @@ def unpack_zip(zip_path: Path, dest: Path) -> Unpacked:
     try:
         zf = zipfile.ZipFile(zip_path)
     except (zipfile.BadZipFile, OSError) as exc:
-        raise SubmissionError(Said(
+        raise SubmissionError(Msg(
             f"{zip_path.name} is not a valid zip file; zip the folder again and resubmit.",
             f"{zip_path.name}은(는) 올바른 zip 파일이 아닙니다. 폴더를 다시 압축해 제출해 주세요."),
             str(exc)) from exc
@@ -70,7 +70,7 @@ def unpack_zip(zip_path: Path, dest: Path) -> Unpacked:
                 continue
             target = (real_dest / name).resolve()
             if real_dest not in target.parents:
-                result.warnings.append(Said(
+                result.warnings.append(Msg(
                     f"Skipped {name!r} in {zip_path.name}: it points outside the folder.",
                     f"{zip_path.name}의 {name!r}은(는) 폴더 밖을 가리켜 건너뛰었습니다."))
                 continue
@@ -92,21 +92,21 @@ def unpack_zip(zip_path: Path, dest: Path) -> Unpacked:
 
 def _check_limits(zip_path: Path, infos: list[zipfile.ZipInfo]) -> None:
     if len(infos) > MAX_MEMBERS:
-        raise SubmissionError(Said(
+        raise SubmissionError(Msg(
             f"{zip_path.name} holds more than {MAX_MEMBERS} files; submit only "
             "your notebook, code and result images.",
             f"{zip_path.name}에 파일이 {MAX_MEMBERS}개보다 많습니다. 노트북, 코드, 결과 이미지만 "
             "제출해 주세요."), f"{len(infos)} members")
     total = sum(i.file_size for i in infos)
     if total > MAX_UNPACKED_BYTES:
-        raise SubmissionError(Said(
+        raise SubmissionError(Msg(
             f"{zip_path.name} is too large when unpacked (over "
             f"{MAX_UNPACKED_BYTES // 2**20} MB); leave out data sets and large checkpoints.",
             f"{zip_path.name}은(는) 압축을 풀면 너무 큽니다({MAX_UNPACKED_BYTES // 2**20} MB 초과). "
             "데이터셋과 큰 체크포인트는 빼 주세요."), f"{total} bytes declared")
     for info in infos:
         if info.file_size > MIN_RATIO_BYTES and info.file_size > MAX_RATIO * max(1, info.compress_size):
-            raise SubmissionError(Said(
+            raise SubmissionError(Msg(
                 f"{zip_path.name} looks like a zip bomb and was not unpacked.",
                 f"{zip_path.name}은(는) 압축 폭탄으로 보여 풀지 않았습니다."),
                 f"{info.filename}: {info.file_size} bytes from {info.compress_size}")
@@ -156,7 +156,7 @@ def _extract(zf: zipfile.ZipFile, info: zipfile.ZipInfo, target: Path, budget: i
             if written > budget or written > info.file_size:
                 out.close()
                 target.unlink(missing_ok=True)
-                raise SubmissionError(Said(
+                raise SubmissionError(Msg(
                     f"{zip_path.name} is too large when unpacked or is damaged; "
                     "zip the folder again and resubmit.",
                     f"{zip_path.name}은(는) 압축을 풀면 너무 크거나 손상되었습니다. 폴더를 다시 "

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from grader.intake.records import CodeUnit
+from grader.intake.submission import CodeUnit
 
 ROLES = ("generator", "discriminator", "generator_loss", "discriminator_loss",
          "discriminator_accuracy", "train_step")

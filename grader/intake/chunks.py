@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from grader.intake.magics import strip_ipython
-from grader.intake.records import CellFailure
+from grader.intake.submission import CellFailure
+from grader.text import Msg
 
 
 @dataclass
@@ -96,10 +97,10 @@ def _failure(chunk: Chunk, line: int | None, msg: str, detail: str) -> CellFailu
     at_ko = f" {shown}번째 줄에" if shown else "에"
     return CellFailure(
         origin=chunk.origin(line),
-        message_en=f"{where_en} has a syntax error{at_en} ({msg}), so it was skipped; {rest_en}. "
-                   "Fix the error and run it again.",
-        message_ko=f"{where_ko}{at_ko} 문법 오류({msg})가 있어 이 부분은 건너뛰었고, {rest_ko}. "
-                   "오류를 고친 뒤 다시 실행해 보세요.",
+        message=Msg(f"{where_en} has a syntax error{at_en} ({msg}), so it was skipped; "
+                    f"{rest_en}. Fix the error and run it again.",
+                    f"{where_ko}{at_ko} 문법 오류({msg})가 있어 이 부분은 건너뛰었고, {rest_ko}. "
+                    "오류를 고친 뒤 다시 실행해 보세요."),
         detail=detail,
         line=shown,
     )

@@ -16,11 +16,11 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from grader.bilingual import Said
 from grader.evidence import Artifact
 from grader.intake.chunks import Chunk
-from grader.intake.records import EmbeddedImage
 from grader.intake.select import dotted_name
+from grader.intake.submission import EmbeddedImage
+from grader.text import Msg
 
 MAX_IMAGE_BYTES = 20 * 1024 * 1024
 MAX_TOTAL_BYTES = 300 * 1024 * 1024
@@ -159,7 +159,7 @@ class EmbeddedResult:
 
     images: list[EmbeddedImage] = field(default_factory=list)
     artifacts: list[Artifact] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[Msg] = field(default_factory=list)
     total_bytes: int = 0
 
 
@@ -191,10 +191,11 @@ def extract_embedded(chunks: list[Chunk], work_dir: Path, *, prefix: str = "",
                 continue
             mime, data, error = found
             if error:
-                result.warnings.append(f"{chunk.origin()} output {index}: {error}")
+                result.warnings.append(Msg(f"{chunk.origin()} output {index}: {error}",
+                                           f"{chunk.origin()} 출력 {index}: {error}"))
                 continue
             if len(result.images) >= MAX_IMAGES or result.total_bytes + len(data) > MAX_TOTAL_BYTES:
-                result.warnings.append(Said(
+                result.warnings.append(Msg(
                     f"{chunk.file}: too many embedded images; the rest were not read.",
                     f"{chunk.file}: 출력에 들어 있는 이미지가 너무 많아 나머지는 읽지 않았습니다."))
                 return result

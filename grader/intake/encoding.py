@@ -6,7 +6,7 @@ import codecs
 import re
 from dataclasses import dataclass
 
-from grader.bilingual import Said
+from grader.text import Msg
 
 #: encodings tried in order after the BOM checks; latin-1 always succeeds, so it comes last
 FALLBACKS = ("utf-8", "cp949", "euc-kr")
@@ -20,7 +20,7 @@ class Decoded:
     text: str
     encoding: str
     """``utf-8``, ``utf-8-sig`` (BOM), ``utf-16``, ``cp949``, ``euc-kr`` or ``latin-1``."""
-    warning: str | None = None
+    warning: Msg | None = None
     """Set when the file was not UTF-8 (a warning, never a failure)."""
 
 
@@ -54,7 +54,7 @@ def decode_source(data: bytes, label: str, *, honour_cookie: bool = False) -> De
             continue
         return Decoded(_newlines(text), enc, None if enc == "utf-8" else _warn(label, enc))
     text = data.decode("latin-1")
-    warning = Said(f"{label} is not UTF-8, CP949 or EUC-KR text; it was read as latin-1, "
+    warning = Msg(f"{label} is not UTF-8, CP949 or EUC-KR text; it was read as latin-1, "
                    "so Korean text in it may look garbled.",
                    f"{label} 파일이 UTF-8, CP949, EUC-KR 중 어느 것도 아니어서 latin-1로 "
                    "읽었습니다. 한글이 깨져 보일 수 있습니다.")
@@ -73,8 +73,8 @@ def _cookie(data: bytes) -> str | None:
     return None
 
 
-def _warn(label: str, enc: str) -> str:
-    return Said(f"{label} is encoded as {enc}, not UTF-8; it was read as {enc}.",
+def _warn(label: str, enc: str) -> Msg:
+    return Msg(f"{label} is encoded as {enc}, not UTF-8; it was read as {enc}.",
                 f"{label} 파일이 UTF-8이 아닌 {enc}로 인코딩되어 있어 {enc}로 읽었습니다.")
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-from grader.bilingual import Said
 from grader.intake.archive import unpack_zip
 from grader.intake.artifacts import collect_artifacts
 from grader.intake.candidates import find_candidates
@@ -13,7 +12,6 @@ from grader.intake.chunks import Chunk, parse_chunk
 from grader.intake.embedded import extract_embedded
 from grader.intake.encoding import decode_source
 from grader.intake.notebook import read_notebook
-from grader.intake.records import CellFailure, Dropped, Submission, SubmissionError
 from grader.intake.references import collect_references, missing_references
 from grader.intake.select import Selector
 from grader.intake.sources import (
@@ -25,6 +23,8 @@ from grader.intake.sources import (
     py_chunks,
     walk_submission,
 )
+from grader.intake.submission import CellFailure, Dropped, Submission, SubmissionError
+from grader.text import Msg
 
 REASON_IPYTHON = "IPython magic or shell"
 REASON_SHELL_CELL = "non-Python cell magic"
@@ -51,13 +51,13 @@ def load_submission(path: Path, work_dir: Path) -> Submission:
     sub, walk = _open(path, work_dir)
     code_files = walk.code_files()
     if not code_files:
-        raise SubmissionError(Said(
+        raise SubmissionError(Msg(
             f"No notebook (.ipynb) or Python (.py) file was found in {path.name}; "
             "submit your notebook.",
             f"{path.name}에서 노트북(.ipynb)이나 파이썬(.py) 파일을 찾지 못했습니다. 노트북을 "
             "제출해 주세요."), str(path))
     if len(code_files) > MAX_CODE_FILES:
-        sub.warnings.append(Said(
+        sub.warnings.append(Msg(
             f"Only the first {MAX_CODE_FILES} of {len(code_files)} code files were read.",
             f"코드 파일 {len(code_files)}개 중 처음 {MAX_CODE_FILES}개만 읽었습니다."))
         code_files = code_files[:MAX_CODE_FILES]
@@ -77,7 +77,7 @@ def load_submission(path: Path, work_dir: Path) -> Submission:
         selector.select(chunk)
     sub.code_units, sub.dropped = selector.units, sub.dropped + selector.dropped
     if not any(u.kind in ("function", "class") for u in sub.code_units):
-        sub.warnings.append(Said("No function definitions were found in the code.",
+        sub.warnings.append(Msg("No function definitions were found in the code.",
                                  "코드에서 함수 정의를 찾지 못했습니다."))
     _embedded(sub, notebooks, chunks, work_dir)
     _collect_artifacts(sub, walk, work_dir)
@@ -113,7 +113,7 @@ def _collect_artifacts(sub: Submission, walk: Walk, work_dir: Path) -> None:
 def _open(path: Path, work_dir: Path) -> tuple[Submission, Walk]:
     """The submission record and its file walk (zips unpacked into ``work_dir``)."""
     if not path.exists():
-        raise SubmissionError(Said(f"The submission {path.name or path} was not found.",
+        raise SubmissionError(Msg(f"The submission {path.name or path} was not found.",
                                    f"제출물 {path.name or path}을(를) 찾을 수 없습니다."), str(path))
     work_dir.mkdir(parents=True, exist_ok=True)
     suffix = path.suffix.lower()
@@ -129,7 +129,7 @@ def _open(path: Path, work_dir: Path) -> tuple[Submission, Walk]:
         sub = Submission(name=path.stem, root=path.resolve().parent, kind=kind)
         walk = Walk(files=[FileEntry(path.name, path, path.stat().st_size)])
     else:
-        raise SubmissionError(Said(
+        raise SubmissionError(Msg(
             f"{path.name} is not a notebook (.ipynb), a Python file (.py), a folder "
             "or a .zip; submit one of those.",
             f"{path.name}은(는) 노트북(.ipynb), 파이썬 파일(.py), 폴더, .zip 중 어느 것도 "
@@ -142,15 +142,16 @@ def _read_code_file(entry: FileEntry, sub: Submission) -> list[Chunk]:
     is_notebook = entry.rel.lower().endswith(".ipynb")
     limit = MAX_FILE_BYTES if is_notebook else MAX_PY_BYTES
     if entry.size > limit:
-        sub.warnings.append(Said(
+        sub.warnings.append(Msg(
             f"Skipped {entry.rel}: {entry.size // 2**20} MB is too large for a code file.",
             f"{entry.rel}은(는) 코드 파일로 보기에 너무 커서({entry.size // 2**20} MB) 건너뛰었습니다."))
         return []
     try:
         data = entry.path.read_bytes()
     except OSError as exc:
-        sub.cell_failures.append(CellFailure(entry.rel, f"{entry.rel} could not be read.",
-                                             f"{entry.rel} 파일을 읽을 수 없습니다.", str(exc)))
+        sub.cell_failures.append(CellFailure(entry.rel, Msg(f"{entry.rel} could not be read.",
+                                                            f"{entry.rel} 파일을 읽을 수 없습니다."),
+                                             str(exc)))
         return []
     sub.sources.append(entry.rel)
     if is_notebook:

@@ -6,10 +6,10 @@ import json
 import warnings
 from dataclasses import dataclass, field
 
-from grader.bilingual import Said
 from grader.intake.chunks import Chunk
 from grader.intake.encoding import decode_source
-from grader.intake.records import CellFailure
+from grader.intake.submission import CellFailure
+from grader.text import Msg
 
 
 @dataclass
@@ -18,7 +18,7 @@ class NotebookRead:
 
     chunks: list[Chunk] = field(default_factory=list)
     encoding: str = "utf-8"
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[Msg] = field(default_factory=list)
     failure: CellFailure | None = None
     """Set when the file is not a notebook at all (not JSON, wrong structure)."""
     cell_count: int = 0
@@ -55,13 +55,13 @@ def read_notebook(data: bytes, rel: str) -> NotebookRead:
             except nbformat.ValidationError:  # e.g. a cell without "outputs": fill in and retry
                 nb = nbformat.reads(_repaired(decoded.text), as_version=4,
                                     capture_validation_error=captured)
-                result.warnings.append(Said(f"{rel} had missing notebook fields; they were filled in.",
+                result.warnings.append(Msg(f"{rel} had missing notebook fields; they were filled in.",
                                            f"{rel}에 빠진 노트북 항목이 있어 채워 넣었습니다."))
     except Exception as exc:  # NotJSONError, ValidationError, KeyError, ...: all mean "not a notebook"
         result.failure = _not_a_notebook(rel, f"{type(exc).__name__}: {str(exc)[:300]}")
         return result
     if captured.get("ValidationError") is not None:
-        result.warnings.append(Said(f"{rel} does not fully follow the notebook format; "
+        result.warnings.append(Msg(f"{rel} does not fully follow the notebook format; "
                                     "it was read as far as possible.",
                                     f"{rel}이(가) 노트북 형식을 완전히 따르지 않아 읽을 수 있는 "
                                     "만큼 읽었습니다."))
@@ -82,7 +82,7 @@ def read_notebook(data: bytes, rel: str) -> NotebookRead:
                                    execution_count=count if isinstance(count, int) else None,
                                    outputs=list(outputs)))
     if not any(c.raw.strip() for c in result.chunks):
-        result.warnings.append(Said(f"{rel} has no code cells with code in them.",
+        result.warnings.append(Msg(f"{rel} has no code cells with code in them.",
                                     f"{rel}에 코드가 들어 있는 코드 셀이 없습니다."))
     return result
 
@@ -115,9 +115,9 @@ def _repaired(text: str) -> str:
 def _not_a_notebook(rel: str, detail: str) -> CellFailure:
     return CellFailure(
         origin=rel,
-        message_en=f"{rel} could not be read as a Jupyter notebook, so none of its code was "
-                   "graded. Open it in Jupyter, save it again and resubmit.",
-        message_ko=f"{rel} 파일을 주피터 노트북으로 읽을 수 없어 코드를 채점하지 못했습니다. "
-                   "주피터에서 다시 저장한 뒤 제출해 주세요.",
+        message=Msg(f"{rel} could not be read as a Jupyter notebook, so none of its code was "
+                    "graded. Open it in Jupyter, save it again and resubmit.",
+                    f"{rel} 파일을 주피터 노트북으로 읽을 수 없어 코드를 채점하지 못했습니다. "
+                    "주피터에서 다시 저장한 뒤 제출해 주세요."),
         detail=detail,
     )

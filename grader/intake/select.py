@@ -14,7 +14,7 @@ import builtins
 import re
 
 from grader.intake.chunks import Chunk
-from grader.intake.records import CodeUnit, Dropped
+from grader.intake.submission import CodeUnit, Dropped
 
 REASON_MAIN = "main block"
 REASON_LOOP = "loop"

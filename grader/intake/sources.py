@@ -8,9 +8,9 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from grader.bilingual import Said
 from grader.intake.chunks import Chunk
 from grader.intake.magics import strip_ipython
+from grader.text import Msg
 
 MAX_DEPTH = 12
 MAX_FILES = 5_000
@@ -40,7 +40,7 @@ class Walk:
 
     files: list[FileEntry] = field(default_factory=list)
     dirs: list[str] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[Msg] = field(default_factory=list)
 
     def code_files(self) -> list[FileEntry]:
         """Notebooks first, then ``.py`` files, each sorted by path."""
@@ -72,7 +72,9 @@ def walk_submission(root: Path, exclude: Path | None = None) -> Walk:
         try:
             entries = sorted(os.scandir(folder), key=lambda e: e.name)
         except OSError as exc:
-            walk.warnings.append(f"Could not list {_rel(folder, root) or '.'}: {exc.strerror}.")
+            where = _rel(folder, root) or "."
+            walk.warnings.append(Msg(f"Could not list {where}: {exc.strerror}.",
+                                     f"{where} 폴더를 읽을 수 없습니다: {exc.strerror}."))
             continue
         for entry in entries:
             path = Path(entry.path)
@@ -86,7 +88,7 @@ def walk_submission(root: Path, exclude: Path | None = None) -> Walk:
                 if skip is not None and path.resolve() == skip:
                     continue
                 if (path / "pyvenv.cfg").exists():
-                    walk.warnings.append(Said(f"Skipped {rel}/: it is a Python virtual environment.",
+                    walk.warnings.append(Msg(f"Skipped {rel}/: it is a Python virtual environment.",
                                               f"{rel}/은(는) 파이썬 가상 환경이라 건너뛰었습니다."))
                 elif depth + 1 > MAX_DEPTH:
                     too_deep = True
@@ -98,20 +100,20 @@ def walk_submission(root: Path, exclude: Path | None = None) -> Walk:
                 continue
             size = entry.stat(follow_symlinks=False).st_size
             if size > MAX_FILE_BYTES:
-                walk.warnings.append(Said(
+                walk.warnings.append(Msg(
                     f"Skipped {rel}: {size / 2**20:.0f} MB is over the "
                     f"{MAX_FILE_BYTES // 2**20} MB limit per file.",
                     f"{rel}은(는) {size / 2**20:.0f} MB로 파일당 한도 "
                     f"{MAX_FILE_BYTES // 2**20} MB를 넘어 건너뛰었습니다."))
                 continue
             if len(walk.files) >= MAX_FILES:
-                walk.warnings.append(Said(
+                walk.warnings.append(Msg(
                     f"The submission has more than {MAX_FILES} files; the rest were ignored.",
                     f"제출물의 파일이 {MAX_FILES}개를 넘어 나머지는 읽지 않았습니다."))
                 return walk
             walk.files.append(FileEntry(rel, path, size))
     if too_deep:
-        walk.warnings.append(Said(f"Folders nested deeper than {MAX_DEPTH} levels were not read.",
+        walk.warnings.append(Msg(f"Folders nested deeper than {MAX_DEPTH} levels were not read.",
                                   f"{MAX_DEPTH}단계보다 깊은 폴더는 읽지 않았습니다."))
     walk.files.sort(key=lambda f: f.rel)
     walk.dirs.sort()
@@ -125,7 +127,7 @@ def _note_link(walk: Walk, path: Path, rel: str, real_root: Path) -> None:
     except (OSError, RuntimeError):  # a loop of links
         inside = False
     if not inside:
-        walk.warnings.append(Said(f"Ignored {rel}: it is a link to a place outside the submission.",
+        walk.warnings.append(Msg(f"Ignored {rel}: it is a link to a place outside the submission.",
                                           f"{rel}은(는) 제출물 밖을 가리키는 링크라 무시했습니다."))
 
 

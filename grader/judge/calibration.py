@@ -1,7 +1,8 @@
-"""The judge's shipped assets: weights path, calibration JSON and real-image feature stats.
+"""The judge's shipped assets: calibration JSON and real-image feature statistics.
 
 Everything here is plain numpy/JSON (no TensorFlow), so metrics and reports can use the
-calibration without loading the classifier. The assets are produced by
+calibration without loading the classifier. The files belong to the assignment
+(``Assignment.judge``: ``grader/assignments/<id>/judge/``); they are produced by
 ``reference/train_classifier.py`` (weights) and ``reference/calibrate_judge.py`` (the rest).
 """
 
@@ -14,14 +15,15 @@ from pathlib import Path
 
 import numpy as np
 
+from grader.assignment import JudgeFiles, get_assignment
 from grader.errors import GraderError
 
-ASSET_DIR = Path(__file__).resolve().parent.parent / "assets" / "judge"
-WEIGHTS_PATH = ASSET_DIR / "classifier.keras"
-CALIBRATION_PATH = ASSET_DIR / "calibration.json"
-TEST_STATS_PATH = ASSET_DIR / "test_stats.npz"
-CLASS_STATS_PATH = ASSET_DIR / "class_stats.npz"
 RECALIBRATE_HINT = "Run: .venv/bin/python -m reference.calibrate_judge"
+
+
+def judge_files(assignment: str | Path | None = None) -> JudgeFiles:
+    """The judge files of an assignment (default: the current one, see ``get_assignment``)."""
+    return get_assignment(assignment).judge
 
 
 class JudgeAssetError(GraderError):
@@ -87,12 +89,12 @@ def load_calibration(path: Path | None = None) -> JudgeCalibration:
     """Read the calibration JSON.
 
     Args:
-        path: The JSON file; default ``grader/assets/judge/calibration.json``.
+        path: The JSON file; default the current assignment's.
 
     Raises:
         JudgeAssetError: The file is missing or lacks required keys.
     """
-    path = Path(path or CALIBRATION_PATH)
+    path = Path(path or judge_files().calibration)
     try:
         raw = json.loads(path.read_text())
         known = {"temperature", "tau", "weights_sha256", "test_accuracy", "fcd_reference",
@@ -117,7 +119,7 @@ def load_feature_stats(path: Path | None = None) -> FeatureStats:
     Raises:
         JudgeAssetError: The file is missing or malformed.
     """
-    path = Path(path or TEST_STATS_PATH)
+    path = Path(path or judge_files().test_stats)
     try:
         with np.load(path, allow_pickle=False) as z:
             mean, cov, n = z["mean"].astype(np.float64), z["cov"].astype(np.float64), int(z["n"])
@@ -136,7 +138,7 @@ def load_class_stats(path: Path | None = None) -> ClassStats | None:
     Raises:
         JudgeAssetError: The file exists but is malformed.
     """
-    path = Path(path or CLASS_STATS_PATH)
+    path = Path(path or judge_files().class_stats)
     if not path.is_file():
         return None
     try:
@@ -190,3 +192,15 @@ def features_to_stats(features: np.ndarray) -> FeatureStats:
     if f.ndim != 2 or len(f) < 2:
         raise ValueError(f"need features of shape (N>=2, D), got {f.shape}")
     return FeatureStats(mean=f.mean(0), cov=np.cov(f, rowvar=False), n=len(f))
+
+
+def __getattr__(name: str) -> Path:
+    """Transitional: the old module constants (``ASSET_DIR``, ``WEIGHTS_PATH``, ...) while
+    modules still being written elsewhere move to :func:`judge_files`."""
+    files = judge_files()
+    legacy = {"ASSET_DIR": files.weights.parent, "WEIGHTS_PATH": files.weights,
+              "CALIBRATION_PATH": files.calibration, "TEST_STATS_PATH": files.test_stats,
+              "CLASS_STATS_PATH": files.class_stats}
+    if name in legacy:
+        return legacy[name]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

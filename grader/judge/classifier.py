@@ -1,4 +1,4 @@
-"""The shipped CIFAR-10 classifier: images in, calibrated probabilities and features out.
+"""The assignment's image judge: images in, calibrated probabilities and features out.
 
 Trusted code only: it never sees student code, just pixel arrays. The model is loaded once
 per process with ``safe_mode=True`` (no arbitrary code from the ``.keras`` file).
@@ -12,12 +12,9 @@ from pathlib import Path
 
 import numpy as np
 
+from grader.assignment import get_assignment
 from grader.judge.calibration import (
-    CALIBRATION_PATH,
-    CLASS_STATS_PATH,
     RECALIBRATE_HINT,
-    TEST_STATS_PATH,
-    WEIGHTS_PATH,
     ClassStats,
     FeatureStats,
     JudgeAssetError,
@@ -35,18 +32,19 @@ _CACHE: dict[tuple[str, ...], Judge] = {}
 _LOCK = threading.Lock()
 
 
-def images_to_pixels(images: np.ndarray) -> np.ndarray:
-    """Check the input contract and return float32 pixels 0..255, shape (N, 32, 32, 3).
+def images_to_pixels(images: np.ndarray, shape: tuple[int, ...] | None = None) -> np.ndarray:
+    """Check the input contract and return float32 pixels 0..255, shape (N, H, W, C).
 
-    Accepted: uint8 (N, 32, 32, 3), or floats in [-1, 1] (the generator's tanh range),
-    mapped by (x + 1) * 127.5.
+    Accepted: uint8 (N, H, W, C), or floats in [-1, 1] (the generator's tanh range),
+    mapped by (x + 1) * 127.5. With ``shape`` (H, W, C) the images must have it.
 
     Raises:
         ValueError: Wrong shape, dtype, or float values outside [-1, 1] (or NaN).
     """
     x = np.asarray(images)
-    if x.ndim != 4 or x.shape[1:] != (32, 32, 3):
-        raise ValueError(f"the judge takes images of shape (N, 32, 32, 3); got {x.shape}")
+    if x.ndim != 4 or (shape is not None and x.shape[1:] != tuple(shape)):
+        want = "(N, " + ", ".join(str(d) for d in shape) + ")" if shape else "(N, H, W, C)"
+        raise ValueError(f"the judge takes images of shape {want}; got {x.shape}")
     if x.dtype == np.uint8:
         return x.astype(np.float32)
     if np.issubdtype(x.dtype, np.floating):
@@ -75,7 +73,14 @@ class Judge:
     """Problems found at load time (e.g. calibration made for other weights)."""
     precision: str = "float32"
     """The arithmetic the network runs in here (:mod:`grader.judge.precision`)."""
+    class_names: tuple[str, ...] = ()
+    """The classes, in the order of the network's outputs (the assignment's)."""
     _compiled: object = field(default=None, repr=False, compare=False)
+
+    @property
+    def image_shape(self) -> tuple[int, int, int]:
+        """(H, W, C) of the images the network takes."""
+        return tuple(int(d) for d in self.model.inputs[0].shape[1:])  # type: ignore[attr-defined]
 
     @property
     def tau(self) -> float:
@@ -118,20 +123,21 @@ class Judge:
 
     def logits_and_features(self, images: np.ndarray,
                             batch_size: int = DEFAULT_BATCH) -> tuple[np.ndarray, np.ndarray]:
-        """Raw logits (N, 10) and features (N, D) in float64, computed in batches."""
-        x = images_to_pixels(images)
+        """Raw logits (N, classes) and features (N, D) in float64, computed in batches."""
+        x = images_to_pixels(images, self.image_shape)
         logits, feats = [], []
         for i in range(0, len(x), batch_size):
             lo, fe = self._forward(x[i:i + batch_size])
             logits.append(np.asarray(lo, dtype=np.float64))
             feats.append(np.asarray(fe, dtype=np.float64))
         if not logits:
-            return np.zeros((0, 10)), np.zeros((0, self.reference_stats.mean.shape[0]))
+            return (np.zeros((0, len(self.class_names))),
+                    np.zeros((0, self.reference_stats.mean.shape[0])))
         return np.concatenate(logits), np.concatenate(feats)
 
     def predict(self, images: np.ndarray,
                 batch_size: int = DEFAULT_BATCH) -> tuple[np.ndarray, np.ndarray]:
-        """Calibrated probabilities softmax(logits / T), shape (N, 10), and features (N, D).
+        """Calibrated probabilities softmax(logits / T), shape (N, classes), and features (N, D).
 
         Raises:
             ValueError: The images break the contract of :func:`images_to_pixels`.
@@ -174,19 +180,23 @@ def load_keras_with_features(path: Path, policy: str = "float32"):
 
 
 def load_judge(path: Path | None = None, calibration_path: Path | None = None,
-               stats_path: Path | None = None) -> Judge:
-    """Load the judge once per process (cached by the three paths).
+               stats_path: Path | None = None, *, assignment: str | Path | None = None) -> Judge:
+    """Load the judge once per process (cached by its files and precision).
 
     Args:
-        path: The ``.keras`` classifier; default the shipped one.
-        calibration_path: Its calibration JSON; default the shipped one.
-        stats_path: Real test-image feature stats; default the shipped one.
+        path: The ``.keras`` classifier; default the assignment's.
+        calibration_path: Its calibration JSON; default the assignment's.
+        stats_path: Real test-image feature stats (the class statistics are read from the
+            same folder); default the assignment's.
+        assignment: Which assignment's judge (default: the current one).
 
     Raises:
         JudgeAssetError: An asset is missing or unreadable.
     """
-    paths = (Path(path or WEIGHTS_PATH), Path(calibration_path or CALIBRATION_PATH),
-             Path(stats_path or TEST_STATS_PATH))
+    spec = get_assignment(assignment)
+    files = spec.judge
+    paths = (Path(path or files.weights), Path(calibration_path or files.calibration),
+             Path(stats_path or files.test_stats))
     precision = compute_policy()
     key = (*(str(p) for p in paths), precision)
     with _LOCK:
@@ -198,7 +208,7 @@ def load_judge(path: Path | None = None, calibration_path: Path | None = None,
             if file_sha256(paths[0]) != calibration.weights_sha256:
                 warnings.append("The judge's calibration was made for other weights; "
                                 f"its threshold may be off. {RECALIBRATE_HINT}")
-            class_stats = load_class_stats(paths[2].with_name(CLASS_STATS_PATH.name))
+            class_stats = load_class_stats(paths[2].with_name(files.class_stats.name))
             _CACHE[key] = Judge(model, calibration, stats, paths[0], class_stats, warnings,
-                                precision)
+                                precision, spec.class_names)
         return _CACHE[key]

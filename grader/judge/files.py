@@ -13,9 +13,11 @@ from typing import Any, Literal
 
 import numpy as np
 
+from grader.assignment import get_assignment
 from grader.errors import GraderError
-from grader.judge.classifier import images_to_pixels
-from grader.judge.tiles import TileResult, extract_tiles, read_frames
+from grader.intake.figures.tiles import TileResult, extract_tiles, read_frames
+from grader.judge.classifier import images_to_pixels, load_judge
+from grader.judge.metrics import score_images
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif")
 ARRAY_SUFFIXES = (".npy", ".npz")
@@ -32,7 +34,7 @@ class InputReport:
     message: str = ""
     """Plain words for people: what was found or what went wrong."""
     kind: str = "array"
-    """``array``, or the :class:`~grader.judge.tiles.TileResult` kind of a figure."""
+    """``array``, or the :class:`~grader.intake.figures.tiles.TileResult` kind of a figure."""
     tiles_found: int = 0
     rows: int = 0
     cols: int = 0
@@ -88,19 +90,20 @@ def _arrays_from(path: Path) -> list[tuple[str, np.ndarray]]:
                           f"{path}: {type(exc).__name__}: {exc}") from exc
 
 
-def _as_images(arr: np.ndarray) -> tuple[np.ndarray, list[str]]:
+def _as_images(arr: np.ndarray, shape: tuple[int, int, int]) -> tuple[np.ndarray, list[str]]:
     """Bring the common ways of saving images to the judge's contract, saying what was done.
 
-    One (32, 32, 3) image, channels-first (N, 3, 32, 32), integer pixels 0..255 of any
-    integer dtype, and floats in [0, 1] or 0..255 are converted; anything else is left for
+    One (H, W, C) image, channels-first (N, C, H, W), integer pixels 0..255 of any integer
+    dtype, and floats in [0, 1] or 0..255 are converted; anything else is left for
     :func:`images_to_pixels` to refuse in plain words.
     """
     notes: list[str] = []
-    if arr.shape == (32, 32, 3):
+    h, w, c = shape
+    if arr.shape == (h, w, c):
         arr = arr[None]
-    if arr.ndim == 4 and arr.shape[1:] == (3, 32, 32):
+    if arr.ndim == 4 and arr.shape[1:] == (c, h, w) and c != h:
         arr = arr.transpose(0, 2, 3, 1)
-        notes.append("channels-first (N, 3, 32, 32): read as (N, 32, 32, 3)")
+        notes.append(f"channels-first (N, {c}, {h}, {w}): read as (N, {h}, {w}, {c})")
     if not arr.size:
         return arr, notes
     integer = np.issubdtype(arr.dtype, np.integer) and arr.dtype != np.uint8
@@ -118,36 +121,44 @@ def _as_images(arr: np.ndarray) -> tuple[np.ndarray, list[str]]:
     return np.rint(arr).astype(np.uint8), notes
 
 
-def _from_array(source: str, arr: np.ndarray) -> tuple[InputReport, np.ndarray | None]:
+def _from_array(source: str, arr: np.ndarray,
+                shape: tuple[int, int, int]) -> tuple[InputReport, np.ndarray | None]:
     rep = InputReport(source=source, status="scored", kind="array")
     if arr.ndim < 3:
         rep.status = "no_images"
         rep.message = f"Not an image array (shape {arr.shape}); skipped."
         return rep, None
-    images, rep.notes = _as_images(arr)
+    images, rep.notes = _as_images(arr, shape)
     try:
-        pixels = images_to_pixels(images)
+        pixels = images_to_pixels(images, shape)
     except ValueError as exc:
-        rep.status, rep.message = "error", f"This array is not a set of 32x32 RGB images: {exc}"
+        what = "x".join(str(d) for d in shape)
+        rep.status, rep.message = "error", f"This array is not a set of {what} images: {exc}"
         return rep, None
     rep.tiles_found = len(pixels)
     rep.message = f"{len(pixels)} image(s) in the array."
     return rep, np.rint(pixels).astype(np.uint8)
 
 
-def inputs_from_file(path: Path) -> list[tuple[InputReport, np.ndarray | None]]:
-    """Read one file into (report, images or None) pairs; unreadable files give one error report."""
+def inputs_from_file(path: Path, shape: tuple[int, int, int] | None = None
+                     ) -> list[tuple[InputReport, np.ndarray | None]]:
+    """Read one file into (report, images or None) pairs; unreadable files give one error report.
+
+    ``shape`` (H, W, C) of the images (default: the current assignment's).
+    """
+    shape = tuple(shape) if shape is not None else get_assignment().image_shape
     suffix = path.suffix.lower()
     try:
         if not path.is_file():
             raise GraderError(f"{path} does not exist or is not a file.")
         if suffix in ARRAY_SUFFIXES:
-            return [_from_array(src, arr) for src, arr in _arrays_from(path)]
+            return [_from_array(src, arr, shape) for src, arr in _arrays_from(path)]
         if suffix not in IMAGE_SUFFIXES:
             raise GraderError(f"{path.name}: the judge reads PNG, JPEG, GIF, .npy and .npz files.")
         read = read_frames(path)
         many = len(read.frames) > 1 or read.damaged
-        out = [_from_tiles(f"{path.name} frame {i}" if many else path.name, extract_tiles(f))
+        out = [_from_tiles(f"{path.name} frame {i}" if many else path.name,
+                           extract_tiles(f, shape))
                for i, f in enumerate(read.frames)]
         if read.damaged:
             out[-1][0].notes.append(f"{path.name} is damaged after frame {len(read.frames) - 1}: "
@@ -170,16 +181,11 @@ def judge_files(paths: list[Path], judge=None, n_boot: int = 1000) -> list[Input
     Raises:
         JudgeAssetError: The shipped classifier or its calibration is missing.
     """
-    from grader.judge.metrics import score_images
-
     reports = []
     for path in collect_paths(list(paths)):
         for rep, images in inputs_from_file(path):
             if images is not None and len(images):
-                if judge is None:
-                    from grader.judge.classifier import load_judge
-
-                    judge = load_judge()
+                judge = judge or load_judge()
                 rep.result = score_images(images, judge, n_boot=n_boot).to_dict()
             reports.append(rep)
     return reports

@@ -7,31 +7,14 @@ classifier. :func:`score_images` binds the shipped classifier (loaded lazily) to
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Protocol
 
 import numpy as np
 
-from grader.data import CLASS_NAMES
 from grader.judge.calibration import FeatureStats, features_to_stats, load_calibration
-from grader.trend import classifier_scores
-
-KEY_N = "n"
-KEY_RECOGNIZABLE_FRACTION = "recognizable_fraction"
-KEY_CI_LOW = "ci_low"
-KEY_CI_HIGH = "ci_high"
-KEY_TAU = "tau"
-KEY_OUT_OF_DISTRIBUTION = "out_of_distribution_fraction"
-KEY_CLASS_HISTOGRAM = "class_histogram"
-KEY_CLASS_COVERAGE = "class_coverage"
-KEY_COVERAGE_K = "coverage_k"
-KEY_CLASSIFIER_SCORE = "classifier_score"
-KEY_FCD = "fcd"
-KEY_FCD_REFERENCE = "fcd_reference"
-KEY_NEAR_COPY = "near_copy_fraction"
-KEY_PER_IMAGE = "per_image"
-KEY_WARNINGS = "warnings"
+from grader.judge.classifier import images_to_pixels, load_judge
+from grader.judge.results import ImageVerdict, JudgeResult
+from grader.stats.inception import classifier_scores
 
 #: Two images closer than this root-mean-square pixel difference (on the [-1, 1] scale) are
 #: near-copies. Calibrated by ``reference.calibrate_near_copies`` (near_copy_calibration.md):
@@ -58,60 +41,11 @@ class JudgeLike(Protocol):
 
     tau: float
     reference_stats: FeatureStats
+    class_names: tuple[str, ...]
+    image_shape: tuple[int, int, int]
 
     def predict(self, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Calibrated probabilities (N, 10) and features (N, D)."""
-
-
-@dataclass
-class JudgeResult:
-    """The judge's verdict on a set of images (JSON-ready via :meth:`to_dict`)."""
-
-    n: int
-    recognizable_fraction: float
-    """Fraction of images whose calibrated top-1 probability is >= tau (and in distribution)."""
-    ci_low: float
-    """Lower end of the bootstrap 95% interval of ``recognizable_fraction``."""
-    ci_high: float
-    tau: float
-    out_of_distribution_fraction: float
-    """Fraction of images whose features lie outside the real-image range (never recognizable)."""
-    class_histogram: list[int]
-    """Recognized images per CIFAR-10 class (10 counts)."""
-    class_coverage: int
-    """Number of classes with at least ``coverage_k`` recognized images."""
-    coverage_k: int
-    classifier_score: float
-    """exp(E_x KL(p(y|x) || p(y))): 1 (no information) .. 10 (confident and diverse)."""
-    fcd: float
-    """Fréchet distance between feature Gaussians of these images and real test images."""
-    fcd_reference: float
-    """Real-vs-real FCD expected at this N (compare ``fcd`` with it, not with 0)."""
-    near_copy_fraction: float = 0.0
-    """Fraction of images with a near-copy in the same set (see :func:`near_copy_mask`):
-    a generator that makes only a few distinct images repeats itself."""
-    per_image: list[dict[str, Any]] = field(default_factory=list)
-    """Per image: class index, class name, calibrated top-1 prob, recognizable, whether it
-    has a near-copy in the set (``near_copy``), and the calibrated probabilities of all
-    classes (``probs``, rounded to 5 decimals)."""
-    warnings: list[str] = field(default_factory=list)
-
-    def to_dict(self) -> dict[str, Any]:
-        """Plain JSON-serialisable dict keyed by the module's ``KEY_*`` constants."""
-        return {
-            KEY_N: self.n, KEY_RECOGNIZABLE_FRACTION: self.recognizable_fraction,
-            KEY_CI_LOW: self.ci_low, KEY_CI_HIGH: self.ci_high, KEY_TAU: self.tau,
-            KEY_OUT_OF_DISTRIBUTION: self.out_of_distribution_fraction,
-            KEY_CLASS_HISTOGRAM: list(self.class_histogram),
-            KEY_CLASS_COVERAGE: self.class_coverage, KEY_COVERAGE_K: self.coverage_k,
-            KEY_CLASSIFIER_SCORE: self.classifier_score,
-            KEY_FCD: _finite_or_none(self.fcd), KEY_FCD_REFERENCE: _finite_or_none(self.fcd_reference),
-            KEY_NEAR_COPY: self.near_copy_fraction, KEY_PER_IMAGE: list(self.per_image), KEY_WARNINGS: list(self.warnings),
-        }
-
-
-def _finite_or_none(x: float) -> float | None:
-    return float(x) if math.isfinite(x) else None
+        """Calibrated probabilities (N, classes) and features (N, D)."""
 
 
 def coverage_k(n: int) -> int:
@@ -148,7 +82,7 @@ def near_copy_mask(pixels: np.ndarray, max_rms: float = NEAR_COPY_RMS,
                    groups: np.ndarray | None = None) -> np.ndarray:
     """Boolean (N,): the image has a near-copy in the set (RMS difference < ``max_rms``).
 
-    ``pixels`` are float pixels 0..255 (N, 32, 32, 3). Flat images (std < :data:`FLAT_STD`)
+    ``pixels`` are float pixels 0..255 (N, H, W, C). Flat images (std < :data:`FLAT_STD`)
     never count. With ``groups`` (a label per image) copies are searched only within a
     group. Above ``max_n`` images only a random subset of ``max_n`` is searched (the rest
     count as False), which keeps the cost at O(max_n^2).
@@ -246,6 +180,7 @@ def fcd_reference_at_n(n: int, table: dict[int, float] | None = None) -> float:
 
 
 def score_predictions(probs: np.ndarray, features: np.ndarray, *, tau: float,
+                      class_names: tuple[str, ...] | list[str],
                       reference_stats: FeatureStats | None,
                       fcd_table: dict[int, float] | None = None,
                       in_distribution: np.ndarray | None = None,
@@ -255,9 +190,10 @@ def score_predictions(probs: np.ndarray, features: np.ndarray, *, tau: float,
     """All judge metrics from calibrated probabilities and features (no model involved).
 
     Args:
-        probs: Calibrated class probabilities, shape (N, 10).
+        probs: Calibrated class probabilities, shape (N, classes).
         features: Penultimate features, shape (N, D).
         tau: Recognizability threshold on the top-1 probability.
+        class_names: The classes, in the order of the probability columns.
         reference_stats: Real-image feature stats for FCD (None: FCD is NaN).
         fcd_table: Real-vs-real FCD by N (see :func:`fcd_reference_at_n`).
         in_distribution: Boolean (N,) from the judge's out-of-distribution gate; images
@@ -273,7 +209,7 @@ def score_predictions(probs: np.ndarray, features: np.ndarray, *, tau: float,
     """
     probs = np.asarray(probs, dtype=np.float64)
     features = np.asarray(features, dtype=np.float64)
-    if probs.ndim != 2 or probs.shape[1] != len(CLASS_NAMES) or len(features) != len(probs):
+    if probs.ndim != 2 or probs.shape[1] != len(class_names) or len(features) != len(probs):
         raise ValueError(f"probs {probs.shape} and features {features.shape} do not match")
     n, warnings = len(probs), []
     if n == 0:
@@ -290,7 +226,7 @@ def score_predictions(probs: np.ndarray, features: np.ndarray, *, tau: float,
     if copies.shape != mask.shape:
         raise ValueError(f"near_copy {copies.shape} does not match {mask.shape}")
     top = probs.argmax(axis=1)
-    hist = np.bincount(top[mask], minlength=len(CLASS_NAMES))
+    hist = np.bincount(top[mask], minlength=len(class_names))
     k = k_coverage if k_coverage is not None else coverage_k(n)
     lo, hi = bootstrap_fraction_ci(mask, n_boot=n_boot, seed=seed)
     fcd = float("nan")
@@ -306,9 +242,9 @@ def score_predictions(probs: np.ndarray, features: np.ndarray, *, tau: float,
     elif n < 2:
         warnings.append("FCD needs at least 2 images.")
     per_image = [
-        {"class_index": int(c), "class_name": CLASS_NAMES[int(c)],
-         "prob": float(probs[i, c]), "recognizable": bool(mask[i]),
-         "near_copy": bool(copies[i]), "probs": [round(float(q), 5) for q in probs[i]]}
+        ImageVerdict(class_index=int(c), class_name=class_names[int(c)], prob=float(probs[i, c]),
+                     recognizable=bool(mask[i]), near_copy=bool(copies[i]),
+                     probs=[round(float(q), 5) for q in probs[i]])
         for i, c in enumerate(top)
     ]
     return JudgeResult(
@@ -318,13 +254,14 @@ def score_predictions(probs: np.ndarray, features: np.ndarray, *, tau: float,
         coverage_k=int(k), classifier_score=classifier_score(probs), fcd=fcd,
         fcd_reference=fcd_reference_at_n(n, fcd_table if fcd_table is not None else {}),
         near_copy_fraction=float(copies.mean()), per_image=per_image, warnings=warnings,
+        class_names=list(class_names),
     )
 
 
 def score_images(images: np.ndarray, judge: JudgeLike | None = None, *,
                  k_coverage: int | None = None, n_boot: int = 1000,
                  seed: int = 0, groups: np.ndarray | None = None) -> JudgeResult:
-    """Score images (N, 32, 32, 3) (uint8, or floats in [-1, 1]) with the CIFAR-10 judge.
+    """Score images (N, H, W, C) (uint8, or floats in [-1, 1]) with the assignment's judge.
 
     Args:
         images: The images; see :meth:`grader.judge.classifier.Judge.predict`.
@@ -338,18 +275,14 @@ def score_images(images: np.ndarray, judge: JudgeLike | None = None, *,
         ValueError: The images break the input contract.
         JudgeAssetError: The shipped classifier or its calibration is missing.
     """
-    from grader.judge.classifier import images_to_pixels
-
     if judge is None:
-        from grader.judge.classifier import load_judge
-
         judge = load_judge()
     probs, features = judge.predict(images)
-    pixels = images_to_pixels(images)
+    pixels = images_to_pixels(images, judge.image_shape)
     gate = getattr(judge, "in_distribution", None)
     result = score_predictions(
-        probs, features, tau=judge.tau, reference_stats=judge.reference_stats,
-        fcd_table=getattr(judge, "fcd_table", None),
+        probs, features, tau=judge.tau, class_names=judge.class_names,
+        reference_stats=judge.reference_stats, fcd_table=getattr(judge, "fcd_table", None),
         in_distribution=gate(features) if gate else None, n_boot=n_boot, seed=seed,
         k_coverage=k_coverage, near_copy=near_copy_mask(pixels, seed=seed, groups=groups))
     result.warnings = list(getattr(judge, "warnings", [])) + result.warnings

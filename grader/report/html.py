@@ -14,6 +14,8 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from grader import __version__
 from grader.evidence import Evidence, load_images_npz
+from grader.files import write_text_atomic
+from grader.judge.results import JudgedEvidence, JudgeResult
 from grader.report.images import (
     data_uri,
     frames_to_gif,
@@ -21,8 +23,9 @@ from grader.report.images import (
     shrink_gif,
 )
 from grader.report.plots import history_png
-from grader.report.result_json import RunMeta, write_text_atomic
-from grader.scoring import Grade, JudgedEvidence
+from grader.report.result_json import RunMeta
+from grader.scoring import Grade
+from grader.scoring.sources import label as source_label
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -40,7 +43,7 @@ MAX_DETAIL_CHARS = 20_000
 
 @dataclass
 class ReportImages:
-    """Images the report shows; all optional. Arrays are uint8 (..., 32, 32, 3)."""
+    """Images the report shows; all optional. Arrays are uint8 (..., H, W, C)."""
 
     final_samples: np.ndarray | None = None
     baseline_samples: np.ndarray | None = None
@@ -48,13 +51,13 @@ class ReportImages:
     student_tiles: np.ndarray | None = None
     """Tiles cut from the student's own sample images."""
     grader_frames: np.ndarray | None = None
-    """(F, K, 32, 32, 3) fixed-noise frames of the grader's final run."""
+    """(F, K, H, W, C) fixed-noise frames of the grader's final run."""
     gif_bytes: bytes | None = None
     """The student's GIF file as it is."""
 
     @classmethod
     def from_work_dir(cls, evidence: Evidence, judged: JudgedEvidence,
-                      work_dir: str | Path) -> ReportImages:
+                      work_dir: str | Path, shape: tuple[int, ...]) -> ReportImages:
         """Load what the evidence names from the work folder (``allow_pickle=False``).
 
         Files that are missing or malformed are skipped: the report shows what exists.
@@ -63,21 +66,21 @@ class ReportImages:
         out = cls()
         by_name = {v.name: v for v in evidence.variants}
         final, base = by_name.get("final"), by_name.get("baseline")
-        out.final_samples = _npz(work, final.samples_file if final else None, "images")
-        out.baseline_samples = _npz(work, base.samples_file if base else None, "images")
-        out.checkpoint_samples = _npz(work, evidence.checkpoint_samples_file, "images")
-        out.grader_frames = _npz(work, final.frames_file if final else None, "frames")
+        out.final_samples = _npz(work, final.samples_file if final else None, "images", shape)
+        out.baseline_samples = _npz(work, base.samples_file if base else None, "images", shape)
+        out.checkpoint_samples = _npz(work, evidence.checkpoint_samples_file, "images", shape)
+        out.grader_frames = _npz(work, final.frames_file if final else None, "frames", shape)
         gif = judged.gif_info.file if judged.gif_info else None
         if gif and (work / gif).is_file() and (work / gif).resolve().is_relative_to(work.resolve()):
             out.gif_bytes = (work / gif).read_bytes()
         return out
 
 
-def _npz(work: Path, name: str | None, key: str) -> np.ndarray | None:
+def _npz(work: Path, name: str | None, key: str, shape: tuple[int, ...]) -> np.ndarray | None:
     if not name:
         return None
     try:
-        return load_images_npz(work / name, key)
+        return load_images_npz(work / name, key, shape)
     except (OSError, ValueError):
         return None
 
@@ -123,7 +126,7 @@ def render_report(grade: Grade, evidence: Evidence, judged: JudgedEvidence,
         "lang": lang, "t": t, "grade": grade, "meta": meta, "submission": evidence.submission,
         "rubric_title": _rubric_title(grade, lang), "items": _items(grade, t, lang),
         "checks": [{"id": c.id, "status": c.status, "status_label": t.get(f"status_{c.status}",
-                    c.status), "message": c.message_ko if lang == "ko" else c.message_en,
+                    c.status), "message": c.message.text(lang),
                     "detail": _detail(c.details.get("error_detail"))}
                    for c in evidence.checks],
         "variants": [{"name": v.name, "generator_fn": v.generator_fn,
@@ -177,7 +180,7 @@ def _items(grade: Grade, t: dict[str, str], lang: str) -> list[dict[str, Any]]:
             "criterion": it.criterion_ko if lang == "ko" else it.criterion_en,
             "score": it.score, "max_score": it.max_score,
             "reasons": it.reasons_ko if lang == "ko" else it.reasons_en,
-            "evidence_label": ", ".join(t.get(f"source_{s}", s) for s in it.evidence.split("+")),
+            "evidence_label": source_label(it.evidence).text(lang),
             "numbers_json": numbers,
             "parts": [{"title": p.get(f"title_{lang}", p["id"]), "status": p["status"],
                        "status_label": t[f"status_{p['status']}"]} for p in it.parts],
@@ -185,11 +188,11 @@ def _items(grade: Grade, t: dict[str, str], lang: str) -> list[dict[str, Any]]:
     return out
 
 
-def _summary(judge: dict[str, Any] | None, t: dict[str, str]) -> str:
+def _summary(judge: JudgeResult | None, t: dict[str, str]) -> str:
     if not judge:
         return ""
-    f, lo, hi = (float(judge.get(k, 0.0)) for k in ("recognizable_fraction", "ci_low", "ci_high"))
-    return (f"{100 * f:.0f}% {t['recognized_of']} (n = {judge.get('n', 0)}, "
+    f, lo, hi = judge.recognizable_fraction, judge.ci_low, judge.ci_high
+    return (f"{100 * f:.0f}% {t['recognized_of']} (n = {judge.n}, "
             f"{t['interval']} {100 * lo:.0f}-{100 * hi:.0f}%)")
 
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 import base64
 import io
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 from PIL import Image, ImageSequence
+
+from grader.judge.results import JudgeResult
 
 #: the report stays small: at most this many tiles per gallery, and GIFs shrunk above this size
 MAX_TILES = 64
@@ -28,10 +29,12 @@ class Tile:
 
 
 def png_bytes(image: np.ndarray) -> bytes:
-    """Encode a uint8 (H, W, 3) array as PNG bytes."""
+    """Encode a uint8 (H, W, C) array (C = 1, 3 or 4) as PNG bytes."""
     arr = np.asarray(image)
-    if arr.dtype != np.uint8 or arr.ndim != 3 or arr.shape[-1] not in (3, 4):
-        raise ValueError(f"expected uint8 (H, W, 3) image, got {arr.dtype}{arr.shape}")
+    if arr.dtype != np.uint8 or arr.ndim != 3 or arr.shape[-1] not in (1, 3, 4):
+        raise ValueError(f"expected uint8 (H, W, C) image, got {arr.dtype}{arr.shape}")
+    if arr.shape[-1] == 1:
+        arr = arr[..., 0]
     buf = io.BytesIO()
     Image.fromarray(arr).save(buf, format="PNG", optimize=True)
     return buf.getvalue()
@@ -42,26 +45,25 @@ def data_uri(data: bytes, mime: str) -> str:
     return f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
 
 
-def gallery_tiles(images: np.ndarray | None, judge: dict[str, Any] | None,
+def gallery_tiles(images: np.ndarray | None, judge: JudgeResult | None,
                   max_tiles: int = MAX_TILES) -> list[Tile]:
-    """Tiles of the first ``max_tiles`` images, captioned from the judge's ``per_image`` list."""
+    """Tiles of the first ``max_tiles`` images, captioned from the judge's per-image verdicts."""
     if images is None or len(images) == 0:
         return []
-    per = list((judge or {}).get("per_image") or [])
+    per = judge.per_image if judge else []
     tiles = []
     for i, img in enumerate(np.asarray(images)[:max_tiles]):
-        info = per[i] if i < len(per) and isinstance(per[i], dict) else {}
-        prob = info.get("prob")
-        tiles.append(Tile(uri=data_uri(png_bytes(img), "image/png"),
-                          class_name=str(info.get("class_name", "")),
-                          prob=float(prob) if isinstance(prob, (int, float)) else None,
-                          recognized=bool(info.get("recognizable", False)),
-                          near_copy=bool(info.get("near_copy", False))))
+        tile = Tile(uri=data_uri(png_bytes(img), "image/png"))
+        if i < len(per):
+            v = per[i]
+            tile.class_name, tile.prob = v.class_name, v.prob
+            tile.recognized, tile.near_copy = v.recognizable, v.near_copy
+        tiles.append(tile)
     return tiles
 
 
 def grid(tiles: np.ndarray, cols: int = 4, pad: int = 1) -> np.ndarray:
-    """Arrange uint8 (K, 32, 32, 3) tiles into one (rows*33, cols*33, 3) image on white."""
+    """Arrange uint8 (K, H, W, C) tiles into one image on white, one pixel between tiles."""
     k, h, w, c = tiles.shape
     rows = -(-k // cols)
     out = np.full((rows * (h + pad) + pad, cols * (w + pad) + pad, c), 255, dtype=np.uint8)
@@ -73,10 +75,12 @@ def grid(tiles: np.ndarray, cols: int = 4, pad: int = 1) -> np.ndarray:
 
 def frames_to_gif(frames: np.ndarray, *, cols: int = 4, max_tiles: int = 16, scale: int = 1,
                   duration_ms: int = 250) -> bytes:
-    """Animated GIF of fixed-noise frames uint8 (F, K, 32, 32, 3): one grid per frame."""
+    """Animated GIF of fixed-noise frames uint8 (F, K, H, W, C): one grid per frame."""
     pics = []
     for f in np.asarray(frames):
         g = grid(f[:max_tiles], cols=cols)
+        if g.shape[-1] == 1:
+            g = g[..., 0]
         pics.append(Image.fromarray(g).resize((g.shape[1] * scale, g.shape[0] * scale),
                                               Image.NEAREST))
     buf = io.BytesIO()

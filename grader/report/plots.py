@@ -6,7 +6,7 @@ import io
 from typing import Any
 
 from grader.evidence import History
-from grader.trend import moving_average
+from grader.stats.trend import moving_average
 
 
 def history_png(history: History, trend: dict[str, Any] | None = None, title: str = "") -> bytes:

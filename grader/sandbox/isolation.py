@@ -3,8 +3,8 @@
 ``bwrap`` (bubblewrap): a fresh mount namespace with read-only system folders, the Python
 installation, the virtual environment and the grader's two packages (not the folder around
 them); the submission read-only; the work folder writable; a private tmpfs ``/tmp``; no
-network, own PID namespace, no capabilities. The judge's weights (``grader/assets/judge``)
-are hidden behind an empty folder.
+network, own PID namespace, no capabilities. The assignments (``grader/assignments``: the
+judge's weights, the data subset) are hidden behind an empty folder.
 Nothing else (home folders, sibling submissions) is visible.
 
 ``unshare``: a user + network + PID namespace only (no network, same file system view).
@@ -22,7 +22,8 @@ import sys
 from pathlib import Path
 
 ISOLATIONS = ("bwrap", "unshare", "subprocess")
-JUDGE_ASSETS = Path(__file__).resolve().parents[1] / "assets" / "judge"
+HIDDEN = (Path(__file__).resolve().parents[1] / "assignments",)
+"""Folders of the grader that student code must not read (judge weights, data)."""
 _SYSTEM_DIRS = ("/usr", "/etc", "/opt", "/sys")
 _MERGED_USR = ("/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
 
@@ -41,20 +42,19 @@ def _library_paths() -> list[str]:
 
 
 def _python_roots() -> list[Path]:
-    """Folders the child's Python needs: the installation, the venv, and our two packages.
+    """Folders the child's Python needs: the installation, the venv, and the grader package.
 
-    Only the ``grader`` and ``reference`` package folders are bound, not the folder that
-    holds them: in a checkout that folder also holds ``submissions/``, ``runs/`` and whatever
-    an instructor keeps there. The current directory (``''`` on ``sys.path``) is never bound:
+    Only the ``grader`` package folder is bound, not the folder that holds it: in a checkout
+    that folder also holds ``reference/`` (trained generators), ``submissions/``, ``runs/``
+    and whatever an instructor keeps there. The current directory (``''`` on ``sys.path``) is never bound:
     an instructor who grades from a course folder would otherwise show every student's
     submission to every other student.
     """
     import grader
-    import reference
 
     roots = {Path(sys.base_prefix).resolve(), Path(sys.prefix).resolve(),
              Path(sys.executable).resolve().parent.parent,
-             Path(grader.__file__).resolve().parent, Path(reference.__file__).resolve().parent}
+             Path(grader.__file__).resolve().parent}
     for entry in _library_paths():
         p = Path(entry).resolve()
         if p.is_dir() and not any(str(p).startswith(s) for s in _SYSTEM_DIRS):
@@ -87,9 +87,10 @@ def bwrap_prefix(work_dir: Path, read_only: list[Path], tmp_size_mb: int) -> lis
     args += ["--size", str(tmp_size_mb * (1 << 20)), "--tmpfs", "/tmp"]
     for p in [*_python_roots(), *read_only]:
         args += ["--ro-bind-try", str(p), str(p)]
-    # The judge's weights stay outside: a train_step that could load them could train the
-    # generator against the very classifier that grades it.
-    args += ["--tmpfs", str(JUDGE_ASSETS)]
+    # The judge's weights and the data stay outside: a train_step that could load the judge
+    # could train the generator against the very classifier that grades it.
+    for hidden in HIDDEN:
+        args += ["--tmpfs", str(hidden)]
     work = str(Path(work_dir).resolve())
     args += ["--bind", work, work, "--chdir", work, "--"]
     return args

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+import grader
 from grader.sandbox import isolation as iso
 from grader.sandbox.limits import (
     Cgroup,
@@ -28,6 +29,7 @@ from grader.sandbox.limits import (
     process_tree,
     tree_rss_mb,
 )
+from grader.text import Msg, msg
 
 Status = Literal["ok", "timeout", "memory", "processes", "crashed"]
 PLAN_FILE = "plan.json"
@@ -37,18 +39,6 @@ LOG_FILE = "child.log"
 MAX_RESULT_BYTES = 32 << 20
 #: seconds allowed for Python + imports before the first phase starts
 STARTUP_S = 60.0
-
-MESSAGES: dict[str, tuple[str, str]] = {
-    "timeout": ("Your code took longer than {limit:.0f} s during '{phase}' and was stopped.",
-                "'{phase}' 단계에서 코드 실행이 {limit:.0f}초를 넘어 중단되었습니다."),
-    "memory": ("Your code used more than {mem} MB of memory and was stopped.",
-               "코드가 메모리를 {mem} MB 넘게 사용해서 중단되었습니다."),
-    "processes": ("Your code started more than {procs} processes and was stopped.",
-                  "코드가 프로세스를 {procs}개 넘게 만들어서 중단되었습니다."),
-    "crashed": ("The Python process running your code stopped unexpectedly (exit code {code}).",
-                "코드를 실행하던 파이썬 프로세스가 예기치 않게 종료되었습니다 (종료 코드 {code})."),
-}
-
 
 @dataclass
 class ChildOutcome:
@@ -64,9 +54,8 @@ class ChildOutcome:
     wall_s: float
     phase: str = ""
     """The phase running when the child ended (``load``, ``check``, ``train``, ...)."""
-    message_en: str = ""
+    message: Msg = field(default_factory=lambda: Msg(""))
     """One sentence for the student when status is not ``ok``."""
-    message_ko: str = ""
     peak_memory_mb: float | None = None
     timings: dict[str, float] = field(default_factory=dict)
     """Seconds per phase as seen by the parent."""
@@ -114,8 +103,27 @@ def child_env(work_dir: Path, limits: Limits) -> dict[str, str]:
     return env
 
 
-def run_child(plan: dict[str, Any], work_dir: Path, limits: Limits | None = None) -> ChildOutcome:
-    """Run ``python -m grader.sandbox.child plan.json`` isolated in ``work_dir``.
+#: the student's process (runs student code)
+STUDENT_MODULE = "grader.sandbox.student"
+
+
+def child_python(module: str) -> list[str]:
+    """``python -I`` running ``module`` from the same ``grader`` package as this process.
+
+    ``-I`` keeps the environment (``PYTHONPATH``, the user's site folder) and the working
+    folder out of the child's ``sys.path``; the folder holding this grader is put back
+    explicitly, so the child runs the very code the parent runs (and only that folder is
+    bound into the sandbox).
+    """
+    package_parent = str(Path(grader.__file__).resolve().parents[1])
+    boot = (f"import sys, runpy; sys.path.insert(0, {package_parent!r}); "
+            f"runpy.run_module({module!r}, run_name='__main__', alter_sys=True)")
+    return [sys.executable, "-I", "-c", boot]
+
+
+def run_child(plan: dict[str, Any], work_dir: Path, limits: Limits | None = None,
+              module: str = STUDENT_MODULE) -> ChildOutcome:
+    """Run ``python -m MODULE plan.json`` isolated in ``work_dir``.
 
     Args:
         plan: JSON-serialisable plan (see :mod:`grader.sandbox.plan`).
@@ -137,7 +145,7 @@ def run_child(plan: dict[str, Any], work_dir: Path, limits: Limits | None = None
         isolation = iso.choose(limits.isolation)
         read_only = [Path(p) for p in plan.get("read_only", [])]
         cmd = iso.prefix_for(isolation, work_dir, read_only, limits.tmp_size_mb) + [
-            sys.executable, "-I", "-m", "grader.sandbox.child", str(work_dir / PLAN_FILE)]
+            *child_python(module), str(work_dir / PLAN_FILE)]
         cgroup = create_cgroup(f"dcgan-grader-{os.getpid()}-{uuid.uuid4().hex[:8]}", limits) \
             if limits.use_cgroup else Cgroup()
     except Exception as exc:  # the parent's own setup failed: report, do not raise
@@ -247,13 +255,12 @@ def _write_log(path: Path, text: str) -> None:
 def _outcome(status: Status, code: int | None, result: dict | None, log: str, isolation: str,
              t0: float, phase: str, limits: Limits, peak: float | None,
              limit: float = 0.0) -> ChildOutcome:
-    en = ko = ""
+    text = Msg("")
     if status != "ok":
-        fields = {"limit": limit, "phase": phase, "mem": limits.memory_mb,
-                  "procs": limits.max_processes, "code": code}
-        en, ko = (m.format(**fields) for m in MESSAGES[status])
-        if status == "crashed" and code is None:
-            en, ko = log.strip().splitlines()[-1] if log.strip() else en, ko
+        text = msg(f"sandbox.{status}", limit=limit, phase=phase, mem=limits.memory_mb,
+                   procs=limits.max_processes, code=code)
+        if status == "crashed" and code is None and log.strip():
+            text = Msg(log.strip().splitlines()[-1], text.ko)
     return ChildOutcome(status=status, exit_code=code, result=result, log_tail=log,
                         isolation=isolation, wall_s=round(time.monotonic() - t0, 3), phase=phase,
-                        message_en=en, message_ko=ko, peak_memory_mb=peak)
+                        message=text, peak_memory_mb=peak)

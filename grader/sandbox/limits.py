@@ -17,6 +17,8 @@ import signal
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from grader.config import SANDBOX
+
 CGROUP_ROOT = Path("/sys/fs/cgroup")
 MB = 1 << 20
 
@@ -27,7 +29,7 @@ class Limits:
 
     timeout_s: float = 600.0
     """Hard wall-clock cap of the whole child (all phases)."""
-    memory_mb: int = 4096
+    memory_mb: int = SANDBOX.memory_mb
     """Data segment limit (RLIMIT_DATA); cgroup and watchdog allow ``memory_slack_mb`` more."""
     memory_slack_mb: int = 512
     max_processes: int = 32
@@ -40,7 +42,7 @@ class Limits:
     """Size of the private ``/tmp`` (a tmpfs under bwrap)."""
     log_bytes: int = 64 * 1024
     """Keep only the last this many bytes of stdout/stderr."""
-    threads: int = 2
+    threads: int = SANDBOX.threads
     """TF intra-op threads and ``OMP_NUM_THREADS`` in the child."""
     isolation: str = "auto"
     """``auto`` (best available), ``bwrap``, ``unshare`` or ``subprocess``."""

@@ -9,7 +9,7 @@ import numpy as np
 
 from grader.evidence import Evidence, History, VariantRun
 from grader.rubric import STATUS_LEVEL, Rubric, RubricItem
-from grader.scoring.grade import ItemGrade, ItemStatus
+from grader.scoring.grades import ItemGrade, ItemStatus
 
 #: Korean names of the grader-trained variants.
 VARIANT_KO = {"baseline": "첫 번째(baseline)", "final": "최종(final)"}
@@ -50,10 +50,10 @@ def pct(x: float) -> str:
     return f"{100 * x:.0f}%"
 
 
-def num(d: dict[str, Any] | None, key: str, default: float = 0.0) -> float:
-    """``d[key]`` as a finite float, else ``default`` (missing, not a number, inf or NaN)."""
+def finite(value: float | None, default: float = 0.0) -> float:
+    """``value`` as a finite float, else ``default`` (None, inf or NaN)."""
     try:
-        v = float((d or {}).get(key, default))
+        v = float(value if value is not None else default)
     except (TypeError, ValueError):
         return default
     return v if np.isfinite(v) else default

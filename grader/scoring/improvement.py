@@ -15,44 +15,40 @@ from typing import Any
 import numpy as np
 
 from grader.evidence import Evidence, VariantRun
+from grader.judge.results import JudgedEvidence, JudgeResult
 from grader.rubric import Rubric, RubricItem
 from grader.scoring.common import (
+    finite,
     is_authoritative,
     item_grade,
-    num,
     pct,
     status_fraction,
     variant_ko,
 )
-from grader.scoring.grade import ItemGrade, ItemStatus
-from grader.scoring.judged import KEY_CLASSIFIER_SCORE, KEY_PER_IMAGE, JudgedEvidence
-from grader.trend import (
-    DiffStats,
-    bootstrap_difference,
-    bootstrap_set_difference,
-    classifier_scores,
-)
+from grader.scoring.grades import ItemGrade, ItemStatus
+from grader.scoring.items import register_item
+from grader.stats.bootstrap import DiffStats, bootstrap_difference, bootstrap_set_difference
+from grader.stats.inception import classifier_scores
 
 COMPARE_BY_DEFAULT = "classifier_score"
 
 
-def _recognized(r: dict[str, Any] | None) -> np.ndarray:
+def _recognized(r: JudgeResult | None) -> np.ndarray:
     """Per-image "recognizable" flags of a judge result (empty when it has none)."""
-    per = (r or {}).get(KEY_PER_IMAGE) or []
-    return np.array([bool(p.get("recognizable")) for p in per if isinstance(p, dict)], dtype=bool)
+    return np.array([p.recognizable for p in (r.per_image if r else [])], dtype=bool)
 
 
-def _probabilities(r: dict[str, Any] | None) -> np.ndarray:
-    """Per-image calibrated class probabilities (N, 10); empty when any image lacks them."""
-    per = [p for p in ((r or {}).get(KEY_PER_IMAGE) or []) if isinstance(p, dict)]
-    rows = [p.get("probs") for p in per]
-    if not rows or any(not isinstance(q, list) or len(q) != 10 for q in rows):
-        return np.zeros((0, 10))
+def _probabilities(r: JudgeResult | None) -> np.ndarray:
+    """Per-image calibrated class probabilities (N, classes); empty when any image lacks them."""
+    classes = len(r.class_histogram) if r else 0
+    rows = [p.probs for p in (r.per_image if r else [])]
+    if not rows or classes == 0 or any(len(q) != classes for q in rows):
+        return np.zeros((0, classes))
     out = np.asarray(rows, dtype=float)
-    return out if np.all(np.isfinite(out)) else np.zeros((0, 10))
+    return out if np.all(np.isfinite(out)) else np.zeros((0, classes))
 
 
-def compare_sets(before: dict[str, Any] | None, after: dict[str, Any] | None, compare_by: str,
+def compare_sets(before: JudgeResult | None, after: JudgeResult | None, compare_by: str,
                  *, n_boot: int, seed: int, ci_level: float) -> DiffStats:
     """Bootstrap difference (after - before) of two judged image sets by ``compare_by``.
 
@@ -91,9 +87,9 @@ def score_improvement(item: RubricItem, evidence: Evidence, judged: JudgedEviden
     min_diff = item.threshold("min_difference")
     authoritative = source == "grader_variants" and is_authoritative(final, rubric)
     nums = {"difference": d.to_dict(), "compared_by": d.metric, "min_difference": min_diff,
-            "authoritative_run": authoritative, "before_classifier_score":
-            num(before, KEY_CLASSIFIER_SCORE), "after_classifier_score":
-            num(after, KEY_CLASSIFIER_SCORE)}
+            "authoritative_run": authoritative,
+            "before_classifier_score": finite(before.classifier_score if before else None),
+            "after_classifier_score": finite(after.classifier_score if after else None)}
     where_en = ("both versions as trained by the grader" if source == "grader_variants"
                 else "your before/after images")
     where_ko = ("채점기가 학습시킨 두 버전" if source == "grader_variants"
@@ -223,3 +219,6 @@ def _variant_error(v: VariantRun) -> tuple[str, str]:
     """(English, Korean) words for a variant the grader could not train."""
     return (f"Your {v.name} version could not be trained by the grader: {v.error}",
             f"채점기가 {variant_ko(v.name)} 버전을 학습시키지 못했습니다: {v.error}")
+
+
+register_item("improvement", score_improvement, thresholds=("min_difference", "ci_level"))

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from grader.bilingual import korean
 from grader.evidence import Evidence
+from grader.judge.results import JudgedEvidence
 from grader.rubric import Rubric
 from grader.scoring.common import variant_ko
-from grader.scoring.grade import ItemGrade, Note
-from grader.scoring.judged import KEY_WARNINGS, JudgedEvidence
+from grader.scoring.grades import ItemGrade, Note
 
 
 def collect_notes(evidence: Evidence, judged: JudgedEvidence, rubric: Rubric,
@@ -26,7 +25,7 @@ def collect_notes(evidence: Evidence, judged: JudgedEvidence, rubric: Rubric,
     Returns:
         The notes, in the order above.
     """
-    notes = [Note(f"check:{c.id}", c.message_en, c.message_ko)
+    notes = [Note(f"check:{c.id}", c.message.en, c.message.ko)
              for c in evidence.checks if c.status in ("warn", "fail")]
     for v in evidence.variants:
         if v.error:
@@ -36,9 +35,10 @@ def collect_notes(evidence: Evidence, judged: JudgedEvidence, rubric: Rubric,
         notes.append(Note("display", "The GIF shows a single channel through a colour map.",
                           "GIF가 한 채널만 컬러맵으로 보여 줍니다."))
     for name in ("final_samples", "baseline_samples", "checkpoint_samples", "student_images"):
-        for w in (getattr(judged, name) or {}).get(KEY_WARNINGS) or []:
+        result = getattr(judged, name)
+        for w in result.warnings if result is not None else []:
             notes.append(Note(f"judge:{name}", str(w), str(w)))
-    notes += [Note("evidence", w, korean(w)) for w in evidence.warnings]
+    notes += [Note("evidence", w.en, w.ko) for w in evidence.warnings]
     notes += [Note("rubric", w, w) for w in rubric.warnings]
     if not rubric.calibrated:
         notes.append(Note("rubric", "Some rubric thresholds are provisional (not yet calibrated "

@@ -9,39 +9,21 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from grader.evidence import Evidence
+from grader.judge.results import JudgedEvidence, JudgeResult
 from grader.rubric import Rubric, RubricItem
 from grader.scoring.common import (
     Verdict,
+    finite,
     is_authoritative,
     item_grade,
-    num,
     pct,
     status_fraction,
     trusted_variant,
 )
-from grader.scoring.grade import ItemGrade
-from grader.scoring.judged import (
-    CLASS_NAMES,
-    KEY_CI_HIGH,
-    KEY_CI_LOW,
-    KEY_CLASSIFIER_SCORE,
-    KEY_COVERAGE,
-    KEY_FCD,
-    KEY_FRACTION,
-    KEY_HISTOGRAM,
-    KEY_N,
-    KEY_NEAR_COPY,
-    JudgedEvidence,
-)
-
-#: Student-facing (English, Korean) words for each image source.
-SOURCE_WORDS = {
-    "grader_run": ("the grader's own training run of your code",
-                   "채점기가 여러분의 코드로 직접 학습시킨 생성자의 이미지"),
-    "checkpoint": ("your checkpoint, sampled by the grader",
-                   "채점기가 여러분의 체크포인트로 생성한 이미지"),
-    "student_images": ("the sample images in your submission", "제출물에 들어 있는 샘플 이미지"),
-}
+from grader.scoring.grades import ItemGrade
+from grader.scoring.items import register_item
+from grader.scoring.sources import SOURCES
+from grader.text import plain
 
 
 @dataclass(frozen=True)
@@ -118,17 +100,18 @@ def near_copy_limit(item: RubricItem) -> float | None:
         return None
 
 
-def _source_verdict(r: dict[str, Any], source: str, item: RubricItem) -> Verdict:
+def _source_verdict(r: JudgeResult, source: str, item: RubricItem) -> Verdict:
     """Judge one source's images against the thresholds (collapse, pass, fail, partial)."""
-    n = int(num(r, KEY_N))
-    f, lo, hi = num(r, KEY_FRACTION), num(r, KEY_CI_LOW), num(r, KEY_CI_HIGH, 1.0)
-    cov = int(num(r, KEY_COVERAGE))
-    hist = list((r or {}).get(KEY_HISTOGRAM) or [])
+    n = r.n
+    f, lo, hi = finite(r.recognizable_fraction), finite(r.ci_low), finite(r.ci_high, 1.0)
+    cov = r.class_coverage
+    hist = list(r.class_histogram)
     p_thr, f_thr = item.threshold("pass_fraction"), item.threshold("fail_fraction")
     nums = {"n": n, "recognizable_fraction": f, "ci_low": lo, "ci_high": hi,
-            "class_coverage": cov, "classifier_score": num(r, KEY_CLASSIFIER_SCORE),
-            "fcd": (r or {}).get(KEY_FCD), "pass_fraction": p_thr, "fail_fraction": f_thr}
-    where_en, where_ko = SOURCE_WORDS.get(source, (source, source))
+            "class_coverage": cov, "classifier_score": finite(r.classifier_score),
+            "fcd": r.to_dict()["fcd"], "pass_fraction": p_thr, "fail_fraction": f_thr}
+    words = SOURCES[source].words if source in SOURCES else plain(source)
+    where_en, where_ko = words.en, words.ko
     head_en = (f"The judge recognized {pct(f)} of {n} images from {where_en} "
                f"(95% interval {pct(lo)}-{pct(hi)}; {cov} classes covered).")
     head_ko = (f"{where_ko} {n}장 중 {pct(f)}를 판별기가 알아보았습니다 "
@@ -140,7 +123,7 @@ def _source_verdict(r: dict[str, Any], source: str, item: RubricItem) -> Verdict
         n_rec, seen, top = int(rec), int(classes), float(share)
     else:
         n_rec, seen, top = round(f * n), cov, 0.0
-    copies = num(r, KEY_NEAR_COPY)
+    copies = finite(r.near_copy_fraction)
     nums.update(top_class_share=top, classes_seen=seen, near_copy_fraction=copies)
     limit = near_copy_limit(item)
     # Only where the fraction alone would not fail: an untrained generator's look-alike
@@ -157,7 +140,7 @@ def _source_verdict(r: dict[str, Any], source: str, item: RubricItem) -> Verdict
             "판별자 학습률 낮추기, 판별자 입력에 노이즈 추가 등을 시도해 보세요. (그림의 모든 칸에 "
             "같은 노이즈 벡터를 넣었다면 칸마다 다른 벡터를 쓰세요.)")], nums)
     if is_collapsed(n_rec, seen, top, CollapseRule.from_item(item)):
-        cls = CLASS_NAMES[int(np.argmax(hist))] if len(hist) == 10 else "?"
+        cls = r.top_class()
         return Verdict("fail", source, [head_en, (
             f"{round(top * n_rec)} of the {n_rec} recognized images ({pct(top)}) are one class "
             f"({cls}): the generator has "
@@ -206,7 +189,7 @@ def score_recognizable(item: RubricItem, evidence: Evidence, judged: JudgedEvide
     sources = [("grader_run", grader), ("checkpoint", judged.checkpoint_samples),
                ("student_images", judged.student_images)]
     verdicts = [_source_verdict(r, s, item) for s, r in sources
-                if s in item.evidence and r is not None and num(r, KEY_N) > 0]
+                if s in item.evidence and r is not None and r.n > 0]
     if not verdicts:
         return item_grade(item, "fail", 0.0, "none", [
             "No generated images to judge: the grader could not train your models, and no "
@@ -235,3 +218,8 @@ def score_recognizable(item: RubricItem, evidence: Evidence, judged: JudgedEvide
                    authoritative_run=authoritative, variant=name)
     return item_grade(item, chosen.status, status_fraction(item, chosen.status, rubric),
                       chosen.source, chosen.en, chosen.ko, numbers)
+
+
+register_item("recognizable", score_recognizable,
+              thresholds=("pass_fraction", "fail_fraction", "min_class_coverage",
+                          "max_top_class_share", "collapse_min_recognized"))

@@ -5,22 +5,23 @@ from __future__ import annotations
 from typing import Any
 
 from grader.evidence import Evidence
+from grader.judge.results import JudgedEvidence, JudgeResult
 from grader.rubric import Rubric, RubricItem
 from grader.scoring.common import (
     Verdict,
+    finite,
     history_steps,
     is_authoritative,
     item_grade,
-    num,
     status_fraction,
     trusted_variant,
 )
-from grader.scoring.grade import ItemGrade, ItemStatus
-from grader.scoring.judged import KEY_CLASSIFIER_SCORE, KEY_FRACTION, JudgedEvidence
-from grader.trend import RiseStats, TrendStats, fake_accuracy_trend, quality_rise
+from grader.scoring.grades import ItemGrade, ItemStatus
+from grader.scoring.items import register_item
+from grader.stats.trend import RiseStats, TrendStats, fake_accuracy_trend, quality_rise
 
 
-def _frame_rise(frames: list[dict[str, Any]]) -> tuple[RiseStats, list[float]]:
+def _frame_rise(frames: list[JudgeResult]) -> tuple[RiseStats, list[float]]:
     """Rank correlation of per-frame quality with frame order.
 
     Quality is the classifier score (confident *and* varied predictions): with the 16 tiles of
@@ -28,11 +29,11 @@ def _frame_rise(frames: list[dict[str, Any]]) -> tuple[RiseStats, list[float]]:
     reference run's GIF (reference/baselines/long, 40 frames) the classifier score rises with
     Spearman rho 0.73 while the recognizable fraction gives -0.26 (not significant).
     """
-    cs = [num(f, KEY_CLASSIFIER_SCORE) for f in frames]
+    cs = [finite(f.classifier_score) for f in frames]
     if len(set(cs)) >= 3:
-        return quality_rise(cs, KEY_CLASSIFIER_SCORE), cs
-    fr = [num(f, KEY_FRACTION) for f in frames]
-    return quality_rise(fr, KEY_FRACTION), fr
+        return quality_rise(cs, "classifier_score"), cs
+    fr = [finite(f.recognizable_fraction) for f in frames]
+    return quality_rise(fr, "recognizable_fraction"), fr
 
 
 def _missing_gif(item: RubricItem, evidence: Evidence, judged: JudgedEvidence,
@@ -222,9 +223,9 @@ def score_training_progress(item: RubricItem, evidence: Evidence, judged: Judged
     acc = next((c for c in evidence.checks if c.id == "accuracy_function"), None)
     if acc is not None and acc.status in ("warn", "fail"):
         verdicts["fake_accuracy_trend"].en.append(
-            f"Note: {acc.message_en} The grader used its own accuracy (logit < 0 counts as fake).")
+            f"Note: {acc.message.en} The grader used its own accuracy (logit < 0 counts as fake).")
         verdicts["fake_accuracy_trend"].ko.append(
-            f"참고: {acc.message_ko} 채점기는 자체 정확도(로짓 < 0 이면 fake)를 사용했습니다.")
+            f"참고: {acc.message.ko} 채점기는 자체 정확도(로짓 < 0 이면 fake)를 사용했습니다.")
     parts, fraction, en, ko, numbers = [], 0.0, [], [], {}
     for part in item.parts or ():
         v = verdicts[part.id]
@@ -249,3 +250,10 @@ def _combined_status(statuses: list[ItemStatus]) -> ItemStatus:
     if all(s == "fail" for s in statuses):
         return "fail"
     return "partial"
+
+
+register_item("training_progress", score_training_progress,
+              thresholds=("min_gif_frames", "min_rise_rho", "min_trend_steps",
+                          "peak_search_fraction", "smooth_fraction", "trend_bins",
+                          "tail_fraction", "settled_distance", "max_final_distance"),
+              parts=("gif", "fake_accuracy_trend"))

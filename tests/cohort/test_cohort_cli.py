@@ -98,7 +98,7 @@ def _grading_children(marker: str) -> list[int]:
                 cmd = (d / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
             except OSError:
                 continue
-            if "grader.cohort.child" in cmd and marker in cmd:
+            if "grader.cohort.worker" in cmd and marker in cmd:
                 pids.append(int(d.name))
     return pids
 

@@ -275,6 +275,6 @@ def test_image_threshold_is_the_calibrated_value() -> None:
 def test_lesson_fingerprint_is_up_to_date() -> None:
     from reference.make_lesson_fingerprint import build
 
-    stored = json.loads(sim.LESSON_FINGERPRINT.read_text(encoding="utf-8"))
+    stored = json.loads(sim.lesson_fingerprint_path().read_text(encoding="utf-8"))
     assert build(NOTES) == stored
     assert len(sim.lesson_shingles()) == stored["count"] > 1000

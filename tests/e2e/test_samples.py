@@ -110,5 +110,5 @@ def test_no_code_check_quotes_the_notebook_problem_in_korean(tmp_path):
     evidence = Evidence(submission="broken", isolation="none")
     run_sandbox(sub, evidence, tmp_path / "work", None, None, lambda *_: None)
     check = {c.id: c for c in evidence.checks}["code_cells"]
-    assert "could not be read" in check.message_en
-    assert "주피터 노트북으로 읽을 수 없어" in check.message_ko and "could not" not in check.message_ko
+    assert "could not be read" in check.message.en
+    assert "주피터 노트북으로 읽을 수 없어" in check.message.ko and "could not" not in check.message.ko

@@ -10,8 +10,8 @@ import pytest
 tf = pytest.importorskip("tensorflow")
 
 from grader.data import load_cifar10  # noqa: E402
+from grader.training.trainer import TrainConfig, train_gan  # noqa: E402
 from reference import solution  # noqa: E402
-from reference.trainer import TrainConfig, train_gan  # noqa: E402
 
 IMAGES = load_cifar10("bundled").x_train[:96]
 

@@ -26,8 +26,8 @@ def test_not_a_notebook_is_a_failure_record(tmp_path: Path, content: bytes) -> N
     sub = load_submission(path, tmp_path / "work")
     (failure,) = sub.cell_failures
     assert failure.origin == "broken.ipynb"
-    assert "could not be read as a Jupyter notebook" in failure.message_en
-    assert "주피터" in failure.message_ko and failure.detail
+    assert "could not be read as a Jupyter notebook" in failure.message.en
+    assert "주피터" in failure.message.ko and failure.detail
 
 
 def test_v3_notebook_and_missing_outputs(tmp_path: Path) -> None:
@@ -76,7 +76,7 @@ def test_py_export_with_a_syntax_error_loses_only_that_cell(tmp_path: Path) -> N
     assert [u.names for u in sub.code_units] == [["os"], ["EPOCHS"]]
     assert sub.code_units[1].origin == "export.py line 18" and sub.code_units[1].execution_count == 3
     (failure,) = sub.cell_failures
-    assert failure.line == 11 and "export.py" in failure.message_en
+    assert failure.line == 11 and "export.py" in failure.message.en
 
 
 def test_no_code_at_all_raises_a_student_message(tmp_path: Path) -> None:

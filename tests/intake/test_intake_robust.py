@@ -47,7 +47,7 @@ def test_hostile_python_sources_do_not_raise(tmp_path: Path) -> None:
     assert [d.reason for d in sub.dropped if d.origin == "c_deep_ok.py line 2"] == ["too deeply nested"]
     origins = {f.origin.split(" ")[0] for f in sub.cell_failures}
     assert {"a_null.py", "b_deep.py", "e_noise.ipynb"} <= origins
-    assert all("Traceback" not in f.message_en for f in sub.cell_failures)
+    assert all("Traceback" not in f.message.en for f in sub.cell_failures)
 
 
 def test_uniformly_indented_cell_is_dedented_like_ipython(tmp_path: Path) -> None:

@@ -45,9 +45,9 @@ def test_syntax_error_cell_is_recorded_and_other_cells_continue(tmp_path: Path) 
     assert [u.names for u in sub.code_units] == [["os"], ["X"], ["Y"]]
     (failure,) = sub.cell_failures
     assert failure.origin == "nb.ipynb cell 2" and failure.line == 1
-    assert "Cell 2 of nb.ipynb" in failure.message_en and "line 1" in failure.message_en
-    assert "2번째 셀" in failure.message_ko
-    assert "Traceback" not in failure.message_en and "def broken(:" in failure.detail
+    assert "Cell 2 of nb.ipynb" in failure.message.en and "line 1" in failure.message.en
+    assert "2번째 셀" in failure.message.ko
+    assert "Traceback" not in failure.message.en and "def broken(:" in failure.detail
 
 
 def test_magics_are_stripped_and_shell_cells_dropped(tmp_path: Path) -> None:

@@ -7,6 +7,7 @@ import io
 import numpy as np
 import pytest
 
+from grader.assignment import get_assignment
 from grader.judge.calibration import FeatureStats
 
 
@@ -66,6 +67,8 @@ class FakeJudge:
                                             cov=np.eye(dim) * 400.0, n=1000)
         self.fcd_table = {16: 10.0, 1000: 1.0}
         self.warnings: list[str] = []
+        self.class_names = get_assignment().class_names
+        self.image_shape = get_assignment().image_shape
 
     def predict(self, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         flat = np.asarray(images, dtype=np.float64).reshape(len(images), -1)

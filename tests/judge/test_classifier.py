@@ -26,7 +26,7 @@ def test_input_contract():
                 np.full((1, 32, 32, 3), 3.0, np.float32), np.zeros((1, 32, 32, 3), np.int32),
                 np.full((1, 32, 32, 3), np.nan, np.float32)):
         with pytest.raises(ValueError):
-            images_to_pixels(bad)
+            images_to_pixels(bad, (32, 32, 3))
 
 
 @pytest.fixture(scope="module")

@@ -69,15 +69,15 @@ def test_arrays_saved_in_common_layouts_are_read_and_say_how(real_images):
         "tanh": x / 127.5 - 1.0,
     }
     for way, arr in ways.items():
-        rep, pixels = _from_array(way, arr)
+        rep, pixels = _from_array(way, arr, (32, 32, 3))
         assert rep.status == "scored", way
         assert np.abs(pixels.astype(int) - x).max() <= 1, way  # the same pixels, however saved
         assert bool(rep.notes) == (way != "tanh"), way  # every conversion is stated
-    rep, pixels = _from_array("one", x[0])
+    rep, pixels = _from_array("one", x[0], (32, 32, 3))
     assert rep.status == "scored" and len(pixels) == 1
-    rep, _ = _from_array("labels", np.arange(6))
+    rep, _ = _from_array("labels", np.arange(6), (32, 32, 3))
     assert rep.status == "no_images" and "skipped" in rep.message
-    rep, _ = _from_array("gray", np.zeros((5, 32, 32), np.float32))
+    rep, _ = _from_array("gray", np.zeros((5, 32, 32), np.float32), (32, 32, 3))
     assert rep.status == "error" and "(5, 32, 32)" in rep.message  # the shape as saved
-    rep, _ = _from_array("negative ints", x.astype(np.int64) - 300)
+    rep, _ = _from_array("negative ints", x.astype(np.int64) - 300, (32, 32, 3))
     assert rep.status == "error"

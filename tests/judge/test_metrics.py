@@ -8,10 +8,14 @@ import numpy as np
 import pytest
 from scipy.special import rel_entr
 
+from grader.assignment import get_assignment
 from grader.judge import metrics as m
 from grader.judge.calibration import FeatureStats, features_to_stats
+from grader.judge.results import JudgeResult
 
 from .conftest import FakeJudge
+
+CLASSES = get_assignment().class_names
 
 
 def _random_probs(n: int, seed: int, sharp: float = 3.0) -> np.ndarray:
@@ -74,7 +78,7 @@ def test_score_predictions_histogram_coverage_fraction():
     p = _random_probs(300, 4)
     feats = np.random.default_rng(5).normal(size=(300, 5))
     ref = features_to_stats(np.random.default_rng(6).normal(size=(1000, 5)))
-    r = m.score_predictions(p, feats, tau=0.6, reference_stats=ref, n_boot=200)
+    r = m.score_predictions(p, feats, tau=0.6, class_names=CLASSES, reference_stats=ref, n_boot=200)
     conf, top = p.max(1), p.argmax(1)
     hist = [int(((top == c) & (conf >= 0.6)).sum()) for c in range(10)]
     assert r.class_histogram == hist
@@ -82,14 +86,14 @@ def test_score_predictions_histogram_coverage_fraction():
     assert r.coverage_k == m.coverage_k(300) == 6
     assert r.class_coverage == sum(h >= 6 for h in hist)
     assert r.fcd == pytest.approx(_fd_eig(features_to_stats(feats), ref), rel=1e-6)
-    assert [d["class_index"] for d in r.per_image] == top.tolist()
+    assert [d.class_index for d in r.per_image] == top.tolist()
     assert not r.warnings  # 300 images > 5 feature dimensions
 
 
 def test_gate_blocks_out_of_distribution_images():
     p = np.tile(np.eye(10)[2] * 0.99 + 0.001, (10, 1))
     gate = np.array([True] * 4 + [False] * 6)
-    r = m.score_predictions(p, np.zeros((10, 3)), tau=0.5, reference_stats=None,
+    r = m.score_predictions(p, np.zeros((10, 3)), tau=0.5, class_names=CLASSES, reference_stats=None,
                             in_distribution=gate, n_boot=10)
     assert r.recognizable_fraction == pytest.approx(0.4)
     assert r.out_of_distribution_fraction == pytest.approx(0.6)
@@ -101,7 +105,7 @@ def test_small_n_fcd_warns_and_reference_follows_table():
     p = _random_probs(16, 7)
     feats = np.random.default_rng(8).normal(size=(16, 32))
     ref = features_to_stats(np.random.default_rng(9).normal(size=(500, 32)))
-    r = m.score_predictions(p, feats, tau=0.5, reference_stats=ref, fcd_table={16: 9.0, 64: 3.0})
+    r = m.score_predictions(p, feats, tau=0.5, class_names=CLASSES, reference_stats=ref, fcd_table={16: 9.0, 64: 3.0})
     assert any("biased" in w for w in r.warnings)
     assert r.fcd_reference == pytest.approx(9.0)
 
@@ -112,15 +116,15 @@ def test_fcd_reference_fits_a_plus_b_over_n():
     assert np.isnan(m.fcd_reference_at_n(100, {}))
 
 
-def test_to_dict_is_json_and_uses_key_constants(fake_judge):
+def test_to_dict_is_json_and_round_trips(fake_judge):
     imgs = np.random.default_rng(10).integers(0, 256, (20, 32, 32, 3), dtype=np.uint8)
-    d = m.score_images(imgs, fake_judge, n_boot=50).to_dict()
-    json.dumps(d)
-    for key in (m.KEY_N, m.KEY_RECOGNIZABLE_FRACTION, m.KEY_CI_LOW, m.KEY_CI_HIGH, m.KEY_TAU,
-                m.KEY_CLASS_HISTOGRAM, m.KEY_CLASS_COVERAGE, m.KEY_CLASSIFIER_SCORE, m.KEY_FCD,
-                m.KEY_FCD_REFERENCE, m.KEY_PER_IMAGE, m.KEY_WARNINGS, m.KEY_OUT_OF_DISTRIBUTION):
-        assert key in d
-    assert d[m.KEY_N] == 20
+    r = m.score_images(imgs, fake_judge, n_boot=50)
+    d = json.loads(json.dumps(r.to_dict()))
+    back = JudgeResult.from_dict(d)
+    assert back.n == 20 and back.per_image == r.per_image
+    assert back.class_histogram == r.class_histogram and back.class_names == list(CLASSES)
+    with pytest.raises(ValueError, match="class_histogram"):
+        JudgeResult.from_dict(dict(d, class_histogram="many"))
 
 
 def test_score_images_uses_the_judges_gate():
@@ -133,9 +137,9 @@ def test_score_images_uses_the_judges_gate():
 
 def test_bad_shapes_raise():
     with pytest.raises(ValueError):
-        m.score_predictions(np.ones((5, 9)), np.ones((5, 2)), tau=0.5, reference_stats=None)
+        m.score_predictions(np.ones((5, 9)), np.ones((5, 2)), tau=0.5, class_names=CLASSES, reference_stats=None)
     with pytest.raises(ValueError):
-        m.score_predictions(np.ones((0, 10)), np.ones((0, 2)), tau=0.5, reference_stats=None)
+        m.score_predictions(np.ones((0, 10)), np.ones((0, 2)), tau=0.5, class_names=CLASSES, reference_stats=None)
 
 
 def test_near_copies_are_found_within_groups_and_flat_images_never_count():
@@ -165,6 +169,6 @@ def test_score_images_reports_the_near_copy_fraction(fake_judge):
     rng = np.random.default_rng(2)
     x = rng.integers(0, 256, (8, 32, 32, 3)).astype(np.uint8)
     x[4:] = x[0]  # five identical images of eight
-    res = m.score_images(x, fake_judge, n_boot=10).to_dict()
-    assert res[m.KEY_NEAR_COPY] == pytest.approx(5 / 8)
-    assert [p["near_copy"] for p in res["per_image"]] == [True] + [False] * 3 + [True] * 4
+    res = m.score_images(x, fake_judge, n_boot=10)
+    assert res.near_copy_fraction == pytest.approx(5 / 8)
+    assert [p.near_copy for p in res.per_image] == [True] + [False] * 3 + [True] * 4

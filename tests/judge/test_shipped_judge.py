@@ -61,8 +61,8 @@ def test_small_n_ordering(judge, real_images):
 
 
 def test_real_grid_through_tiles_stays_recognizable(judge, real_images):
+    from grader.intake.figures.tiles import extract_tiles
     from grader.judge.metrics import score_images
-    from grader.judge.tiles import extract_tiles
 
     from .conftest import lesson_grid
 

@@ -7,7 +7,7 @@ import io
 import numpy as np
 import pytest
 
-from grader.judge.tiles import ImageFileError, extract_tiles, read_frames
+from grader.intake.figures.tiles import ImageFileError, extract_tiles, read_frames
 
 from .conftest import lesson_grid, render_png
 
@@ -152,10 +152,10 @@ def test_corrupt_and_missing_files_give_plain_errors(tmp_path):
     with pytest.raises(ImageFileError) as exc:
         read_frames(bad)
     assert "sample.png" in exc.value.student and "Traceback" not in exc.value.student
-    assert "sample.png" in exc.value.student.ko and "읽을 수" in exc.value.student.ko
+    assert "sample.png" in exc.value.message.ko and "읽을 수" in exc.value.message.ko
     with pytest.raises(ImageFileError) as exc:
         read_frames(tmp_path / "missing.png")
-    assert "missing.png" in exc.value.student.ko
+    assert "missing.png" in exc.value.message.ko
 
 
 def test_truncated_gif_keeps_the_frames_before_the_damage(tmp_path, real_images):

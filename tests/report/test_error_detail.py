@@ -10,8 +10,8 @@ import scoring_synth as synth
 from grader.evidence import CheckResult
 from grader.report.html import render_report
 from grader.report.result_json import RunMeta, validate_result, write_result_json
-from grader.rubric import load_rubric
-from grader.scoring import score_submission
+from grader.scoring import load_rubric, score_submission
+from grader.text import Msg
 
 SHORT = ("a training step with your losses and optimizers failed: ValueError: Dimensions must "
          "be equal (dave.ipynb cell 9, line 2: `return cross_entropy(ones, fake)`)")
@@ -25,8 +25,9 @@ def failed_final():
     final = ev.variants[1]
     final.error, final.error_detail = SHORT, TRACEBACK
     ev.checks = [c for c in ev.checks if c.id != "trainable_step"]
-    ev.checks.append(CheckResult("trainable_step", "fail", "One training step failed: " + SHORT,
-                                 "학습 한 스텝을 실행하지 못했습니다: " + SHORT,
+    ev.checks.append(CheckResult("trainable_step", "fail",
+                                 Msg("One training step failed: " + SHORT,
+                                     "학습 한 스텝을 실행하지 못했습니다: " + SHORT),
                                  {"error_detail": TRACEBACK}))
     return ev, judged, score_submission(ev, judged, load_rubric())
 

@@ -8,8 +8,8 @@ import pytest
 import scoring_synth as synth
 
 from grader.report.gradescope import OUTPUT_FORMATS, VISIBILITIES, write_gradescope
-from grader.rubric import load_rubric
-from grader.scoring import score_submission
+from grader.scoring import load_rubric, score_submission
+from grader.text import plain
 
 # Fields and types of https://gradescope-autograders.readthedocs.io/en/latest/specs/
 TOP = {"score": (int, float), "execution_time": (int, float), "output": str,
@@ -56,7 +56,7 @@ def test_inconclusive_flags_review_and_bad_options():
     grade = score_submission(ev, judged, load_rubric())
     from grader.report.gradescope import gradescope_dict
 
-    ev.warnings.append("A file named <img src=x onerror=alert(1)>.gif was skipped.")
+    ev.warnings.append(plain("A file named <img src=x onerror=alert(1)>.gif was skipped."))
     grade = score_submission(ev, judged, load_rubric())
     obj = gradescope_dict(grade, lang="en", visibility="after_published")
     assert "<img" not in json.dumps(obj) and "&lt;img src=x" in obj["output"]

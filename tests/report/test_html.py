@@ -14,8 +14,7 @@ from PIL import Image
 from grader.evidence import load_images_npz
 from grader.report.html import LANGS, ReportImages, load_strings, render_report, write_report
 from grader.report.result_json import RunMeta
-from grader.rubric import load_rubric
-from grader.scoring import score_submission
+from grader.scoring import load_rubric, score_submission
 
 META = RunMeta(mode="full", seed=0, versions={"grader": "0.1.0", "tensorflow": "2.21.0",
                                              "python": "3.11"}, timing={"report": 1.0})
@@ -101,13 +100,13 @@ def test_report_galleries_mark_recognized_tiles():
     p = _parse(html)
     tiles = [a for t, a in p.tags if t == "div" and "tile" in a.get("class", "")]
     ok = [a for a in tiles if "ok" in a["class"].split()]
-    n_rec = sum(x["recognizable"] for x in judged.final_samples["per_image"][:64])
+    n_rec = sum(x.recognizable for x in judged.final_samples.per_image[:64])
     assert len(tiles) >= 64 and len(ok) >= n_rec > 0
-    assert judged.final_samples["per_image"][0]["class_name"] in html
+    assert judged.final_samples.per_image[0].class_name in html
     assert html.count('class="plot"') == 2  # a history plot per variant
     assert 'class="twin"' not in html
-    for info in judged.final_samples["per_image"][:3]:
-        info["near_copy"] = True
+    for info in judged.final_samples.per_image[:3]:
+        info.near_copy = True
     html = render_report(grade, ev, judged, _images(64), lang="en", meta=META)
     assert html.count('class="twin"') == 3
 
@@ -138,9 +137,9 @@ def test_images_from_work_dir(tmp_path):
     np.savez(tmp_path / "frames.npz", frames=rng.integers(0, 255, (3, 4, 32, 32, 3), dtype=np.uint8))
     np.savez(tmp_path / "baseline.npz", images=np.zeros((8, 32, 32, 1), dtype=np.uint8))  # bad
     (tmp_path / "cifar10_dcgan.gif").write_bytes(b"GIF89a")
-    imgs = ReportImages.from_work_dir(ev, judged, tmp_path)
+    imgs = ReportImages.from_work_dir(ev, judged, tmp_path, (32, 32, 3))
     assert imgs.final_samples.shape == (8, 32, 32, 3)
     assert imgs.grader_frames.shape == (3, 4, 32, 32, 3)
     assert imgs.baseline_samples is None  # malformed: skipped, not a crash
     assert imgs.gif_bytes == b"GIF89a"
-    assert load_images_npz(tmp_path / "final.npz").dtype == np.uint8
+    assert load_images_npz(tmp_path / "final.npz", "images", (32, 32, 3)).dtype == np.uint8

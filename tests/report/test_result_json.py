@@ -10,8 +10,7 @@ import pytest
 import scoring_synth as synth
 
 from grader.report.result_json import RunMeta, load_schema, validate_result, write_result_json
-from grader.rubric import load_rubric
-from grader.scoring import score_submission
+from grader.scoring import load_rubric, score_submission
 
 SCENARIOS = [synth.good_student, synth.fashion_leftover, synth.accuracy_bug_smoothing_one_frame,
              synth.hostile_final_timeout]
@@ -29,7 +28,7 @@ def test_written_result_validates(tmp_path, scenario):
     ev.timings["nan_stage"] = math.nan  # dropped, not written as NaN
     judged_final = judged.final_samples
     if judged_final:
-        judged_final["fcd"] = math.inf
+        judged_final.fcd = math.inf
     grade = score_submission(ev, judged, load_rubric())
     meta = RunMeta.collect(mode="quick", seed=3, timing={"judge": 2.5})
     obj = write_result_json(grade, ev, meta, tmp_path / "result.json")

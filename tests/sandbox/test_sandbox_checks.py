@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 import sandbox_fixtures as fixtures
 
+from grader.assignment import get_assignment
 from grader.sandbox.launch import run_child
 from grader.sandbox.limits import Limits
 from grader.sandbox.plan import checks_from_outcome, make_plan, write_real_images
@@ -20,8 +21,8 @@ def _run(tmp_path, units, phases=None):
     work = tmp_path / "work"
     from grader.data import load_cifar10
 
-    write_real_images(work, load_cifar10().x_train[:96])
-    plan = make_plan(units, phases or [{"name": "check", "timeout_s": 120}], threads=2)
+    write_real_images(work, load_cifar10().x_train[:96], (32, 32, 3))
+    plan = make_plan(units, phases or [{"name": "check", "timeout_s": 120}], assignment=get_assignment(), threads=2)
     out = run_child(plan, work, LIMITS)
     return out, {c.id: c for c in checks_from_outcome(out)}
 
@@ -29,7 +30,7 @@ def _run(tmp_path, units, phases=None):
 def test_good_lesson_code_passes_every_check(tmp_path):
     out, checks = _run(tmp_path, fixtures.good())
     assert out.status == "ok", out.log_tail[-2000:]
-    bad = {k: (c.status, c.message_en) for k, c in checks.items() if c.status != "pass"}
+    bad = {k: (c.status, c.message.en) for k, c in checks.items() if c.status != "pass"}
     assert not bad
     assert len(checks) == 14
     assert out.result["models"]["trusted_models"] is True
@@ -44,6 +45,6 @@ def test_lesson_accuracy_bug_warns_and_fashion_leftover_fails(tmp_path):
     assert all(c.status == "pass" for k, c in checks.items() if k != "accuracy_function")
     out, checks = _run(tmp_path, fixtures.fashion())
     assert checks["fashion_mnist_leftover"].status == "fail"
-    assert "Fashion-MNIST" in checks["generator_output_shape"].message_en
-    assert "Fashion-MNIST" in checks["discriminator_output_shape"].message_en
+    assert "Fashion-MNIST" in checks["generator_output_shape"].message.en
+    assert "Fashion-MNIST" in checks["discriminator_output_shape"].message.en
     assert checks["trainable_step"].status == "skip"

@@ -8,11 +8,12 @@ import numpy as np
 import pytest
 import sandbox_fixtures as fixtures
 
-from grader.sandbox.discover import Built
-from grader.sandbox.explain import StudentError, explain_error, location, register_source
+from grader.assignment import get_assignment
 from grader.sandbox.launch import ChildOutcome
 from grader.sandbox.plan import checks_from_outcome
-from grader.sandbox.student import StudentCode, StudentTimeout, time_limit
+from grader.sandbox.student.discover import Built
+from grader.sandbox.student.explain import StudentError, explain_error, location, register_source
+from grader.sandbox.student.namespace import StudentCode, StudentTimeout, time_limit
 
 TRACEBACK_MARKS = ('File "', "Traceback", "site-packages", "in user code", "\n",
                    "Arguments received", "\x1b")
@@ -126,19 +127,19 @@ def test_only_the_submissions_own_files_count_as_its_code(tmp_path):
 
 def test_the_parent_cleans_and_caps_what_the_child_wrote():
     evil = "\u202eline1\n" + "\x1b[2J" + "트레이스백 " * 200_000
-    result = {"checks": [{"id": "trainable_step", "status": "fail", "message_en": evil,
-                          "message_ko": evil, "details": {"error_detail": evil * 2,
+    result = {"checks": [{"id": "trainable_step", "status": "fail",
+                          "message": {"en": evil, "ko": evil}, "details": {"error_detail": evil * 2,
                                                           "nested": [[[{"x": evil}]]]}}],
               "phase_errors": {"check": evil}, "phase_error_details": {"check": evil}}
     outcome = ChildOutcome(status="ok", exit_code=0, result=result, log_tail="",
                            isolation="subprocess", wall_s=1.0)
     sandbox, step = checks_from_outcome(outcome)
     for check in (sandbox, step):
-        for text in (check.message_en, check.message_ko):
+        for text in (check.message.en, check.message.ko):
             assert len(text) <= 1_000 and "\n" not in text and "\u202e" not in text
             assert "\x1b" not in text and "트레이스백" in text
         assert len(check.details["error_detail"]) <= 20_000
-    assert sandbox.message_en.startswith("The grader could not finish checking your models: ")
+    assert sandbox.message.en.startswith("The grader could not finish checking your models: ")
     assert "\n" in step.details["error_detail"]  # a traceback keeps its lines
 
 
@@ -154,7 +155,15 @@ def test_the_parent_keeps_a_variants_traceback_apart_from_its_error():
 
 
 def test_a_later_version_that_raises_is_reported_not_silently_dropped():
-    from grader.sandbox.checks_models import builds_check
+    from grader.sandbox.checks import CheckContext
+    from grader.sandbox.checks.models import generator_builds
+
+    def builds_check(role: str, chosen: Built, candidates: list[Built]) -> dict:
+        ctx = CheckContext(ns={}, facts=get_assignment().facts(), seconds=10, seed=0,
+                           generator=chosen, generator_candidates=candidates)
+        out = generator_builds(ctx)
+        out["message_en"] = out["message"]["en"]
+        return out
 
     register_source("errors_f.py line 91", 91, "def make_generator_model():\n    while True:\n")
     err = StudentError("Timeout", "took longer than 60 s", location("errors_f.py line 91", 92),
@@ -187,7 +196,7 @@ def generator_loss(fake_output):
 
 
 def test_training_errors_reach_the_variant_as_one_line_with_a_detail(tmp_path):
-    pytest.importorskip("reference.trainer")
+    pytest.importorskip("tensorflow")
     from grader.data import load_cifar10
     from grader.pipeline import _variant
     from grader.sandbox.launch import run_child
@@ -198,9 +207,9 @@ def test_training_errors_reach_the_variant_as_one_line_with_a_detail(tmp_path):
     for i, unit in enumerate(units[-2:]):
         unit["origin"] = f"errors_g.ipynb cell {8 + i}"
     work = tmp_path / "work"
-    write_real_images(work, load_cifar10().x_train[:96])
+    write_real_images(work, load_cifar10().x_train[:96], (32, 32, 3))
     plan = make_plan(units, [{"name": "train", "timeout_s": 200, "steps": 2, "batch_size": 16,
-                              "sample_every": 2, "n_samples": 4}], threads=2)
+                              "sample_every": 2, "n_samples": 4}], assignment=get_assignment(), threads=2)
     out = run_child(plan, work, Limits(timeout_s=240, memory_mb=3072))
     assert out.status == "ok", out.log_tail[-2000:]
     baseline, final = (_variant(v) for v in out.result["variants"])

@@ -55,7 +55,7 @@ def test_loop_that_swallows_the_alarm_is_killed_by_the_parent(tmp_path):
     out = run(tmp_path, "print('started')", src, unit_timeout_s=0.5, load_timeout_s=2.0)
     assert out.status == "timeout"
     assert out.phase == "load"
-    assert "longer than 2 s" in out.message_en and "2초" in out.message_ko
+    assert "longer than 2 s" in out.message.en and "2초" in out.message.ko
     assert out.result is not None and out.result["units"][0]["ok"]  # partial result kept
     assert out.wall_s < 15
 
@@ -73,7 +73,7 @@ def test_memory_outside_the_data_limit_is_stopped(tmp_path):
            "for i in range(0, len(m), 4096):\n    m[i] = 1\ntime.sleep(5)")
     out = run(tmp_path, src, unit_timeout_s=20, load_timeout_s=25)
     assert out.status == "memory", (out.status, out.log_tail[-500:])
-    assert "512 MB" in out.message_en
+    assert "512 MB" in out.message.en
 
 
 def test_megabytes_of_printing_are_truncated(tmp_path):
@@ -187,7 +187,7 @@ def test_exit_and_os_exit(tmp_path):
     assert out.status == "ok" and failures(out)["cell 1"].startswith("SystemExit")
     out = run(tmp_path, "import os\nos._exit(7)")
     assert out.status == "crashed" and out.exit_code == 7
-    assert "exit code 7" in out.message_en
+    assert "exit code 7" in out.message.en
 
 
 def test_empty_plan(tmp_path):

@@ -1,11 +1,15 @@
-"""Synthetic evidence and judge results (plain dicts) for scoring and report tests."""
+"""Synthetic evidence and judge results for scoring and report tests."""
 
 from __future__ import annotations
 
 import numpy as np
 
+from grader.assignment import get_assignment
 from grader.evidence import Artifact, CheckResult, Evidence, History, VariantRun
-from grader.scoring import CLASS_NAMES, GifInfo, JudgedEvidence
+from grader.judge.results import GifInfo, JudgedEvidence, JudgeResult
+from grader.text import Msg
+
+CLASS_NAMES = get_assignment().class_names
 
 CHECK_IDS = ("generator_builds", "generator_output_shape", "generator_output_range",
              "generator_uses_noise", "discriminator_builds", "discriminator_output_shape",
@@ -20,8 +24,8 @@ def _probs(top: int, p: float) -> list[float]:
     return out
 
 
-def judge_dict(n: int, fraction: float, *, seed: int = 0, classes: int = 10) -> dict:
-    """A JudgeResult-like dict with ``round(fraction*n)`` recognized images spread over classes."""
+def judge_dict(n: int, fraction: float, *, seed: int = 0, classes: int = 10) -> JudgeResult:
+    """A JudgeResult with ``round(fraction*n)`` recognized images spread over classes."""
     rng = np.random.default_rng(seed)
     n_rec = int(round(fraction * n))
     rec = np.zeros(n, dtype=bool)
@@ -35,11 +39,12 @@ def judge_dict(n: int, fraction: float, *, seed: int = 0, classes: int = 10) -> 
     k = max(1, round(0.02 * n))
     p = n_rec / n
     half = 1.96 * np.sqrt(max(p * (1 - p), 0.25 / n) / n)  # wide enough for tiny n
-    return {"n": n, "recognizable_fraction": p, "ci_low": max(0.0, p - half),
-            "ci_high": min(1.0, p + half), "tau": 0.7, "class_histogram": hist,
-            "class_coverage": int(sum(h >= k for h in hist)),
-            "classifier_score": 1.0 + 6.0 * p, "fcd": 100.0 * (1 - p), "per_image": per,
-            "warnings": []}
+    return JudgeResult.from_dict(
+        {"n": n, "recognizable_fraction": p, "ci_low": max(0.0, p - half),
+         "ci_high": min(1.0, p + half), "tau": 0.7, "class_histogram": hist,
+         "class_coverage": int(sum(h >= k for h in hist)),
+         "classifier_score": 1.0 + 6.0 * p, "fcd": 100.0 * (1 - p), "per_image": per,
+         "warnings": [], "class_names": list(CLASS_NAMES)})
 
 
 def fake_accuracy_curve(steps: int, *, end: float = 0.55, seed: int = 0) -> list[float]:
@@ -70,7 +75,7 @@ def checks(**status: str) -> list[CheckResult]:
     out = []
     for cid in CHECK_IDS + tuple(k for k in status if k not in CHECK_IDS):
         st = status.get(cid, "pass")
-        out.append(CheckResult(cid, st, f"{cid}: {st}", f"{cid}: {st} (한국어)"))
+        out.append(CheckResult(cid, st, Msg(f"{cid}: {st}", f"{cid}: {st} (한국어)")))
     return out
 
 
@@ -140,7 +145,8 @@ def hostile_final_timeout() -> tuple[Evidence, JudgedEvidence]:
     final.history = History()
     final.samples_file = None
     ev.logs = "<script>alert('log')</script>\n" + "x" * 5000
-    ev.warnings = ["A cell printed 12 MB of output; it was truncated."]
+    ev.warnings = [Msg("A cell printed 12 MB of output; it was truncated.",
+                       "셀 하나가 12 MB를 출력해 잘랐습니다.")]
     judged.final_samples = None
     judged.grader_frames = []
     return ev, judged

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from grader.rubric import load_rubric
+from grader.scoring import load_rubric
 from grader.scoring.recognizable import (
     CollapseRule,
     class_spread,

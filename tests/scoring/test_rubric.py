@@ -1,4 +1,4 @@
-"""The rubric file loads, ships in the package, and malformed rubrics fail with clear words."""
+"""The rubric loads from the assignment, fits the registries, and bad rubrics fail in words."""
 
 from __future__ import annotations
 
@@ -14,14 +14,31 @@ if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover
     import tomli as tomllib
-from grader.rubric import default_rubric_path, load_rubric, parse_rubric
+from grader.assignment import get_assignment
+from grader.registry import RegistryError
+from grader.rubric import default_rubric_path, parse_rubric
+from grader.scoring import load_rubric, rubric_rules
+from grader.scoring.items import ITEMS, register_item
 
 ROOT = Path(__file__).resolve().parents[2]
-CANONICAL = ROOT / "rubric" / "cifar10_dcgan.toml"
+CANONICAL = get_assignment().rubric
 
 
-def test_packaged_copy_is_byte_identical():
-    assert default_rubric_path().read_bytes() == CANONICAL.read_bytes()
+def test_one_copy_of_the_rubric_in_the_assignment():
+    assert default_rubric_path() == CANONICAL
+    copies = [p for p in ROOT.rglob("*.toml") if p.name.startswith("rubric")
+              and ".venv" not in p.parts and "runs" not in p.parts]
+    assert copies == [CANONICAL]
+
+
+def test_item_registration_checks_names_and_types():
+    with pytest.raises(RegistryError, match="already registered"):
+        register_item("recognizable", lambda *a: None, thresholds=())
+    with pytest.raises(RegistryError, match="must be callable"):
+        register_item("newitem", 3, thresholds=())  # type: ignore[arg-type]
+    with pytest.raises(RegistryError, match="not a threshold or part name"):
+        register_item("newitem", lambda *a: None, thresholds=("Pass Fraction",))
+    assert "newitem" not in ITEMS
 
 
 def test_default_rubric_loads_three_items():
@@ -83,26 +100,26 @@ def test_duplicate_item_ids():
     raw = _raw()
     raw["items"].append(copy.deepcopy(raw["items"][0]))
     with pytest.raises(UsageError, match="repeated: recognizable"):
-        parse_rubric(raw)
+        parse_rubric(raw, rules=rubric_rules())
 
 
 def test_missing_scoring_table_and_keys():
     raw = _raw()
     del raw["scoring"]
     with pytest.raises(UsageError, match=r"missing table \[scoring\]"):
-        parse_rubric(raw)
+        parse_rubric(raw, rules=rubric_rules())
     raw = _raw()
     del raw["items"][2]["criterion_ko"]
     with pytest.raises(UsageError, match="item 'improvement': missing key 'criterion_ko'"):
-        parse_rubric(raw)
+        parse_rubric(raw, rules=rubric_rules())
     raw = _raw()
     raw["items"][1]["parts"] = raw["items"][1]["parts"][:1]
     with pytest.raises(UsageError, match="missing part"):
-        parse_rubric(raw)
+        parse_rubric(raw, rules=rubric_rules())
     raw = _raw()
     raw["scoring"]["thresholds"]["alpha"] = 0.05
     with pytest.raises(UsageError, match="inline table"):
-        parse_rubric(raw)
+        parse_rubric(raw, rules=rubric_rules())
 
 
 def test_unknown_gate_is_a_warning(tmp_path):

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import pytest
 import scoring_synth as synth
 
 from grader.evidence import Artifact, Evidence
-from grader.rubric import load_rubric
-from grader.scoring import JudgedEvidence, score_submission
+from grader.judge.results import JudgedEvidence, JudgeResult
+from grader.scoring import load_rubric, score_submission
+from grader.text import Msg, plain
 
 
 @pytest.fixture(scope="module")
@@ -121,8 +123,8 @@ def test_near_copies_fail_as_collapse_unless_the_images_fail_anyway(rubric):
     limit = next(i for i in rubric.items if i.id == "recognizable").threshold("max_near_copy_share")
 
     def rec(n: int, fraction: float, copies: float):
-        judged = JudgedEvidence(student_images=dict(synth.judge_dict(n, fraction),
-                                                    near_copy_fraction=copies))
+        judged = JudgedEvidence(student_images=dataclasses.replace(
+            synth.judge_dict(n, fraction), near_copy_fraction=copies))
         return _items(score_submission(ev, judged, rubric))["recognizable"]
 
     twins = rec(16, 0.5, limit)  # half recognized, but the grid repeats a few images
@@ -223,8 +225,8 @@ def test_quick_run_worse_is_inconclusive_and_says_so(rubric):
 def test_improvement_falls_back_to_fraction_without_probabilities(rubric):
     ev, judged = synth.good_student()
     for r in (judged.baseline_samples, judged.final_samples):
-        for p in r["per_image"]:
-            p.pop("probs")
+        for p in r.per_image:
+            p.probs = []
     imp = _items(score_submission(ev, judged, rubric))["improvement"]
     assert imp.numbers["compared_by"] == "recognizable_fraction"
     assert "Recognizable images" in imp.reasons_en[0]
@@ -313,25 +315,23 @@ def test_contract_with_the_real_judge_record(rubric):
         logits = rng.normal(0, 1, (n, 10)) + sharp * np.eye(10)[rng.integers(0, 10, n)]
         probs = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
         res = metrics.score_predictions(probs, rng.normal(size=(n, 8)), tau=0.7,
-                                        reference_stats=None)
-        return json.loads(json.dumps(res.to_dict()))  # as it crosses a file
+                                        class_names=synth.CLASS_NAMES, reference_stats=None)
+        return JudgeResult.from_dict(json.loads(json.dumps(res.to_dict())))  # via a file
 
     ev, judged = synth.good_student()
     judged.final_samples, judged.baseline_samples = judged_set(500, 6.0), judged_set(500, 2.0)
     judged.student_images = judged_set(16, 6.0)
     g = score_submission(ev, judged, rubric)
     items = _items(g)
-    assert judged.final_samples["fcd"] is None  # NaN FCD arrives as null and is tolerated
+    assert judged.final_samples.to_dict()["fcd"] is None  # NaN FCD as null, read back as NaN
     assert items["recognizable"].status == "pass", items["recognizable"].reasons_en
     assert items["improvement"].status == "pass", items["improvement"].reasons_en
 
 
 def test_evidence_warnings_are_korean_in_the_korean_notes(rubric):
-    from grader.bilingual import Said
-
     ev, judged = synth.good_student()
-    ev.warnings = [Said("No function definitions were found in the code.", "함수 정의 없음"),
-                   "an English-only warning"]
+    ev.warnings = [Msg("No function definitions were found in the code.", "함수 정의 없음"),
+                   plain("an English-only warning")]
     g = score_submission(ev, judged, rubric)
     notes = [(n.en, n.ko) for n in g.warnings if n.code == "evidence"]
     assert notes == [("No function definitions were found in the code.", "함수 정의 없음"),

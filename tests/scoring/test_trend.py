@@ -6,13 +6,8 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from grader.trend import (
-    bin_means,
-    bootstrap_difference,
-    fake_accuracy_trend,
-    moving_average,
-    quality_rise,
-)
+from grader.stats.bootstrap import bootstrap_difference
+from grader.stats.trend import bin_means, fake_accuracy_trend, moving_average, quality_rise
 
 KW = {"peak_search_fraction": 0.5, "smooth_fraction": 0.05, "n_bins": 20, "tail_fraction": 0.1}
 

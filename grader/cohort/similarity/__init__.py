@@ -58,11 +58,11 @@ from grader.cohort.similarity.records import (
     SubmissionPrint,
 )
 from grader.cohort.similarity.tokens import (
-    LESSON_FINGERPRINT,
     NORMALISER_VERSION,
     K,
     Token,
     imported_names,
+    lesson_fingerprint_path,
     lesson_hashes_of,
     lesson_shingles,
     normalise,
@@ -73,7 +73,7 @@ from grader.cohort.similarity.tokens import (
 
 __all__ = [
     "CODE_THRESHOLD", "COMMON_FRACTION", "COMMON_MIN", "CONTENT_DELTA", "HASH_BITS", "HASH_SIDE",
-    "IMAGE_THRESHOLD", "LESSON_FINGERPRINT", "MAX_GIF_FRAMES", "MAX_IMAGES", "MAX_MATCHES",
+    "IMAGE_THRESHOLD", "lesson_fingerprint_path", "MAX_GIF_FRAMES", "MAX_IMAGES", "MAX_MATCHES",
     "MAX_MATCH_LINES", "MIN_ADDED_SHINGLES", "MIN_CHECKPOINT_BYTES", "MIN_CONTENT_BITS",
     "NORMALISER_VERSION", "CheckpointPrint", "CodeSegment", "ImagePrint", "K", "Match",
     "SimilarityFlag", "SubmissionPrint", "Token", "added_mask", "code_scores", "code_sources",

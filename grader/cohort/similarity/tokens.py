@@ -30,11 +30,18 @@ from pathlib import Path
 
 import numpy as np
 
+from grader.assignment import get_assignment
+
 #: shingle length in normalised tokens (a typical Keras ``model.add(...)`` line is 15-35 tokens)
 K = 12
 #: bump when the normalisation changes; the lesson fingerprint records it
 NORMALISER_VERSION = 1
-LESSON_FINGERPRINT = Path(__file__).resolve().parents[2] / "assets" / "lesson_fingerprint.json"
+
+
+
+def lesson_fingerprint_path() -> Path | None:
+    """The current assignment's lesson fingerprint file (None when it has none)."""
+    return get_assignment().fingerprint
 
 #: a normalised token: (text, first line, last line, logical line, top-level statement)
 Token = tuple[str, int, int, int, int]
@@ -253,13 +260,16 @@ def lesson_hashes_of(sources: list[tuple[str, str, bool]], k: int = K) -> set[in
 
 
 @functools.lru_cache(maxsize=4)
-def lesson_shingles(path: Path = LESSON_FINGERPRINT) -> frozenset[int]:
+def lesson_shingles(path: Path | None = None) -> frozenset[int]:
     """The lesson's shingle and logical-line hashes from the packaged fingerprint.
 
     Raises:
         RuntimeError: The fingerprint is missing, unreadable or made with other settings
             (without it every lesson-following pair would look alike, so nothing is compared).
     """
+    path = path or lesson_fingerprint_path()
+    if path is None:  # an assignment without a lesson fingerprint: nothing is discounted
+        return frozenset()
     try:
         raw = json.loads(path.read_text(encoding="utf-8"))
         data = np.frombuffer(base64.b64decode(raw["shingles"]), dtype="<u8")

@@ -1,0 +1,228 @@
+"""The judge's results: the one typed contract between judging and scoring.
+
+:class:`JudgeResult` is the judge's verdict on one set of images (the grader's samples, the
+checkpoint's samples, the tiles of a student's figure, one GIF frame), with one
+:class:`ImageVerdict` per image; :class:`JudgedEvidence` holds every result of one
+submission and is what the scorers read. All of it is plain data: ``to_dict`` /
+``from_dict`` round-trip through ``judged.json``, and ``from_dict`` validates what it reads.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+
+def _finite_or_none(x: float) -> float | None:
+    return float(x) if math.isfinite(x) else None
+
+
+def _float(raw: dict[str, Any], key: str, default: float = math.nan) -> float:
+    value = raw.get(key, default)
+    if value is None:
+        return math.nan
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValueError(f"judge result field {key!r} must be a number, got {value!r}")
+    return float(value)
+
+
+def _int(raw: dict[str, Any], key: str, default: int = 0) -> int:
+    value = raw.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(f"judge result field {key!r} must be an integer, got {value!r}")
+    return value
+
+
+@dataclass
+class ImageVerdict:
+    """The judge on one image of a set."""
+
+    class_index: int
+    class_name: str
+    prob: float
+    """Calibrated probability of the top class."""
+    recognizable: bool
+    near_copy: bool = False
+    """An almost identical image is in the same set (a sign of mode collapse)."""
+    probs: list[float] = field(default_factory=list)
+    """Calibrated probabilities of all classes (rounded to 5 decimals)."""
+
+    @classmethod
+    def from_dict(cls, raw: Any) -> ImageVerdict:
+        """Validate one ``per_image`` entry."""
+        if not isinstance(raw, dict):
+            raise ValueError(f"a per-image verdict must be an object, got {type(raw).__name__}")
+        probs = raw.get("probs") or []
+        if not isinstance(probs, list) or not all(isinstance(p, (int, float)) for p in probs):
+            raise ValueError("per-image 'probs' must be a list of numbers")
+        return cls(class_index=_int(raw, "class_index"), class_name=str(raw.get("class_name", "")),
+                   prob=_float(raw, "prob"), recognizable=bool(raw.get("recognizable", False)),
+                   near_copy=bool(raw.get("near_copy", False)),
+                   probs=[float(p) for p in probs])
+
+
+@dataclass
+class JudgeResult:
+    """The judge's verdict on a set of images."""
+
+    n: int
+    recognizable_fraction: float
+    """Fraction of images whose calibrated top-1 probability is >= tau (and in distribution)."""
+    ci_low: float
+    """Lower end of the bootstrap 95% interval of ``recognizable_fraction``."""
+    ci_high: float
+    tau: float
+    out_of_distribution_fraction: float
+    """Fraction of images whose features lie outside the real-image range (never recognizable)."""
+    class_histogram: list[int]
+    """Recognized images per class (one count per class of the assignment)."""
+    class_coverage: int
+    """Number of classes with at least ``coverage_k`` recognized images."""
+    coverage_k: int
+    classifier_score: float
+    """exp(E_x KL(p(y|x) || p(y))): 1 (no information) .. number of classes (best)."""
+    fcd: float
+    """Fréchet distance between feature Gaussians of these images and real test images."""
+    fcd_reference: float
+    """Real-vs-real FCD expected at this N (compare ``fcd`` with it, not with 0)."""
+    near_copy_fraction: float = 0.0
+    """Fraction of images with a near-copy in the same set: a generator that makes only a
+    few distinct images repeats itself."""
+    per_image: list[ImageVerdict] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    class_names: list[str] = field(default_factory=list)
+    """The classes the histogram counts, in order."""
+
+    def top_class(self) -> str:
+        """The class with the most recognized images ("?" when none)."""
+        if not self.class_histogram or max(self.class_histogram) == 0:
+            return "?"
+        i = max(range(len(self.class_histogram)), key=self.class_histogram.__getitem__)
+        return self.class_names[i] if i < len(self.class_names) else "?"
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-serialisable dict (non-finite FCD values as None)."""
+        out = dataclasses.asdict(self)
+        out["fcd"], out["fcd_reference"] = (_finite_or_none(self.fcd),
+                                            _finite_or_none(self.fcd_reference))
+        return out
+
+    @classmethod
+    def from_dict(cls, raw: Any) -> JudgeResult:
+        """Validate a dict written by :meth:`to_dict`.
+
+        Raises:
+            ValueError: A field is missing or has the wrong type.
+        """
+        if not isinstance(raw, dict):
+            raise ValueError(f"a judge result must be an object, got {type(raw).__name__}")
+        hist = raw.get("class_histogram") or []
+        if not isinstance(hist, list) or not all(isinstance(h, int) for h in hist):
+            raise ValueError("'class_histogram' must be a list of integers")
+        per = raw.get("per_image") or []
+        if not isinstance(per, list):
+            raise ValueError("'per_image' must be a list")
+        return cls(
+            n=_int(raw, "n"), recognizable_fraction=_float(raw, "recognizable_fraction", 0.0),
+            ci_low=_float(raw, "ci_low", 0.0), ci_high=_float(raw, "ci_high", 1.0),
+            tau=_float(raw, "tau"),
+            out_of_distribution_fraction=_float(raw, "out_of_distribution_fraction", 0.0),
+            class_histogram=list(hist), class_coverage=_int(raw, "class_coverage"),
+            coverage_k=_int(raw, "coverage_k", 1),
+            classifier_score=_float(raw, "classifier_score", 0.0), fcd=_float(raw, "fcd"),
+            fcd_reference=_float(raw, "fcd_reference"),
+            near_copy_fraction=_float(raw, "near_copy_fraction", 0.0),
+            per_image=[ImageVerdict.from_dict(p) for p in per],
+            warnings=[str(w) for w in raw.get("warnings") or []],
+            class_names=[str(c) for c in raw.get("class_names") or []])
+
+
+@dataclass
+class GifInfo:
+    """What the pipeline found out about the student's GIF."""
+
+    origin: str
+    """Where it came from (relative path or notebook output)."""
+    readable: bool = True
+    n_frames: int = 0
+    error: str | None = None
+    """Why it could not be read (student-facing words)."""
+    colormapped: bool = False
+    """Frames show a single channel through a colormap (a display problem)."""
+    damaged: bool = False
+    """The file broke off part-way; ``n_frames`` counts the intact frames before the damage."""
+    tiles_per_frame: int = 0
+    file: str | None = None
+    """Copy in the work folder, for the report."""
+
+
+#: JudgedEvidence fields holding one judge result each
+SET_FIELDS = ("final_samples", "baseline_samples", "checkpoint_samples", "student_images",
+              "student_before_images", "student_after_images")
+#: JudgedEvidence fields holding a list of judge results (one per frame)
+FRAME_FIELDS = ("grader_frames", "gif_frames")
+
+
+@dataclass
+class JudgedEvidence:
+    """Every judge result of one submission (what the scorers read)."""
+
+    final_samples: JudgeResult | None = None
+    """Images sampled by the grader from the final variant it trained."""
+    baseline_samples: JudgeResult | None = None
+    """Images sampled by the grader from the baseline variant (only when one exists)."""
+    checkpoint_samples: JudgeResult | None = None
+    """Images the grader sampled from the student's own checkpoint."""
+    student_images: JudgeResult | None = None
+    """Tiles cut from the student's sample images (PNG files or notebook outputs)."""
+    student_before_images: JudgeResult | None = None
+    """Tiles the student shows as results before the improvement, if told apart."""
+    student_after_images: JudgeResult | None = None
+    """Tiles the student shows as results after the improvement, if told apart."""
+    grader_frames: list[JudgeResult] = field(default_factory=list)
+    """One judge result per fixed-noise frame of the grader's final run, in training order."""
+    gif_frames: list[JudgeResult] = field(default_factory=list)
+    """One judge result per frame of the student's GIF, in order."""
+    gif_info: GifInfo | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON dict."""
+        out: dict[str, Any] = {}
+        for name in SET_FIELDS:
+            value = getattr(self, name)
+            out[name] = value.to_dict() if value is not None else None
+        for name in FRAME_FIELDS:
+            out[name] = [r.to_dict() for r in getattr(self, name)]
+        out["gif_info"] = dataclasses.asdict(self.gif_info) if self.gif_info else None
+        return out
+
+    def to_json(self) -> str:
+        """Serialise to JSON text."""
+        return json.dumps(self.to_dict(), ensure_ascii=False)
+
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any]) -> JudgedEvidence:
+        """Validate a dict written by :meth:`to_dict` (unknown keys are ignored).
+
+        Raises:
+            ValueError: A judge result is malformed.
+        """
+        out = cls()
+        for name in SET_FIELDS:
+            if raw.get(name) is not None:
+                setattr(out, name, JudgeResult.from_dict(raw[name]))
+        for name in FRAME_FIELDS:
+            setattr(out, name, [JudgeResult.from_dict(r) for r in raw.get(name) or []])
+        gif = raw.get("gif_info")
+        if isinstance(gif, dict):
+            known = {f.name for f in dataclasses.fields(GifInfo)}
+            out.gif_info = GifInfo(**{k: v for k, v in gif.items() if k in known})
+        return out
+
+    @classmethod
+    def from_json(cls, text: str) -> JudgedEvidence:
+        """Parse JSON written by :meth:`to_json`."""
+        return cls.from_dict(json.loads(text))
