@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import os
+import signal
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -91,6 +92,17 @@ def _load_verb(module_name: str):
         raise
 
 
+def _sigterm_as_interrupt() -> None:
+    """SIGTERM (``kill``, a scheduler's stop) unwinds like Ctrl-C: children are killed."""
+    def raise_interrupt(signum, frame):  # noqa: ARG001 - signal handler signature
+        raise KeyboardInterrupt
+
+    try:
+        signal.signal(signal.SIGTERM, raise_interrupt)
+    except ValueError:  # not the main thread (main() called from a library)
+        pass
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``grade`` command; returns the process exit code."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # before any TensorFlow import
@@ -114,6 +126,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog=f"grade {name}" if name else "grade",
                                      description=verb.help or None,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
+    _sigterm_as_interrupt()
     try:
         module = _load_verb(verb.module)
         module.add_arguments(parser)

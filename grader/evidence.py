@@ -74,6 +74,9 @@ class History:
     """Why that loop was used (e.g. the student's train_step failed with the lesson signature)."""
     loop_note_detail: str = ""
     """The full traceback when the student's train_step failed (for instructors)."""
+    generator_change: float | None = None
+    """Relative change of the generator's trainable weights over the run (L2 norm of the
+    change over the norm before): 0 when its optimizer never updates it."""
 
 
 @dataclass
@@ -94,6 +97,9 @@ class VariantRun:
     """Why this variant could not be trained (student-facing words, one line), if it failed."""
     error_detail: str | None = None
     """The full traceback behind ``error`` (for instructors; never shown as the reason)."""
+    error_kind: str | None = None
+    """``timeout`` or ``memory`` when the grader's limits stopped it (the code may be fine,
+    only slow or large); ``error`` when the code itself failed; None without an error."""
     verified: bool = True
     """False when the variant was trained in the student's own process (its models or losses
     could not cross to the trusted process as data): its numbers are not verified."""
@@ -117,7 +123,7 @@ class Evidence:
 
     submission: str
     isolation: str
-    """Isolation in force: ``bwrap``, ``unshare``, or ``subprocess``."""
+    """Isolation in force: ``bwrap`` or ``none`` (asked for by name)."""
     checks: list[CheckResult] = field(default_factory=list)
     variants: list[VariantRun] = field(default_factory=list)
     checkpoint_samples_file: str | None = None
@@ -134,6 +140,9 @@ class Evidence:
     timings: dict[str, float] = field(default_factory=dict)
     trusted_models: bool = False
     """True when the models used only built-in Keras layers (loadable with safe_mode)."""
+    run_map: dict[str, Any] | None = None
+    """The notebook's story: runs, the images each showed, baseline and final
+    (:class:`grader.intake.runs.RunMap` as a dict; image files relative to ``intake/``)."""
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON dict."""

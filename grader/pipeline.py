@@ -7,7 +7,6 @@ stage into words in the report rather than an exception. Student code runs only 
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import shutil
 import threading
@@ -22,8 +21,8 @@ import numpy as np
 from grader.assignment import Assignment, get_assignment
 from grader.config import GradeOptions
 from grader.data import load_dataset
-from grader.errors import UsageError, detail_text, student_text
-from grader.evidence import Artifact, CheckResult, Evidence, History, VariantRun
+from grader.errors import UsageError
+from grader.evidence import Artifact, CheckResult, Evidence
 from grader.files import write_text_atomic
 from grader.intake import Submission, SubmissionError, load_submission
 from grader.intake.load import load_artifacts_only
@@ -34,11 +33,11 @@ from grader.report.gradescope import write_gradescope
 from grader.report.html import ReportImages, write_report
 from grader.report.result_json import RunMeta, write_result_json
 from grader.rubric import Rubric
-from grader.sandbox.launch import PROGRESS_FILE, run_child
-from grader.sandbox.limits import Limits
-from grader.sandbox.plan import checks_from_outcome, make_plan, phase_errors, write_real_images
+from grader.sandbox.isolation import choose as choose_isolation
+from grader.sandbox.launch import PROGRESS_FILE
+from grader.sandbox.orchestrate import RunRequest, run_isolated
 from grader.scoring import load_rubric, score_submission
-from grader.text import Msg
+from grader.text import Msg, msg
 from grader.tf_setup import import_tensorflow_quietly, limit_threads
 
 ProgressFn = Callable[[str, float | None, str], None]
@@ -97,6 +96,10 @@ def grade_submission(submission: Path, options: GradeOptions,
     limit_threads(options.trusted_threads)
     rubric = load_rubric(options.rubric or assignment.rubric)
     load_judge(assignment=assignment.folder)  # fail early (exit 3) when the judge is missing
+    isolation = choose_isolation(options.isolation)  # ... or when student code cannot be isolated
+    if isolation == "none":
+        progress("isolation", None, "WARNING: student code runs WITHOUT isolation "
+                 "(--isolation none)")
     work = out_dir / "work"
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
@@ -109,11 +112,14 @@ def grade_submission(submission: Path, options: GradeOptions,
     if submission_rec is not None:
         t0 = time.perf_counter()
         run_sandbox(submission_rec, evidence, work, images, options, assignment, progress)
+        if isolation == "none":
+            evidence.warnings.append(msg("sandbox.no_isolation"))
         timing["sandbox_s"] = time.perf_counter() - t0
 
     progress("judge", None, "judging the images")
     t0 = time.perf_counter()
-    judged, student = judge_evidence(evidence, work, seed=options.seed)
+    judged, student = judge_evidence(evidence, work, seed=options.seed,
+                                     assignment=assignment.folder)
     timing["judge_s"] = time.perf_counter() - t0
 
     progress("report", None, "scoring and writing the report")
@@ -144,6 +150,7 @@ def run_intake(submission: Path, work: Path) -> tuple[Evidence, Submission | Non
         evidence.warnings.extend(only.warnings)
         return evidence, None
     _add_artifacts(evidence, rec)
+    evidence.run_map = rec.run_map
     evidence.missing_artifacts = list(rec.missing_artifacts)
     evidence.warnings.extend(rec.warnings)
     return evidence, rec
@@ -168,7 +175,7 @@ def _latest_checkpoint(evidence: Evidence, submission: Submission) -> str | None
 
 def run_sandbox(submission: Submission, evidence: Evidence, work: Path, images: np.ndarray,
                 options: GradeOptions, assignment: Assignment, progress: ProgressFn) -> None:
-    """Run check, checkpoint sampling and training in one isolated child; fill the evidence."""
+    """Run the student's and the trusted process (:mod:`grader.sandbox.orchestrate`)."""
     if not submission.code_units:
         cell_failures = submission.cell_failures[:3]
         failures = [f.message.en for f in cell_failures]
@@ -181,82 +188,48 @@ def run_sandbox(submission: Submission, evidence: Evidence, work: Path, images: 
             {"failures": failures}))
         evidence.isolation = "none (no code to run)"
         return
-    box = work / "sandbox"
-    write_real_images(box, images, assignment.image_shape)
     b = options.budget
-    phases: list[dict[str, Any]] = [{"name": "check", "timeout_s": options.check_timeout_s}]
-    ckpt = _latest_checkpoint(evidence, submission)
-    if ckpt:
-        phases.append({"name": "sample_checkpoint", "path": ckpt, "n": b.n_samples,
-                       "timeout_s": options.checkpoint_timeout_s})
-    phases.append({"name": "train", "steps": b.steps, "batch_size": b.batch_size,
-                   "sample_every": b.sample_every, "n_samples": b.n_samples,
-                   "timeout_s": b.train_timeout_s})
-    plan = make_plan(submission, phases, assignment=assignment, seed=options.seed,
-                     threads=options.threads)
-    total = sum(p["timeout_s"] for p in phases) + 300
-    limits = Limits(timeout_s=total, memory_mb=options.memory_mb, isolation=options.isolation,
-                    threads=options.threads)
+    req = RunRequest(steps=b.steps, batch_size=b.batch_size, sample_every=b.sample_every,
+                     n_samples=b.n_samples, check_timeout_s=options.check_timeout_s,
+                     train_timeout_s=b.train_timeout_s,
+                     checkpoint_timeout_s=options.checkpoint_timeout_s,
+                     checkpoint=_latest_checkpoint(evidence, submission), seed=options.seed,
+                     threads=options.threads, memory_mb=options.memory_mb,
+                     isolation=options.isolation)
+    boxes: list[Path] = []
     done = threading.Event()
     watcher = threading.Thread(target=_watch_progress, daemon=True,
-                               args=(box / PROGRESS_FILE, done, progress, b.steps))
+                               args=(boxes, done, progress, b.steps))
     watcher.start()
     try:
-        outcome = run_child(plan, box, limits)
+        run = run_isolated(submission, req, work, images, assignment, progress_dirs=boxes)
     finally:
         done.set()
         watcher.join(timeout=2)
-    evidence.isolation = outcome.isolation
-    evidence.checks.extend(checks_from_outcome(outcome))
-    evidence.logs = outcome.log_tail
-    evidence.timings.update({f"child_{k}_s": float(v) for k, v in outcome.timings.items()})
-    result = outcome.result or {}
-    evidence.trusted_models = bool((result.get("models") or {}).get("trusted_models", False))
-    evidence.variants = [_variant(v) for v in result.get("variants", []) if isinstance(v, dict)]
-    if isinstance(result.get("checkpoint_samples_file"), str):
-        evidence.checkpoint_samples_file = "sandbox/" + result["checkpoint_samples_file"]
-    errors, _ = phase_errors(result)
-    if errors.get("sample_checkpoint"):
-        evidence.warnings.append(Msg(
-            "Your checkpoint could not be restored into your final models: "
-            f"{errors['sample_checkpoint']}",
-            f"체크포인트를 최종 모델에 복원하지 못했습니다: {errors['sample_checkpoint']}"))
-    if outcome.status != "ok" and outcome.phase == "train" and not evidence.variants:
-        evidence.warnings.append(outcome.message)
+    evidence.isolation = run.isolation
+    evidence.checks.extend(run.checks)
+    evidence.logs = run.logs
+    evidence.timings.update(run.timings)
+    evidence.trusted_models = run.trusted_models
+    evidence.variants = run.variants
+    evidence.checkpoint = run.checkpoint
+    evidence.checkpoint_samples_file = run.checkpoint_samples_file
+    evidence.warnings.extend(run.warnings)
 
 
-def _variant(raw: dict[str, Any]) -> VariantRun:
-    """A validated :class:`VariantRun` with file names made relative to the work folder.
-
-    Its words come from the child: they are cleaned and capped, and a traceback stays in
-    ``error_detail`` / ``loop_note_detail``, apart from the one-line ``error`` students read.
-    """
-    names = {f.name for f in dataclasses.fields(History)}
-    hist = History(**{k: v for k, v in (raw.get("history") or {}).items() if k in names})
-    hist.loop = student_text(hist.loop, 40)
-    hist.loop_note = student_text(hist.loop_note)
-    hist.loop_note_detail = detail_text(hist.loop_note_detail)
-    error = raw.get("error")
-    run = VariantRun(name=student_text(raw.get("name", "final"), 40),
-                     generator_fn=student_text(raw.get("generator_fn", ""), 200),
-                     discriminator_fn=student_text(raw.get("discriminator_fn", ""), 200),
-                     history=hist, frame_steps=[int(s) for s in raw.get("frame_steps", [])],
-                     error=student_text(error) if error else None,
-                     error_detail=detail_text(raw.get("error_detail")) or None)
-    for attr in ("samples_file", "frames_file"):
-        value = raw.get(attr)
-        if isinstance(value, str) and "/" not in value and ".." not in value:
-            setattr(run, attr, "sandbox/" + value)
-    return run
-
-
-def _watch_progress(path: Path, done: threading.Event, progress: ProgressFn, steps: int) -> None:
-    """Forward the child's ``progress.json`` (phase, training step) to the terminal."""
+def _watch_progress(boxes: list[Path], done: threading.Event, progress: ProgressFn,
+                    steps: int) -> None:
+    """Forward the children's ``progress.json`` (phase, training step) to the terminal."""
     last = None
     while not done.wait(0.5):
-        try:
-            info = json.loads(path.read_text())
-        except (OSError, ValueError):
+        info = None
+        for box in reversed(boxes):  # the later process is the one running
+            try:
+                info = json.loads((box / PROGRESS_FILE).read_text()[:4096])
+                break
+            except (OSError, ValueError):
+                continue
+        if not isinstance(info, dict):
             continue
         key = (info.get("phase"), info.get("variant"), info.get("step"))
         if key == last:

@@ -130,8 +130,6 @@ class Rubric:
     title_ko: str
     items: tuple[RubricItem, ...]
     thresholds: tuple[Threshold, ...]
-    inconclusive_level: str = "partial"
-    """Level at which an inconclusive item is scored (and flagged for review)."""
     seed: int = 0
     known_checks: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
@@ -210,16 +208,16 @@ def parse_rubric(raw: dict[str, Any], where: str = "<rubric>",
     dupes = sorted({i for i in ids if ids.count(i) > 1})
     if dupes:
         ctx.fail(f"item ids must be unique; repeated: {', '.join(dupes)}")
-    inconclusive = ctx.string(scoring, "inconclusive_level", "[scoring]", default="partial")
-    for it in items:
-        if inconclusive not in {lv.name for lv in it.levels}:
-            ctx.fail(f"[scoring] inconclusive_level = {inconclusive!r} is not a level of item {it.id!r}")
+    if "inconclusive_level" in scoring:
+        ctx.warnings.append("[scoring] inconclusive_level is no longer used: an item the "
+                            "evidence cannot settle is marked needs_review and scores nothing "
+                            "until an instructor decides")
     all_thr = thresholds + tuple(t for i in items for t in i.thresholds)
     return Rubric(
         id=ctx.string(raw, "id", "top level"), version=str(raw.get("version", "")),
         title_en=ctx.string(raw, "title_en", "top level"),
         title_ko=ctx.string(raw, "title_ko", "top level"),
-        items=items, thresholds=thresholds, inconclusive_level=inconclusive,
+        items=items, thresholds=thresholds,
         seed=ctx.integer(scoring, "seed", "[scoring]", default=0), known_checks=known,
         warnings=tuple(ctx.warnings), path=where,
         calibrated=all(t.calibrated for t in all_thr),

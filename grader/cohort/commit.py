@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import hashlib
 import json
 import os
 import shutil
@@ -26,6 +27,49 @@ from grader.report.result_json import write_text_atomic
 
 STATE_DIR = ".cohort"
 """The run's own files inside the output folder: lock, staging, trash, similarity cache."""
+LEDGER_FILE = "ledger.json"
+"""``OUT/.cohort/ledger.json``: the SHA-256 of every committed student's files, written by
+the runner alone (student code never sees the output folder); checked when outputs are
+written, so a result changed after it was committed is reported, not trusted."""
+HASHED_FILES = ("result.json", "report.html", ENTRY_FILE)
+
+
+def file_hashes(folder: Path) -> dict[str, str]:
+    """SHA-256 of the committed files of one student folder (missing files are left out)."""
+    out = {}
+    for name in HASHED_FILES:
+        p = folder / name
+        if p.is_file() and not p.is_symlink():
+            out[name] = hashlib.sha256(p.read_bytes()).hexdigest()
+    return out
+
+
+def read_ledger(out: Path) -> dict[str, dict[str, Any]]:
+    """The ledger of committed students (empty when there is none or it is unreadable)."""
+    try:
+        raw = json.loads((out / STATE_DIR / LEDGER_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return raw if isinstance(raw, dict) else {}
+
+
+def _record_in_ledger(out: Path, student: str, record: dict[str, Any]) -> None:
+    ledger = read_ledger(out)
+    ledger[student] = {"hashes": file_hashes(out / student), "score": record.get("score"),
+                       "max_score": record.get("max_score"), "status": record.get("status")}
+    write_text_atomic(out / STATE_DIR / LEDGER_FILE,
+                      json.dumps(ledger, ensure_ascii=False, indent=1, sort_keys=True))
+
+
+def integrity_problems(out: Path, student: str,
+                       ledger: dict[str, dict[str, Any]]) -> list[str]:
+    """Files of a committed student that changed since the runner committed them."""
+    known = (ledger.get(student) or {}).get("hashes")
+    if not isinstance(known, dict):
+        return ["no ledger entry (committed by an older grader, or the ledger was removed)"]
+    now = file_hashes(out / student)
+    return [f"{name} changed after it was committed" for name, sha in sorted(known.items())
+            if now.get(name) != sha]
 
 
 def make_record(student: Student, outcome: JobOutcome, key: str, staged: Path,
@@ -75,6 +119,7 @@ def commit(out: Path, student: str, staged: Path, record: dict[str, Any]) -> Non
         os.replace(final, trash)
     os.replace(staged, final)
     shutil.rmtree(trash, ignore_errors=True)
+    _record_in_ledger(out, student, record)
 
 
 @contextlib.contextmanager

@@ -13,10 +13,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from grader import __version__
-from grader.cohort.commit import STATE_DIR
+from grader.cohort.commit import STATE_DIR, integrity_problems, read_ledger
 from grader.cohort.keys import read_entry
 from grader.cohort.roster import Student
+from grader.cohort.similarity import (
+    NORMALISER_VERSION,
+    SubmissionPrint,
+    find_similar,
+    fingerprint_submission,
+)
 from grader.report.result_json import write_text_atomic
+from grader.rubric import load_rubric
 
 if TYPE_CHECKING:
     from grader.cohort.runner import CohortOptions, CohortRun
@@ -28,11 +35,21 @@ def write_outputs(opts: CohortOptions, students: list[Student], cached: set[str]
     from grader.cohort.outputs import write_cohort_outputs
 
     records, results = [], {}
+    ledger = read_ledger(opts.out)
     for s in students:
         entry = read_entry(opts.out / s.name)
         if entry is None:
             continue
         entry["cached"] = s.name in cached
+        problems = integrity_problems(opts.out, s.name, ledger)
+        entry["hashes"] = (ledger.get(s.name) or {}).get("hashes", {})
+        if problems:
+            known = ledger.get(s.name) or {}
+            entry.update(status="tampered", reason="; ".join(problems),
+                         score=known.get("score"), max_score=known.get("max_score"))
+            run.tampered.append(f"{s.name}: {'; '.join(problems)}")
+            records.append(entry)
+            continue
         records.append(entry)
         if entry.get("status") == "graded":
             try:
@@ -58,13 +75,6 @@ def similarity_flags(students: list[Student], out: Path,
     Each student's fingerprint is cached in ``OUT/.cohort/prints/`` under the SHA-256 of the
     submission and the normaliser's version, so a re-run only reads changed submissions.
     """
-    from grader.cohort.similarity import (
-        NORMALISER_VERSION,
-        SubmissionPrint,
-        find_similar,
-        fingerprint_submission,
-    )
-
     cache = out / STATE_DIR / "prints"
     cache.mkdir(parents=True, exist_ok=True)
     scratch = out / STATE_DIR / "similarity"
@@ -90,8 +100,6 @@ def similarity_flags(students: list[Student], out: Path,
 
 def _rubric_meta(rubric: str | None) -> dict[str, Any]:
     """The rubric's id and version for the dashboard (``unknown`` when it cannot be loaded)."""
-    from grader.rubric import load_rubric
-
     try:
         r = load_rubric(rubric)
     except Exception:  # noqa: BLE001 - the dashboard only shows it

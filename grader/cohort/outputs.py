@@ -126,8 +126,12 @@ def grades_csv_text(records: list[dict], results: dict[str, dict], flags: list[d
         res = results.get(name) if graded else None
         by_id = {str(i.get("id")): i for i in (res or {}).get("items") or []
                  if isinstance(i, dict)}
-        score = cstats.record_score(rec, results) if graded else 0.0
-        row = [_cell(name), "graded" if graded else "failed", _num(score),
+        status = "graded" if graded else str(rec.get("status") or "failed")
+        if graded:
+            score = cstats.record_score(rec, results)
+        else:  # a tampered student keeps the score the runner committed (its ledger)
+            score = float(rec.get("score") or 0.0) if status == "tampered" else 0.0
+        row = [_cell(name), _cell(status), _num(score),
                _num(cstats.record_max(rec, results) or top)]
         for iid in items:
             it = by_id.get(iid) or {}

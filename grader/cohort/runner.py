@@ -22,7 +22,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from grader.cohort.commit import STATE_DIR, cohort_lock, commit, make_record
+from grader.cohort.commit import (
+    STATE_DIR,
+    cohort_lock,
+    commit,
+    integrity_problems,
+    make_record,
+    read_ledger,
+)
 from grader.cohort.execute import GradeJob, JobOutcome, default_threads
 from grader.cohort.executors import run_dask, run_local
 from grader.cohort.finish import write_outputs
@@ -66,6 +73,8 @@ class CohortRun:
     interrupted: bool
     wall_s: float
     paths: Any = None
+    tampered: list[str] = field(default_factory=list)
+    """Students whose committed files changed after the runner committed them (and why)."""
 
 
 @contextlib.contextmanager
@@ -99,9 +108,15 @@ def run_cohort(opts: CohortOptions, reporter: Any = None) -> CohortRun:
     keys = {s.name: grading_key(hashes[s.name], settings) for s in chosen}
     timeout = opts.timeout_s or MODE_TIMEOUT_S.get(opts.mode, 1800.0)
     cached, jobs = [], []
+    ledger = read_ledger(opts.out)
+    tampered = []
     for s in chosen:
         entry = read_entry(opts.out / s.name)
-        if entry and entry["key"] == keys[s.name] and not opts.force:
+        changed = integrity_problems(opts.out, s.name, ledger) if entry and s.name in ledger \
+            else []
+        if changed:
+            tampered.append(f"{s.name}: {'; '.join(changed)} (graded again)")
+        if entry and entry["key"] == keys[s.name] and not opts.force and not changed:
             cached.append(s.name)
         else:
             jobs.append((s, GradeJob(s.name, str(s.path.resolve()), list(opts.grade_flags),
@@ -137,6 +152,7 @@ def run_cohort(opts: CohortOptions, reporter: Any = None) -> CohortRun:
             if reporter:
                 reporter.stop()
             shutil.rmtree(staging, ignore_errors=True)
-        run = CohortRun([], graded_now, cached, failed, interrupted, time.monotonic() - t0)
+        run = CohortRun([], graded_now, cached, failed, interrupted, time.monotonic() - t0,
+                        tampered=tampered)
         run.records, run.paths = write_outputs(opts, students, set(cached), run, hashes)
     return run

@@ -8,7 +8,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-ITEM_STATUSES = ("pass", "partial", "fail", "inconclusive")
+ITEM_STATUSES = ("pass", "partial", "fail", "needs_review")
 #: check statuses counted as problems, worst first
 PROBLEM_STATUSES = ("fail", "warn")
 HIST_BINS = 10

@@ -13,11 +13,15 @@ import base64
 import binascii
 import io
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 from grader.evidence import Artifact
 from grader.intake.chunks import Chunk
+from grader.intake.figures.tiles import extract_tiles
 from grader.intake.select import dotted_name
 from grader.intake.submission import EmbeddedImage
 from grader.text import Msg
@@ -117,14 +121,28 @@ def facts_signals(facts: Facts, generator_names: set[str]) -> Signals:
     return sig
 
 
+def content_kind(data: bytes) -> str:
+    """What the pixels show: ``grid``, ``single``, ``chart`` or ``unknown`` (tile finder)."""
+    try:
+        from PIL import Image
+
+        with Image.open(io.BytesIO(data)) as im:
+            im.seek(0)
+            rgb = np.asarray(im.convert("RGB"))
+        return extract_tiles(rgb).kind
+    except Exception:  # a damaged image: the shape rule decides
+        return "unknown"
+
+
 def decide_kind(direct: Signals, indirect: Signals, *, is_gif: bool, width: int = 0,
-                height: int = 0) -> tuple[str, str]:
+                height: int = 0, content: Callable[[], str] | None = None) -> tuple[str, str]:
     """Decide what an embedded image shows.
 
     Precedence: GIF bytes/mime > the cell displays a ``.gif`` > the cell's own source >
     the functions it calls. Within one level: real and generated evidence together gives
     ``other`` (a real preview must never count as samples); samples and history together
-    are told apart by shape (history plots are wide, sample grids roughly square).
+    are told apart by the pixels (``content``: the tile finder sees a grid of images or a
+    chart), else by shape (history plots are wide, sample grids roughly square).
 
     Returns:
         ``(kind, reason)`` with kind in ``gif``, ``real_preview``, ``samples``,
@@ -140,6 +158,12 @@ def decide_kind(direct: Signals, indirect: Signals, *, is_gif: bool, width: int 
         if sig.real and sig.samples:
             return "other", f"{where}: mixes real data ({sig.real[0]}) and generated images ({sig.samples[0]})"
         if sig.history and (sig.samples or sig.real):
+            seen = content() if content is not None else "unknown"
+            if seen == "chart":
+                return "history_plot", f"{where}: {sig.history[0]}; the image is a chart"
+            if seen in ("grid", "single"):
+                other = "samples" if sig.samples else "real_preview"
+                return other, f"{where}: {(sig.samples or sig.real)[0]}; the image is a {seen}"
             wide = height > 0 and width / height >= HISTORY_ASPECT
             if wide:
                 return "history_plot", f"{where}: {sig.history[0]}; wide figure"
@@ -202,7 +226,8 @@ def extract_embedded(chunks: list[Chunk], work_dir: Path, *, prefix: str = "",
             ext = next((e for magic, e in _MAGIC.items() if data.startswith(magic)), "")
             width, height = _image_size(data)
             kind, reason = decide_kind(direct, indirect, is_gif=ext == "gif" or mime == "image/gif",
-                                       width=width, height=height)
+                                       width=width, height=height,
+                                       content=lambda d=data: content_kind(d))
             before = trained_at is not None and chunk.cell is not None and chunk.cell < trained_at
             rel = f"embedded/{prefix}cell{chunk.cell}_out{index}.{ext or 'bin'}"
             folder.mkdir(parents=True, exist_ok=True)

@@ -13,6 +13,7 @@ from grader.intake.embedded import extract_embedded
 from grader.intake.encoding import decode_source
 from grader.intake.notebook import read_notebook
 from grader.intake.references import collect_references, missing_references
+from grader.intake.runs import build_run_map
 from grader.intake.select import Selector
 from grader.intake.sources import (
     MAX_CODE_FILES,
@@ -197,3 +198,8 @@ def _embedded(sub: Submission, notebooks: list[list[Chunk]], chunks: list[Chunk]
         sub.embedded += result.images
         sub.artifacts += result.artifacts
         sub.warnings += result.warnings
+        story = build_run_map(nb_chunks, result.images, functions)
+        best = sub.run_map
+        if best is None or len(story.images) + 10 * len(story.runs) > \
+                len(best["images"]) + 10 * len(best["runs"]):
+            sub.run_map = story.to_dict()

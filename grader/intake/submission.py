@@ -6,14 +6,11 @@ import dataclasses
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 from grader.errors import GraderError
 from grader.evidence import Artifact
 from grader.text import Msg
-
-if TYPE_CHECKING:
-    from grader.intake.candidates import Candidate
 
 
 class SubmissionError(GraderError):
@@ -125,6 +122,8 @@ class Submission:
     embedded: list[EmbeddedImage] = field(default_factory=list)
     artifact_sizes: dict[str, int] = field(default_factory=dict)
     """Artifact origin -> size in bytes (a checkpoint: all its files together)."""
+    run_map: dict[str, Any] | None = None
+    """The main notebook's story (:class:`grader.intake.runs.RunMap` as a dict)."""
 
     def versions(self, name: str) -> list[CodeUnit]:
         """Every unit that defines ``name``, in file order (first = original, last = final)."""
@@ -136,12 +135,6 @@ class Submission:
         for d in self.dropped:
             counts[d.reason] = counts.get(d.reason, 0) + 1
         return counts
-
-    def candidates(self, role: str | None = None) -> list[Candidate]:
-        """Ordered name-based candidates (see :func:`grader.intake.candidates.find_candidates`)."""
-        from grader.intake.candidates import find_candidates
-
-        return find_candidates(self.code_units, role)
 
     def to_json(self) -> str:
         """Serialise to JSON text (plain data; ``root`` as a string)."""

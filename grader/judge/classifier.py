@@ -25,7 +25,9 @@ from grader.judge.calibration import (
     load_class_stats,
     load_feature_stats,
 )
+from grader.judge.copies import load_copy_index
 from grader.judge.precision import compute_policy, setting_problem
+from grader.judge.realism import load_realism
 
 DEFAULT_BATCH = 500
 _CACHE: dict[tuple[str, ...], Judge] = {}
@@ -75,6 +77,10 @@ class Judge:
     """The arithmetic the network runs in here (:mod:`grader.judge.precision`)."""
     class_names: tuple[str, ...] = ()
     """The classes, in the order of the network's outputs (the assignment's)."""
+    realism: object = None
+    """The per-tile recognizability score fitted on eye labels (``judge.realism``), if any."""
+    copy_index: object = None
+    """The index of real images for the copy check (``judge.copies``), if any."""
     _compiled: object = field(default=None, repr=False, compare=False)
 
     @property
@@ -209,6 +215,10 @@ def load_judge(path: Path | None = None, calibration_path: Path | None = None,
                 warnings.append("The judge's calibration was made for other weights; "
                                 f"its threshold may be off. {RECALIBRATE_HINT}")
             class_stats = load_class_stats(paths[2].with_name(files.class_stats.name))
+            realism = load_realism(files.realism) if files.realism and \
+                files.realism.is_file() else None
+            copies = load_copy_index(files.copy_index) if files.copy_index and \
+                files.copy_index.is_file() else None
             _CACHE[key] = Judge(model, calibration, stats, paths[0], class_stats, warnings,
-                                precision, spec.class_names)
+                                precision, spec.class_names, realism, copies)
         return _CACHE[key]

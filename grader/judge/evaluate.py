@@ -16,11 +16,20 @@ import numpy as np
 
 from grader.errors import GraderError
 from grader.evidence import Artifact, Evidence, load_images_npz
-from grader.files import inside
+from grader.files import inside, savez_atomic
+from grader.intake.figures.display import diagnose
+from grader.intake.figures.plots import plot_hints_from_code, read_history_plot
 from grader.intake.figures.tiles import extract_tiles, read_frames
+from grader.intake.runs import RunMap
 from grader.judge.classifier import Judge, images_to_pixels, load_judge
 from grader.judge.metrics import near_copy_mask, score_images, score_predictions
-from grader.judge.results import GifInfo, JudgedEvidence, JudgeResult
+from grader.judge.results import (
+    FigureJudgement,
+    GifInfo,
+    HistoryJudgement,
+    JudgedEvidence,
+    JudgeResult,
+)
 from grader.text import Msg
 
 #: at most this many GIF frames are judged (evenly spaced, first and last included)
@@ -36,24 +45,27 @@ class StudentImages:
     tiles: np.ndarray | None = None
     origins: list[str] = field(default_factory=list)
     notes: list[Msg] = field(default_factory=list)
+    before_tiles: np.ndarray | None = None
+    """Tiles of the baseline run's grid, when the notebook shows one."""
     figure_of: np.ndarray | None = None
     """Per tile, the index of the figure it was cut from (near-copies count within one figure:
     the same samples saved twice, or two late epochs of a fixed seed, are not collapse)."""
 
 
-def judge_evidence(evidence: Evidence, work: Path, seed: int = 0) -> tuple[JudgedEvidence,
-                                                                           StudentImages]:
+def judge_evidence(evidence: Evidence, work: Path, seed: int = 0,
+                   assignment: str | Path | None = None) -> tuple[JudgedEvidence, StudentImages]:
     """Judge the grader's samples and frames, the checkpoint samples and the student's images.
 
     Args:
         evidence: The evidence record; file names are relative to ``work``.
         work: The submission's work folder.
         seed: Seed of the bootstrap intervals.
+        assignment: Whose judge (an assignment id or folder; default the current one).
 
     Raises:
         GraderError: The judge's classifier is missing from this install.
     """
-    judge = load_judge()
+    judge = load_judge(assignment=assignment)
     shape = judge.image_shape
     judged = JudgedEvidence()
 
@@ -74,15 +86,191 @@ def judge_evidence(evidence: Evidence, work: Path, seed: int = 0) -> tuple[Judge
         frames = _npz(work, final.frames_file, "frames", evidence, shape)
         if frames is not None and frames.ndim == 5:
             judged.grader_frames = score_sets(list(frames), judge, seed)
+            judged.grader_frame_change = float(np.abs(frames[-1].astype(np.float64)
+                                                      - frames[0]).mean() / 255.0)
     if evidence.checkpoint_samples_file:
         judged.checkpoint_samples = score(
             _npz(work, evidence.checkpoint_samples_file, "images", evidence, shape))
-    student = student_sample_tiles(evidence.artifacts, work, shape)
-    judged.student_images = score(student.tiles, student.figure_of)
-    evidence.warnings.extend(student.notes)
-    judged.gif_info, gif_tiles = read_gif(evidence, work, shape)
+    story = RunMap.from_dict(evidence.run_map) if evidence.run_map else None
+    final_fig, before_fig = choose_figures(story, evidence.artifacts)
+    student = StudentImages()
+    for role, figure in (("final", final_fig), ("before", before_fig)):
+        if figure is None:
+            continue
+        judgement, tiles = judge_figure(figure, role, work, judge, seed)
+        judged.figures.append(judgement)
+        if role == "final":
+            judged.student_images = judgement.result
+            student.tiles = tiles
+            if tiles is not None:
+                student.origins = [figure.origin]
+        else:
+            judged.student_before_images = judgement.result
+            student.before_tiles = tiles
+    if before_fig is not None:
+        judged.student_after_images = judged.student_images
+    if final_fig is None:  # no story: the latest sample files, as before
+        files = student_sample_tiles(evidence.artifacts, work, shape)
+        judged.student_images = score(files.tiles, files.figure_of)
+        student.tiles, student.origins = files.tiles, files.origins
+        evidence.warnings.extend(files.notes)
+    judged.history = read_history(story, evidence.artifacts, work)
+    judged.gif_info, gif_tiles = read_gif(evidence, work, shape, story)
     judged.gif_frames = score_sets(gif_tiles, judge, seed)
     return judged, student
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A sample figure to judge: its file (relative to the work folder) and the code that
+    drew it (empty for a file whose drawing code is unknown)."""
+
+    file: str
+    origin: str
+    shown: bool
+    run: int | None
+    code: str = ""
+
+
+def choose_figures(story: RunMap | None, artifacts: list[Artifact]
+                   ) -> tuple[Figure | None, Figure | None]:
+    """(final, before): the final run's last grid, and the baseline run's last grid.
+
+    Without a story (a ``.py``, a folder of images) the final grid is the latest sample file
+    (by the numbers in its name) and there is no "before".
+    """
+    final = before = None
+    if story is not None:
+        for role, run_index in (("final", story.final), ("before", story.baseline)):
+            run = story.runs[run_index] if run_index is not None else None
+            shown = story.image(run.final_grid) if run is not None else None
+            if shown is None:
+                continue
+            figure = Figure(f"intake/{shown.file}", shown.origin, True, shown.run, shown.code)
+            if role == "final":
+                final = figure
+            else:
+                before = figure
+        if final is None:  # grids shown outside any run (after a restart, say): the last one
+            grids = [i for i in story.images if i.kind == "sample_grid"]
+            if grids:
+                g = grids[-1]
+                final = Figure(f"intake/{g.file}", g.origin, True, g.run, g.code)
+    if final is None:
+        files = sorted((a for a in artifacts if a.kind == "samples" and a.file
+                        and "output" not in a.origin), key=lambda a: _natural_key(a.origin))
+        if files:
+            final = Figure(files[-1].file, files[-1].origin, False, None)
+    return final, before
+
+
+def judge_figure(figure: Figure, role: str, work: Path, judge: Judge,
+                 seed: int) -> tuple[FigureJudgement, np.ndarray | None]:
+    """Cut a figure into tiles, diagnose its display, judge the tiles as they are shown."""
+    out = FigureJudgement(role=role, origin=figure.origin, shown=figure.shown, run=figure.run)
+    try:
+        frames = read_frames(inside(work, figure.file)).frames
+    except (GraderError, ValueError) as exc:
+        out.problem = exc.message.en if isinstance(exc, GraderError) else str(exc)
+        return out, None
+    cut = extract_tiles(frames[-1], judge.image_shape)
+    bug = diagnose(cut.tiles if len(cut.tiles) else None, colormap=cut.colormap,
+                   source=figure.code)
+    if bug is not None:
+        out.display_bug, out.display_evidence = bug.kind, bug.evidence
+    if cut.kind not in ("grid", "single") or not len(cut.tiles):
+        out.problem = f"no sample images found in it ({cut.kind})"
+        return out, None
+    out.tiles_file = f"judged/{role}_grid.npz"
+    savez_atomic(work / out.tiles_file, tiles=cut.tiles)
+    out.result = score_images(cut.tiles, judge, seed=seed)
+    out.result.origin = figure.origin
+    return out, cut.tiles
+
+
+def read_history(story: RunMap | None, artifacts: list[Artifact],
+                 work: Path) -> HistoryJudgement | None:
+    """Read the final run's history plot (else the latest history file) into numbers."""
+    shown = None
+    if story is not None and story.final is not None:
+        shown = story.image(story.runs[story.final].final_history)
+    if shown is None and story is not None:
+        plots = [i for i in story.images if i.kind == "history_plot"]
+        shown = plots[-1] if plots else None
+    if shown is not None:
+        file, origin, code, on_screen = f"intake/{shown.file}", shown.origin, shown.code, True
+    else:
+        files = sorted((a for a in artifacts if a.kind == "history_plot" and a.file),
+                       key=lambda a: _natural_key(a.origin))
+        if not files:
+            return None
+        file, origin, code, on_screen = files[-1].file, files[-1].origin, "", False
+    out = HistoryJudgement(origin=origin, shown=on_screen, file=file)
+    try:
+        reading = read_history_plot(inside(work, file), plot_hints_from_code(code))
+    except Exception as exc:  # the reader promises not to raise; a bug must not stop a grade
+        out.reason = f"the plot reader failed ({type(exc).__name__})"
+        return out
+    raw = reading.to_dict()
+    out.reading = _summary_of(raw)
+    out.ok, out.reason = reading.ok, reading.reason
+    if reading.ok:
+        out.overlay_file = draw_overlay(inside(work, file), raw, work / "judged" /
+                                        "history_overlay.png", work)
+    fake = reading.fake
+    if reading.ok and fake is not None:
+        out.fake_accuracy = [float(v) for v in fake.y if v == v]
+        out.uncertainty = float(reading.error) if reading.error == reading.error else None
+        out.confidence = float(reading.confidence)
+        out.hidden_fraction = float(fake.hidden_fraction)
+    return out
+
+
+def draw_overlay(image: Path, reading: dict[str, Any], dest: Path, work: Path) -> str | None:
+    """The student's plot with the recovered fake-accuracy curve (red) and 0.5 (dashed) on it.
+
+    Returns the overlay's path relative to ``work`` (None when it cannot be drawn).
+    """
+    try:
+        from PIL import Image, ImageDraw
+
+        panel = reading["panels"][reading["fake_panel"]]
+        fake = next(s for s in panel["series"] if s["name"] == "fake_accuracy")
+        slope, intercept = panel["y_axis"]["slope"], panel["y_axis"]["intercept"]
+        x0, y0, x1, y1 = panel["bbox"]
+        with Image.open(image) as im:
+            canvas = im.convert("RGB")
+        draw = ImageDraw.Draw(canvas)
+        half = (0.5 - intercept) / slope
+        if y0 <= half <= y1:
+            for x in range(int(x0), int(x1), 12):
+                draw.line([(x, half), (min(x + 6, x1), half)], fill=(20, 20, 20), width=2)
+        pts = [(px, (v - intercept) / slope) for px, v in zip(fake["pixel_x"], fake["y"],
+                                                              strict=False) if v == v]
+        if len(pts) >= 2:
+            draw.line(pts, fill=(220, 0, 0), width=2)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        canvas.save(dest)
+        return str(dest.relative_to(work))
+    except Exception:  # an odd reading: the report shows the plot without the overlay
+        return None
+
+
+#: per-pixel lists of a plot reading left out of judged.json (the curve itself is kept)
+_BULKY = ("pixel_x", "pixel_y", "points", "hidden", "y", "x")
+
+
+def _summary_of(reading: dict[str, Any]) -> dict[str, Any]:
+    """A plot reading without its per-pixel lists (axes, series names, quality are kept)."""
+    def trim(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: trim(v) for k, v in value.items()
+                    if not (k in _BULKY and isinstance(v, list) and len(v) > 8)}
+        if isinstance(value, list):
+            return [trim(v) for v in value]
+        return value
+
+    return trim(reading)
 
 
 def score_sets(sets: list[np.ndarray], judge: Judge, seed: int) -> list[JudgeResult]:
@@ -160,15 +348,19 @@ def student_sample_tiles(artifacts: list[Artifact], work: Path,
     return out
 
 
-def read_gif(evidence: Evidence, work: Path,
-             shape: tuple[int, int, int]) -> tuple[GifInfo | None, list[np.ndarray]]:
-    """Find the student's GIF, read its frames and cut tiles from each (evenly subsampled)."""
+def read_gif(evidence: Evidence, work: Path, shape: tuple[int, int, int],
+             story: RunMap | None = None) -> tuple[GifInfo | None, list[np.ndarray]]:
+    """Find the student's GIF, read its frames and cut tiles from each (evenly subsampled).
+
+    A GIF the notebook shows (an output) is preferred, the latest run's first; else a file.
+    """
     gifs = [a for a in evidence.artifacts if a.kind == "gif"]
-    gifs.sort(key=lambda a: ("output" in a.origin, a.file is None))
+    shown_files = {f"intake/{i.file}" for i in story.images if i.kind == "gif"} if story else set()
+    gifs.sort(key=lambda a: (a.file not in shown_files, a.file is None, "output" in a.origin))
     if not gifs:
         return None, []
     art = gifs[0]
-    info = GifInfo(origin=art.origin)
+    info = GifInfo(origin=art.origin, shown=art.file in shown_files)
     if not art.file:
         info.readable, info.error = False, "The GIF could not be copied for reading."
         return info, []

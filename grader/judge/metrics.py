@@ -13,6 +13,8 @@ import numpy as np
 
 from grader.judge.calibration import FeatureStats, features_to_stats, load_calibration
 from grader.judge.classifier import images_to_pixels, load_judge
+from grader.judge.copies import find_copies
+from grader.judge.realism import tile_scores
 from grader.judge.results import ImageVerdict, JudgeResult
 from grader.stats.inception import classifier_scores
 
@@ -286,4 +288,38 @@ def score_images(images: np.ndarray, judge: JudgeLike | None = None, *,
         in_distribution=gate(features) if gate else None, n_boot=n_boot, seed=seed,
         k_coverage=k_coverage, near_copy=near_copy_mask(pixels, seed=seed, groups=groups))
     result.warnings = list(getattr(judge, "warnings", [])) + result.warnings
+    u8 = np.rint(pixels).astype(np.uint8)
+    add_tile_scores(result, judge, u8)
+    add_copies(result, getattr(judge, "copy_index", None), u8)
     return result
+
+
+def add_tile_scores(result: JudgeResult, judge: JudgeLike, images: np.ndarray) -> None:
+    """Fill the per-tile recognizability (eye-label score) into ``result``, when the judge
+    has one for images of this shape."""
+    model = getattr(judge, "realism", None)
+    if model is None or not len(images):
+        return
+    scores = tile_scores(judge, images, model)  # type: ignore[arg-type]
+    for verdict, pc, pn, c, nm in zip(result.per_image, scores.p_clear, scores.p_named,
+                                      scores.clear, scores.named, strict=True):
+        verdict.p_clear, verdict.p_named = round(float(pc), 4), round(float(pn), 4)
+        verdict.clear, verdict.named = bool(c), bool(nm)
+    result.clear_count = int(scores.clear.sum())
+    result.named_count = int(scores.named.sum())
+    result.expected_clear = float(scores.p_clear.sum())
+
+
+def add_copies(result: JudgeResult, index: object, images: np.ndarray) -> None:
+    """Mark images that are near-copies of real ones (the copy index), when there is one."""
+    if index is None or not len(images):
+        return
+    found = find_copies(index, images)  # type: ignore[arg-type]
+    names = result.class_names
+    for i, verdict in enumerate(result.per_image):
+        if found.is_copy[i]:
+            label = int(found.label[i])
+            cls = names[label] if label < len(names) else str(label)
+            verdict.copy_of = (f"{found.split[i]} {int(found.index[i])}, {cls}"
+                               + (", mirrored" if found.mirrored[i] else ""))
+    result.copy_fraction = float(found.is_copy.mean())

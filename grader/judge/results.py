@@ -49,6 +49,17 @@ class ImageVerdict:
     """An almost identical image is in the same set (a sign of mode collapse)."""
     probs: list[float] = field(default_factory=list)
     """Calibrated probabilities of all classes (rounded to 5 decimals)."""
+    p_clear: float | None = None
+    """Probability that a reader names this image's class without doubt (the per-tile
+    recognizability score fitted on eye labels; None where the assignment has none)."""
+    p_named: float | None = None
+    """Probability that a reader names at least a plausible class."""
+    clear: bool = False
+    """``p_clear`` at or above its calibrated threshold."""
+    named: bool = False
+    """``p_named`` at or above its calibrated threshold (clear or plausible)."""
+    copy_of: str | None = None
+    """The real image this one is a near-copy of (``train 1234, cat``), if any."""
 
     @classmethod
     def from_dict(cls, raw: Any) -> ImageVerdict:
@@ -58,10 +69,17 @@ class ImageVerdict:
         probs = raw.get("probs") or []
         if not isinstance(probs, list) or not all(isinstance(p, (int, float)) for p in probs):
             raise ValueError("per-image 'probs' must be a list of numbers")
+        def opt(key: str) -> float | None:
+            return None if raw.get(key) is None else _float(raw, key)
+
+        copy_of = raw.get("copy_of")
         return cls(class_index=_int(raw, "class_index"), class_name=str(raw.get("class_name", "")),
                    prob=_float(raw, "prob"), recognizable=bool(raw.get("recognizable", False)),
                    near_copy=bool(raw.get("near_copy", False)),
-                   probs=[float(p) for p in probs])
+                   probs=[float(p) for p in probs], p_clear=opt("p_clear"),
+                   p_named=opt("p_named"), clear=bool(raw.get("clear", False)),
+                   named=bool(raw.get("named", False)),
+                   copy_of=str(copy_of) if copy_of else None)
 
 
 @dataclass
@@ -95,6 +113,17 @@ class JudgeResult:
     warnings: list[str] = field(default_factory=list)
     class_names: list[str] = field(default_factory=list)
     """The classes the histogram counts, in order."""
+    clear_count: int | None = None
+    """Images a reader would name without doubt (the per-tile score; None: no score here)."""
+    named_count: int | None = None
+    """Images a reader would name at least plausibly (clear ones included)."""
+    expected_clear: float | None = None
+    """Sum of ``p_clear``: the expected number of clear images."""
+    copy_fraction: float | None = None
+    """Share of images that are near-copies of real training or test images (None: the
+    assignment has no copy index)."""
+    origin: str = ""
+    """Where the images came from (a figure, the grader's samples, a checkpoint)."""
 
     def top_class(self) -> str:
         """The class with the most recognized images ("?" when none)."""
@@ -137,7 +166,14 @@ class JudgeResult:
             near_copy_fraction=_float(raw, "near_copy_fraction", 0.0),
             per_image=[ImageVerdict.from_dict(p) for p in per],
             warnings=[str(w) for w in raw.get("warnings") or []],
-            class_names=[str(c) for c in raw.get("class_names") or []])
+            class_names=[str(c) for c in raw.get("class_names") or []],
+            clear_count=None if raw.get("clear_count") is None else _int(raw, "clear_count"),
+            named_count=None if raw.get("named_count") is None else _int(raw, "named_count"),
+            expected_clear=None if raw.get("expected_clear") is None
+            else _float(raw, "expected_clear"),
+            copy_fraction=None if raw.get("copy_fraction") is None
+            else _float(raw, "copy_fraction"),
+            origin=str(raw.get("origin", "")))
 
 
 @dataclass
@@ -157,6 +193,72 @@ class GifInfo:
     tiles_per_frame: int = 0
     file: str | None = None
     """Copy in the work folder, for the report."""
+    shown: bool = False
+    """The notebook displays it (an output), not only a file in the submission."""
+
+
+@dataclass
+class FigureJudgement:
+    """One of the student's sample figures as the judge read it."""
+
+    role: str
+    """``final`` (the last run's grid) or ``before`` (the baseline run's grid)."""
+    origin: str
+    """Where it is (``nb.ipynb cell 58 output 2`` or ``generated_samples/x.png``)."""
+    shown: bool = True
+    """It is an output of the notebook (False: only a file in the submission)."""
+    run: int | None = None
+    """The run of the notebook's story it belongs to."""
+    tiles_file: str | None = None
+    """``.npz`` in the work folder with its ``tiles`` (for the report and re-scoring)."""
+    display_bug: str | None = None
+    """``channel0``, ``colormap``, ``clipped`` or ``wrapped`` (see
+    :mod:`grader.intake.figures.display`)."""
+    display_evidence: str = ""
+    problem: str | None = None
+    """Why it holds no images that could be judged (unreadable, a chart, ...)."""
+    result: JudgeResult | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON dict."""
+        out = dataclasses.asdict(self)
+        out["result"] = self.result.to_dict() if self.result is not None else None
+        return out
+
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any]) -> FigureJudgement:
+        """Validate :meth:`to_dict` output."""
+        known = {f.name for f in dataclasses.fields(cls)} - {"result"}
+        out = cls(**{k: v for k, v in raw.items() if k in known})
+        if raw.get("result") is not None:
+            out.result = JudgeResult.from_dict(raw["result"])
+        return out
+
+
+@dataclass
+class HistoryJudgement:
+    """The student's history plot, read back into numbers."""
+
+    origin: str
+    shown: bool = True
+    ok: bool = False
+    """The fake-accuracy curve was recovered."""
+    reason: str = ""
+    """Why it could not be read, when it could not."""
+    fake_accuracy: list[float] = field(default_factory=list)
+    """The recovered curve, resampled evenly over the run."""
+    uncertainty: float | None = None
+    """Typical error of the recovered values, in accuracy units."""
+    confidence: float | None = None
+    """How sure the reader is that the curve and its identity are right (0..1)."""
+    hidden_fraction: float = 0.0
+    """Share of the curve hidden under another line (interpolated)."""
+    file: str | None = None
+    """The image in the work folder, for the report."""
+    overlay_file: str | None = None
+    """The image with the recovered fake-accuracy curve and the 0.5 line drawn over it."""
+    reading: dict[str, Any] = field(default_factory=dict)
+    """The reader's whole result (every series), for instructors."""
 
 
 #: JudgedEvidence fields holding one judge result each
@@ -187,6 +289,13 @@ class JudgedEvidence:
     gif_frames: list[JudgeResult] = field(default_factory=list)
     """One judge result per frame of the student's GIF, in order."""
     gif_info: GifInfo | None = None
+    figures: list[FigureJudgement] = field(default_factory=list)
+    """The student's final and before grids as judged (display bugs, origins, tiles)."""
+    history: HistoryJudgement | None = None
+    """The student's history plot of the final run, read back into numbers."""
+    grader_frame_change: float | None = None
+    """Mean absolute change (0..1) between the first and the last fixed-noise frame of the
+    grader's run of the final version: whether training changed the images at all."""
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON dict."""
@@ -197,6 +306,9 @@ class JudgedEvidence:
         for name in FRAME_FIELDS:
             out[name] = [r.to_dict() for r in getattr(self, name)]
         out["gif_info"] = dataclasses.asdict(self.gif_info) if self.gif_info else None
+        out["figures"] = [f.to_dict() for f in self.figures]
+        out["history"] = dataclasses.asdict(self.history) if self.history else None
+        out["grader_frame_change"] = self.grader_frame_change
         return out
 
     def to_json(self) -> str:
@@ -220,7 +332,19 @@ class JudgedEvidence:
         if isinstance(gif, dict):
             known = {f.name for f in dataclasses.fields(GifInfo)}
             out.gif_info = GifInfo(**{k: v for k, v in gif.items() if k in known})
+        out.figures = [FigureJudgement.from_dict(f) for f in raw.get("figures") or []
+                       if isinstance(f, dict)]
+        change = raw.get("grader_frame_change")
+        out.grader_frame_change = float(change) if isinstance(change, (int, float)) else None
+        hist = raw.get("history")
+        if isinstance(hist, dict):
+            known = {f.name for f in dataclasses.fields(HistoryJudgement)}
+            out.history = HistoryJudgement(**{k: v for k, v in hist.items() if k in known})
         return out
+
+    def figure(self, role: str) -> FigureJudgement | None:
+        """The student's ``final`` or ``before`` grid."""
+        return next((f for f in self.figures if f.role == role), None)
 
     @classmethod
     def from_json(cls, text: str) -> JudgedEvidence:

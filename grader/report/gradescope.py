@@ -74,7 +74,7 @@ def _test(item: Any, langs: tuple[str, ...], strings: dict[str, dict[str, str]],
         reasons = item.reasons_ko if code == "ko" else item.reasons_en
         lines.append(f"**{title}** — {t['status_' + item.status]}")
         lines += [f"- {_md_safe(r)}" for r in reasons]
-        if item.status == "inconclusive":
+        if item.status == "needs_review":
             lines.append(f"- {t['gs_needs_review']}")
         lines.append("")
     name_lang = langs[0]

@@ -20,9 +20,10 @@ from grader.report.images import (
     data_uri,
     frames_to_gif,
     gallery_tiles,
+    gif_strip,
     shrink_gif,
 )
-from grader.report.plots import history_png
+from grader.report.plots import frame_quality_png, history_png
 from grader.report.result_json import RunMeta
 from grader.scoring import Grade
 from grader.scoring.sources import label as source_label
@@ -54,6 +55,12 @@ class ReportImages:
     """(F, K, H, W, C) fixed-noise frames of the grader's final run."""
     gif_bytes: bytes | None = None
     """The student's GIF file as it is."""
+    shown_final: np.ndarray | None = None
+    """Tiles of the final grid the student shows (as judged)."""
+    shown_before: np.ndarray | None = None
+    """Tiles of the grid the student shows before the improvement."""
+    history_image: bytes | None = None
+    """The student's history plot, with the recovered curve drawn over it when read."""
 
     @classmethod
     def from_work_dir(cls, evidence: Evidence, judged: JudgedEvidence,
@@ -71,9 +78,29 @@ class ReportImages:
         out.checkpoint_samples = _npz(work, evidence.checkpoint_samples_file, "images", shape)
         out.grader_frames = _npz(work, final.frames_file if final else None, "frames", shape)
         gif = judged.gif_info.file if judged.gif_info else None
-        if gif and (work / gif).is_file() and (work / gif).resolve().is_relative_to(work.resolve()):
-            out.gif_bytes = (work / gif).read_bytes()
+        out.gif_bytes = _bytes(work, gif)
+        for fig in judged.figures:
+            tiles = _npz(work, fig.tiles_file, "tiles", shape)
+            if fig.role == "final":
+                out.shown_final = tiles
+            elif fig.role == "before":
+                out.shown_before = tiles
+        if out.shown_final is None:
+            out.shown_final = out.student_tiles
+        h = judged.history
+        if h is not None:
+            out.history_image = _bytes(work, h.overlay_file) or _bytes(work, h.file)
         return out
+
+
+def _bytes(work: Path, name: str | None) -> bytes | None:
+    """A file of the work folder (None when missing or outside it)."""
+    if not name:
+        return None
+    path = work / name
+    if path.is_file() and path.resolve().is_relative_to(work.resolve()):
+        return path.read_bytes()
+    return None
 
 
 def _npz(work: Path, name: str | None, key: str, shape: tuple[int, ...]) -> np.ndarray | None:
@@ -147,6 +174,7 @@ def render_report(grade: Grade, evidence: Evidence, judged: JudgedEvidence,
         "logs": evidence.logs[-MAX_LOG_CHARS:], "grader_version": __version__,
     }
     ctx.update(_improvement(grade, images, judged, t))
+    ctx["shown"] = _shown(grade, images, judged, t, lang)
     return _environment().get_template("report.html.j2").render(**ctx)
 
 
@@ -180,6 +208,9 @@ def _items(grade: Grade, t: dict[str, str], lang: str) -> list[dict[str, Any]]:
             "criterion": it.criterion_ko if lang == "ko" else it.criterion_en,
             "score": it.score, "max_score": it.max_score,
             "reasons": it.reasons_ko if lang == "ko" else it.reasons_en,
+            "fix": it.fix_ko if lang == "ko" else it.fix_en,
+            "review": it.review_reason_ko if lang == "ko" else it.review_reason_en,
+            "pending": it.pending,
             "evidence_label": source_label(it.evidence).text(lang),
             "numbers_json": numbers,
             "parts": [{"title": p.get(f"title_{lang}", p["id"]), "status": p["status"],
@@ -232,6 +263,43 @@ def _histories(evidence: Evidence, grade: Grade) -> list[dict[str, Any]]:
         trend = trend_nums.get("trend") if trend_nums.get("variant") == v.name else None
         png = history_png(v.history, trend, title=f"{v.name}: {v.generator_fn}"[:80])
         out.append({"name": v.name, "uri": data_uri(png, "image/png")})
+    return out
+
+
+def _item_numbers(grade: Grade, item_id: str) -> dict[str, Any]:
+    return next((it.numbers for it in grade.items if it.id == item_id), {})
+
+
+def _shown(grade: Grade, images: ReportImages, judged: JudgedEvidence, t: dict[str, str],
+           lang: str) -> dict[str, Any]:
+    """The student's own evidence, as the grade read it: grid, plot, before/after, GIF."""
+    final_fig = next((f for f in judged.figures if f.role == "final"), None)
+    before_fig = next((f for f in judged.figures if f.role == "before"), None)
+    rec = _item_numbers(grade, "recognizable")
+    out: dict[str, Any] = {
+        "final": gallery_tiles(images.shown_final, judged.student_images, 64),
+        "final_origin": final_fig.origin if final_fig else (
+            judged.student_images.origin if judged.student_images else ""),
+        "final_counts": {k: rec.get(k) for k in ("clear", "named", "n")},
+        "display_bug": t.get(f"display_{final_fig.display_bug}", final_fig.display_bug)
+        if final_fig and final_fig.display_bug else "",
+        "history_uri": data_uri(images.history_image, "image/png")
+        if images.history_image else "", "history_origin": "", "history_note": "",
+        "before": gallery_tiles(images.shown_before, judged.student_before_images, 64),
+        "before_origin": before_fig.origin if before_fig else "",
+        "gif_strip": gif_strip(images.gif_bytes) if images.gif_bytes else [],
+        "gif_quality_uri": "",
+    }
+    h = judged.history
+    if h is not None:
+        out["history_origin"] = h.origin
+        out["history_note"] = t["history_overlay"] if h.overlay_file else (
+            f"{t['history_unread']}: {h.reason}" if not h.ok else "")
+    gif = _item_numbers(grade, "training_progress").get("gif", {})
+    if gif.get("series"):
+        rise = gif.get("rise") or {}
+        out["gif_quality_uri"] = data_uri(frame_quality_png(
+            gif["series"], str(rise.get("metric", "quality")), rise.get("rho")), "image/png")
     return out
 
 

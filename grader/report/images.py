@@ -26,6 +26,10 @@ class Tile:
     recognized: bool = False
     near_copy: bool = False
     """An almost identical image is in the same set (a sign of mode collapse)."""
+    eye: str = ""
+    """The eye-label score's reading: ``clear``, ``plausible`` or ``""`` (neither)."""
+    copy_of: str = ""
+    """The real CIFAR-10 image this tile copies, when it is one."""
 
 
 def png_bytes(image: np.ndarray) -> bytes:
@@ -58,8 +62,30 @@ def gallery_tiles(images: np.ndarray | None, judge: JudgeResult | None,
             v = per[i]
             tile.class_name, tile.prob = v.class_name, v.prob
             tile.recognized, tile.near_copy = v.recognizable, v.near_copy
+            tile.eye = "clear" if v.clear else ("plausible" if v.named else "")
+            tile.copy_of = v.copy_of or ""
         tiles.append(tile)
     return tiles
+
+
+def gif_strip(data: bytes, n: int = 8, height: int = 96) -> list[str]:
+    """Up to ``n`` frames of a GIF, evenly spaced from first to last, as PNG data URIs."""
+    try:
+        with Image.open(io.BytesIO(data)) as im:
+            frames = [f.convert("RGB") for f in ImageSequence.Iterator(im)]
+    except Exception:  # a damaged GIF: the report says so elsewhere
+        return []
+    if not frames:
+        return []
+    picks = sorted({round(i * (len(frames) - 1) / max(1, n - 1)) for i in range(min(n, len(frames)))})
+    out = []
+    for i in picks:
+        f = frames[i]
+        w = max(1, round(f.width * height / max(1, f.height)))
+        buf = io.BytesIO()
+        f.resize((w, height)).save(buf, format="PNG")
+        out.append(data_uri(buf.getvalue(), "image/png"))
+    return out
 
 
 def grid(tiles: np.ndarray, cols: int = 4, pad: int = 1) -> np.ndarray:

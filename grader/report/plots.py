@@ -60,3 +60,22 @@ def history_png(history: History, trend: dict[str, Any] | None = None, title: st
     buf = io.BytesIO()
     fig.savefig(buf, format="png")
     return buf.getvalue()
+
+
+def frame_quality_png(values: list[float], metric: str, rho: float | None = None) -> bytes:
+    """A small plot of per-frame quality over the GIF's frames."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(5, 2.2), dpi=80)
+    FigureCanvasAgg(fig)
+    ax = fig.subplots()
+    ax.plot(range(1, len(values) + 1), values, marker="o", ms=3, lw=1.2, color="tab:green")
+    ax.set_xlabel("GIF frame")
+    ax.set_ylabel(metric.replace("_", " "), fontsize=8)
+    if rho is not None:
+        ax.set_title(f"Spearman rho {rho:.2f}", fontsize=9)
+    fig.tight_layout()
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    return buf.getvalue()

@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import resource
 import signal
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -40,12 +41,15 @@ class Limits:
     """Largest file the child may write (RLIMIT_FSIZE)."""
     tmp_size_mb: int = 256
     """Size of the private ``/tmp`` (a tmpfs under bwrap)."""
+    disk_mb: int = 2048
+    """Most the work folder may hold; above it the run is stopped (a full disk hurts others)."""
     log_bytes: int = 64 * 1024
     """Keep only the last this many bytes of stdout/stderr."""
     threads: int = SANDBOX.threads
     """TF intra-op threads and ``OMP_NUM_THREADS`` in the child."""
     isolation: str = "auto"
-    """``auto`` (best available), ``bwrap``, ``unshare`` or ``subprocess``."""
+    """``auto`` or ``bwrap`` (bubblewrap, refusing when it cannot run), or ``none`` (asked
+    for by name: no isolation)."""
     poll_s: float = 0.2
     """Watchdog period."""
     use_cgroup: bool = True
@@ -59,6 +63,29 @@ def apply_rlimits(limits: Limits) -> None:
     _set(resource.RLIMIT_FSIZE, limits.file_size_mb * MB)
     _set(resource.RLIMIT_NPROC, limits.max_tasks)  # effective only for a non-root real uid
     _set(resource.RLIMIT_CORE, 0)
+
+
+def die_with_parent() -> None:
+    """Ask Linux to kill this process when its parent dies (``PR_SET_PDEATHSIG``; in a
+    forked child before exec). Elsewhere a no-op: the parent's clean-up still kills it."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGKILL), 0, 0, 0)
+    except (OSError, AttributeError):
+        pass
+
+
+def folder_mb(folder: Path) -> float:
+    """Size of the regular files under ``folder`` in MB (links are not followed)."""
+    total = 0
+    for root, _dirs, files in os.walk(folder):
+        for name in files:
+            try:
+                total += os.lstat(os.path.join(root, name)).st_size
+            except OSError:
+                pass
+    return total / MB
 
 
 def _set(which: int, value: int) -> None:
@@ -146,8 +173,6 @@ def _read(path: Path) -> str:
 
 
 def _sleep(seconds: float) -> None:
-    import time
-
     time.sleep(seconds)
 
 

@@ -192,6 +192,9 @@ def parse_variant(raw: dict[str, Any], prefix: str = "sandbox/") -> VariantRun:
         values = getattr(hist, key)
         setattr(hist, key, [float(x) for x in values if isinstance(x, (int, float))]
                 if isinstance(values, list) else [])
+    change = hist.generator_change
+    hist.generator_change = float(change) if isinstance(change, (int, float)) and \
+        not isinstance(change, bool) and np.isfinite(change) and change >= 0 else None
     hist.loop = student_text(hist.loop, 40)
     hist.loop_note = student_text(hist.loop_note)
     hist.loop_note_detail = detail_text(hist.loop_note_detail)
@@ -203,6 +206,9 @@ def parse_variant(raw: dict[str, Any], prefix: str = "sandbox/") -> VariantRun:
                                                 if isinstance(s, (int, float))],
                      error=student_text(error) if error else None,
                      error_detail=detail_text(raw.get("error_detail")) or None)
+    if run.error:
+        kind = raw.get("error_kind")
+        run.error_kind = kind if kind in ("timeout", "memory", "error") else "error"
     for attr in ("samples_file", "frames_file"):
         value = raw.get(attr)
         if isinstance(value, str) and "/" not in value and ".." not in value:

@@ -1,4 +1,4 @@
-"""Helpers shared by the item scorers: verdicts, status -> points, numbers, trusted runs."""
+"""Helpers shared by the item scorers: verdicts, status -> points, numbers."""
 
 from __future__ import annotations
 
@@ -10,9 +10,8 @@ import numpy as np
 from grader.evidence import Evidence, History, VariantRun
 from grader.rubric import STATUS_LEVEL, Rubric, RubricItem
 from grader.scoring.grades import ItemGrade, ItemStatus
-
-#: Korean names of the grader-trained variants.
-VARIANT_KO = {"baseline": "첫 번째(baseline)", "final": "최종(final)"}
+from grader.scoring.verification import Verification
+from grader.text import Msg, msg
 
 
 @dataclass
@@ -21,28 +20,74 @@ class Verdict:
 
     status: ItemStatus
     source: str
-    """Evidence the decision rests on (``grader_run``, ``student_gif``, ... or ``none``)."""
-    en: list[str]
-    ko: list[str]
+    """Evidence the decision rests on (a registered source id, or ``none``)."""
+    reasons: list[Msg] = field(default_factory=list)
     numbers: dict[str, Any] = field(default_factory=dict)
+    fix: Msg | None = None
+    """The one thing to do (None when nothing is wrong)."""
+    review: Msg | None = None
+    """Why an instructor must decide (for ``needs_review``)."""
+    credit: float = 0.0
+    """For ``needs_review``: the fraction of the points already given (the rest is pending)."""
 
 
-def item_grade(item: RubricItem, status: ItemStatus, fraction: float, source: str,
-               en: list[str], ko: list[str], numbers: dict[str, Any],
+def item_grade(item: RubricItem, verdict: Verdict, fraction: float,
                parts: list[dict[str, Any]] | None = None) -> ItemGrade:
     """An :class:`ItemGrade` worth ``fraction`` of the item's points."""
     return ItemGrade(id=item.id, number=item.number, title_en=item.title_en,
-                     title_ko=item.title_ko, status=status,
+                     title_ko=item.title_ko, status=verdict.status,
                      score=round(item.points * fraction, 2), max_score=item.points,
-                     evidence=source, reasons_en=en, reasons_ko=ko, numbers=numbers,
+                     evidence=verdict.source, reasons_en=[r.en for r in verdict.reasons],
+                     reasons_ko=[r.ko for r in verdict.reasons], numbers=verdict.numbers,
                      parts=parts or [], criterion_en=item.criterion_en,
-                     criterion_ko=item.criterion_ko)
+                     criterion_ko=item.criterion_ko,
+                     fix_en=verdict.fix.en if verdict.fix else "",
+                     fix_ko=verdict.fix.ko if verdict.fix else "",
+                     review_reason_en=verdict.review.en if verdict.review else "",
+                     review_reason_ko=verdict.review.ko if verdict.review else "")
 
 
-def status_fraction(item: RubricItem, status: ItemStatus, rubric: Rubric) -> float:
-    """Fraction of the item's points a status earns (inconclusive: the rubric's level)."""
-    level = rubric.inconclusive_level if status == "inconclusive" else STATUS_LEVEL[status]
-    return item.level_fraction(level)
+def status_fraction(item: RubricItem, status: ItemStatus) -> float:
+    """Fraction of the item's points a status earns (``needs_review``: none, until decided)."""
+    if status == "needs_review":
+        return 0.0
+    return item.level_fraction(STATUS_LEVEL[status])
+
+
+def grade_of(item: RubricItem, verdict: Verdict) -> ItemGrade:
+    """The item grade of a single verdict (all its points pending when it needs review)."""
+    if verdict.status != "needs_review":
+        return item_grade(item, verdict, status_fraction(item, verdict.status))
+    grade = item_grade(item, verdict, verdict.credit)
+    grade.pending = round(item.points * (1.0 - verdict.credit), 2)
+    return grade
+
+
+def needs_review(source: str, reasons: list[Msg], why: Msg,
+                 numbers: dict[str, Any] | None = None) -> Verdict:
+    """A verdict that waits for an instructor, saying why."""
+    return Verdict("needs_review", source, [*reasons, msg("scoring.review_pending", why=why)],
+                   numbers or {}, review=why)
+
+
+def checked(verdict: Verdict, check: Verification, item: RubricItem) -> Verdict:
+    """A verdict on the student's own evidence, held against the grader's run of the code.
+
+    Credit needs code that can have made the evidence: when the run contradicts it, the item
+    waits for an instructor with nothing given; when the run happened in the student's own
+    process (unverified), a pass is given partial credit and the rest waits for review.
+    """
+    verdict.numbers["verification"] = check.status
+    if verdict.status not in ("pass", "partial"):
+        return verdict
+    if check.contradicts:
+        return needs_review(verdict.source, verdict.reasons, check.text, verdict.numbers)
+    if check.status == "unverified" and verdict.status == "pass":
+        out = needs_review(verdict.source, verdict.reasons, check.text, verdict.numbers)
+        out.credit = status_fraction(item, "partial")
+        out.fix = verdict.fix
+        return out
+    return verdict
 
 
 def pct(x: float) -> str:
@@ -75,11 +120,6 @@ def history_steps(h: History) -> int:
 
 
 def is_authoritative(variant: VariantRun | None, rubric: Rubric) -> bool:
-    """Whether the grader's run of ``variant`` was long enough to fail a student on."""
-    return variant is not None and history_steps(variant.history) >= rubric.threshold(
-        "authoritative_min_steps")
-
-
-def variant_ko(name: str) -> str:
-    """Korean name of a grader-trained variant (the name itself when unknown)."""
-    return VARIANT_KO.get(name, name)
+    """Whether the grader's run of ``variant`` was long enough to judge quality on (--full)."""
+    return variant is not None and variant.verified and history_steps(variant.history) >= \
+        rubric.threshold("authoritative_min_steps")

@@ -1,11 +1,16 @@
-"""The grade record: per-item status, points and reasons in English and Korean, plus warnings."""
+"""The grade record: per-item status, points and reasons (both languages), plus warnings."""
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
-ItemStatus = Literal["pass", "partial", "fail", "inconclusive"]
+from grader.text import Msg
+
+ItemStatus = Literal["pass", "partial", "fail", "needs_review"]
+"""``needs_review``: the evidence cannot settle the item; it scores nothing until an
+instructor decides (the grade shows the points as pending)."""
+STATUSES = ("pass", "partial", "fail", "needs_review")
 
 
 @dataclass
@@ -16,6 +21,11 @@ class Note:
     """Where it comes from: ``check:<id>``, ``variant``, ``judge``, ``evidence``, ``review``."""
     en: str
     ko: str
+
+    @classmethod
+    def of(cls, code: str, text: Msg) -> Note:
+        """A note from a :class:`~grader.text.Msg`."""
+        return cls(code, text.en, text.ko)
 
 
 @dataclass
@@ -30,7 +40,7 @@ class ItemGrade:
     score: float
     max_score: float
     evidence: str
-    """Source(s) the decision rests on (``grader_run``, ``checkpoint``, ... or ``none``)."""
+    """Source(s) the decision rests on (``student_grid``, ``checkpoint``, ... or ``none``)."""
     reasons_en: list[str] = field(default_factory=list)
     reasons_ko: list[str] = field(default_factory=list)
     numbers: dict[str, Any] = field(default_factory=dict)
@@ -39,6 +49,18 @@ class ItemGrade:
     """Per-part results (``id``, ``status``, ``evidence``, ``weight``) for items with parts."""
     criterion_en: str = ""
     criterion_ko: str = ""
+    fix_en: str = ""
+    """The one thing to do to improve this item, in plain words (empty when it passed)."""
+    fix_ko: str = ""
+    review_reason_en: str = ""
+    """Why an instructor must decide (``needs_review``), in words."""
+    review_reason_ko: str = ""
+    pending: float = 0.0
+    """Points that wait for an instructor's review (not in ``score`` until decided)."""
+
+    def reasons(self, lang: str) -> list[str]:
+        """The reasons in ``lang``."""
+        return self.reasons_ko if lang == "ko" else self.reasons_en
 
 
 @dataclass
@@ -56,7 +78,9 @@ class Grade:
     rubric_title_en: str = ""
     rubric_title_ko: str = ""
     review_needed: bool = False
-    """True when some item is inconclusive (an instructor should look)."""
+    """True when some item needs an instructor's review."""
+    pending_points: float = 0.0
+    """Points of the items awaiting review (not in ``score`` until someone decides)."""
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON dict."""

@@ -1,11 +1,15 @@
-"""Item 3 (improvement): compare the images before and after the student's change.
+"""Item 3 (improvement): an idea applied, and shown to give better images than before.
 
-The comparison statistic is the rubric item's ``compare_by`` option: the classifier score
-(default; the Inception-Score analogue computed with our judge, which rewards confident *and*
-varied classes) or the recognizable fraction. ``reference/improvement_calibration.md`` shows
-why the classifier score is the default: on pairs of reference generators where the later one
-is known to be better, it says so, while the recognizable fraction does not (early, blurry
-outputs are often called confident within one or two classes).
+A TA grades this on the notebook's story (:mod:`grader.intake.runs`): was a change made
+after the first full run (a model, loss or training function redefined, or a training
+setting changed), and do the images the student shows after it look better than the ones
+shown before it? The two grids are compared tile by tile with the eye-label score
+(:mod:`grader.judge.realism`): a tile's value is 1 when its class can be named without
+doubt, 0.5 when it is a plausible guess, 0 otherwise (in expectation, from ``p_clear`` and
+``p_named``). "Better" needs a gain a reader sees (``min_visible_gain`` tiles per 16) whose
+bootstrap interval lies above zero. Without eye-label scores the classifier score (or the
+recognizable fraction) is compared instead. A later version that does not run earns
+nothing: the improvement is not applied.
 """
 
 from __future__ import annotations
@@ -15,31 +19,36 @@ from typing import Any
 import numpy as np
 
 from grader.evidence import Evidence, VariantRun
+from grader.intake.runs import RunMap
 from grader.judge.results import JudgedEvidence, JudgeResult
 from grader.rubric import Rubric, RubricItem
-from grader.scoring.common import (
-    finite,
-    is_authoritative,
-    item_grade,
-    pct,
-    status_fraction,
-    variant_ko,
-)
+from grader.scoring.common import Verdict, checked, finite, grade_of, is_authoritative, pct
 from grader.scoring.grades import ItemGrade, ItemStatus
 from grader.scoring.items import register_item
-from grader.stats.bootstrap import DiffStats, bootstrap_difference, bootstrap_set_difference
+from grader.scoring.verification import verify
+from grader.stats.bootstrap import DiffStats, bootstrap_set_difference
 from grader.stats.inception import classifier_scores
+from grader.text import Msg, msg
 
 COMPARE_BY_DEFAULT = "classifier_score"
 
 
+def tile_values(r: JudgeResult | None) -> np.ndarray:
+    """Expected eye-label credit per tile (1 clear, 0.5 plausible); empty without scores."""
+    rows = r.per_image if r else []
+    if not rows or any(p.p_clear is None or p.p_named is None for p in rows):
+        return np.zeros(0)
+    pc = np.array([finite(p.p_clear) for p in rows])
+    pn = np.maximum(np.array([finite(p.p_named) for p in rows]), pc)
+    return pc + 0.5 * (pn - pc)
+
+
 def _recognized(r: JudgeResult | None) -> np.ndarray:
-    """Per-image "recognizable" flags of a judge result (empty when it has none)."""
-    return np.array([p.recognizable for p in (r.per_image if r else [])], dtype=bool)
+    return np.array([p.recognizable for p in (r.per_image if r else [])], dtype=float)
 
 
 def _probabilities(r: JudgeResult | None) -> np.ndarray:
-    """Per-image calibrated class probabilities (N, classes); empty when any image lacks them."""
+    """Per-image class probabilities (N, classes); empty when any image lacks them."""
     classes = len(r.class_histogram) if r else 0
     rows = [p.probs for p in (r.per_image if r else [])]
     if not rows or classes == 0 or any(len(q) != classes for q in rows):
@@ -49,95 +58,61 @@ def _probabilities(r: JudgeResult | None) -> np.ndarray:
 
 
 def compare_sets(before: JudgeResult | None, after: JudgeResult | None, compare_by: str,
-                 *, n_boot: int, seed: int, ci_level: float) -> DiffStats:
-    """Bootstrap difference (after - before) of two judged image sets by ``compare_by``.
+                 *, n_boot: int, seed: int, ci_level: float) -> DiffStats | None:
+    """Bootstrap difference (after - before) of two judged image sets.
 
-    Falls back to the recognizable fraction when per-image probabilities are missing
-    (judge results written before they were recorded).
+    The eye-label tile value when both sets have it, else ``compare_by`` (the classifier
+    score, or the recognizable fraction); None when either set is empty.
     """
+    vb, va = tile_values(before), tile_values(after)
+    if len(vb) and len(va):
+        return bootstrap_set_difference(vb, va, lambda s: s.mean(axis=1), n_boot=n_boot,
+                                        seed=seed, ci_level=ci_level, metric="tile_value")
     pb, pa = _probabilities(before), _probabilities(after)
     if compare_by == "classifier_score" and len(pb) and len(pa):
         return bootstrap_set_difference(pb, pa, classifier_scores, n_boot=n_boot, seed=seed,
                                         ci_level=ci_level, metric="classifier_score")
-    return bootstrap_difference(_recognized(before), _recognized(after), n_boot=n_boot,
-                                seed=seed, ci_level=ci_level)
+    rb, ra = _recognized(before), _recognized(after)
+    if not len(rb) or not len(ra):
+        return None
+    return bootstrap_set_difference(rb, ra, lambda s: s.mean(axis=1), n_boot=n_boot,
+                                    seed=seed, ci_level=ci_level,
+                                    metric="recognizable_fraction")
 
 
-def score_improvement(item: RubricItem, evidence: Evidence, judged: JudgedEvidence,
-                      rubric: Rubric) -> ItemGrade:
-    """Item 3: is the final version better than the baseline (bootstrap of the difference)?"""
-    by_name = {v.name: v for v in evidence.variants}
-    base, final = by_name.get("baseline"), by_name.get("final")
-    pairs = []
-    if "grader_variants" in item.evidence and base is not None and final is not None:
-        pairs.append(("grader_variants", judged.baseline_samples, judged.final_samples))
-    if "student_before_after" in item.evidence:
-        pairs.append(("student_before_after", judged.student_before_images,
-                      judged.student_after_images))
-    usable = [(s, b, a) for s, b, a in pairs
-              if _recognized(b).size and _recognized(a).size]
-    errors = [v for v in (base, final) if v is not None and v.error]
-    if not usable:
-        return _not_compared(item, rubric, base, final, errors, sorted(by_name),
-                             _later_version_failed(evidence))
-    source, before, after = usable[0]
-    n_boot, level = int(rubric.threshold("bootstrap_samples")), item.threshold("ci_level")
-    d = compare_sets(before, after, item.option("compare_by", COMPARE_BY_DEFAULT),
-                     n_boot=n_boot, seed=rubric.seed, ci_level=level)
-    min_diff = item.threshold("min_difference")
-    authoritative = source == "grader_variants" and is_authoritative(final, rubric)
-    nums = {"difference": d.to_dict(), "compared_by": d.metric, "min_difference": min_diff,
-            "authoritative_run": authoritative,
-            "before_classifier_score": finite(before.classifier_score if before else None),
-            "after_classifier_score": finite(after.classifier_score if after else None)}
-    where_en = ("both versions as trained by the grader" if source == "grader_variants"
-                else "your before/after images")
-    where_ko = ("채점기가 학습시킨 두 버전" if source == "grader_variants"
-                else "제출한 개선 전후 이미지")
-    head_en, head_ko = _headline(d, where_en, where_ko)
+def _headline(d: DiffStats, where: Msg) -> Msg:
+    if d.metric == "tile_value":
+        return msg("scoring.imp_head_tiles", where=where, before=16 * d.before,
+                   after=16 * d.after, diff=16 * d.diff, lo=16 * d.ci_low, hi=16 * d.ci_high)
     if d.metric == "classifier_score":
-        rb, ra = _recognized(before), _recognized(after)
-        nums["recognizable_before"], nums["recognizable_after"] = (float(rb.mean()),
-                                                                   float(ra.mean()))
-        head_en += (f" Recognizable images: {pct(rb.mean())} before, {pct(ra.mean())} after "
-                    "(for information).")
-        head_ko += (f" 알아볼 수 있는 이미지 비율: 개선 전 {pct(rb.mean())}, 개선 후 "
-                    f"{pct(ra.mean())}(참고용).")
-    try:  # a margin for calling the new version worse (older rubric files lack it)
+        return msg("scoring.imp_head_score", where=where, before=d.before, after=d.after,
+                   diff=d.diff, lo=d.ci_low, hi=d.ci_high)
+    return msg("scoring.imp_head_fraction", where=where, before=pct(d.before),
+               after=pct(d.after), diff=100 * d.diff, lo=100 * d.ci_low, hi=100 * d.ci_high)
+
+
+def _gain_needed(d: DiffStats, item: RubricItem) -> float:
+    """The visible gain a metric must show (tile value per tile; else ``min_difference``)."""
+    if d.metric == "tile_value":
+        return item.threshold("min_visible_gain") / item.threshold("visible_gain_per")
+    return item.threshold("min_difference")
+
+
+def difference_status(d: DiffStats, item: RubricItem) -> tuple[ItemStatus, Msg, Msg | None]:
+    """Status, sentence and fix for a before/after difference of the student's images."""
+    gain = _gain_needed(d, item)
+    try:
         worse_margin = item.threshold("worse_margin")
     except KeyError:
-        worse_margin = min_diff
-    nums["worse_margin"] = worse_margin
-    status, en, ko = _difference_status(d, min_diff, worse_margin, authoritative, source)
-    en_all, ko_all = [f"{head_en} {en}"], [f"{head_ko} {ko}"]
-    for v in errors:
-        en, ko = _variant_error(v)
-        en_all.append(en)
-        ko_all.append(ko)
-    return item_grade(item, status, status_fraction(item, status, rubric), source, en_all,
-                      ko_all, nums)
+        worse_margin = 0.0
+    if d.ci_low > 0 and d.diff >= gain - 1e-12 and d.ci_low > item.threshold("min_difference"):
+        return "pass", msg("scoring.imp_better"), None
+    if d.ci_high < -worse_margin:
+        return "partial", msg("scoring.imp_worse"), msg("scoring.imp_try_other")
+    return "partial", msg("scoring.imp_not_shown_better"), msg("scoring.imp_try_other")
 
 
-def _headline(d: DiffStats, where_en: str, where_ko: str) -> tuple[str, str]:
-    """(English, Korean) sentence stating both values, the difference and its interval."""
-    if d.metric == "classifier_score":
-        return (f"Classifier score of {where_en} (how confidently and how variously the judge "
-                f"recognizes CIFAR-10 classes; higher is better, real photos score about 7): "
-                f"{d.before:.2f} before, {d.after:.2f} after; difference {d.diff:+.2f} "
-                f"(95% bootstrap interval {d.ci_low:+.2f} to {d.ci_high:+.2f}).",
-                f"{where_ko}의 분류기 점수(판정 분류기가 CIFAR-10 클래스를 얼마나 확신 있고 "
-                f"다양하게 알아보는지; 높을수록 좋으며 실제 사진은 약 7): 개선 전 "
-                f"{d.before:.2f}, 개선 후 {d.after:.2f}, 차이 {d.diff:+.2f}(95% 부트스트랩 "
-                f"구간 {d.ci_low:+.2f}~{d.ci_high:+.2f}).")
-    return (f"Recognizable images, {where_en}: {pct(d.before)} before, {pct(d.after)} after; "
-            f"difference {100 * d.diff:+.0f} points (95% bootstrap interval "
-            f"{100 * d.ci_low:+.0f} to {100 * d.ci_high:+.0f}).",
-            f"{where_ko}에서 알아볼 수 있는 이미지: 개선 전 {pct(d.before)}, 개선 후 "
-            f"{pct(d.after)}, 차이 {100 * d.diff:+.0f}%p(95% 부트스트랩 구간 "
-            f"{100 * d.ci_low:+.0f}~{100 * d.ci_high:+.0f}).")
-
-
-def _later_version_failed(evidence: Evidence) -> dict[str, Any] | None:
+def later_version_failed(evidence: Evidence) -> dict[str, Any] | None:
     """A later (improved) model function that failed to build, as the sandbox reported it."""
     for c in evidence.checks:
         lf = c.details.get("later_failed") if c.id in ("generator_builds",
@@ -147,78 +122,85 @@ def _later_version_failed(evidence: Evidence) -> dict[str, Any] | None:
     return None
 
 
-def _not_compared(item: RubricItem, rubric: Rubric, base: VariantRun | None,
-                  final: VariantRun | None, errors: list[VariantRun],
-                  variants: list[str], later_failed: dict[str, Any] | None) -> ItemGrade:
-    """No pair of judged image sets to compare: say why (untrainable, one version, no images)."""
-    if errors:
-        en, ko = _variant_error(errors[0])
-        return item_grade(item, "inconclusive", status_fraction(item, "inconclusive", rubric),
-                          "none",
-                          [f"{en} Without both versions the improvement cannot be compared."],
-                          [f"{ko} 두 버전이 모두 있어야 개선 효과를 비교할 수 있습니다."],
-                          {"variant_error": errors[0].name})
-    if (base is None or final is None) and later_failed:
-        name, origin = later_failed.get("name"), later_failed.get("origin") or "?"
-        error = str(later_failed.get("error") or "it failed").rstrip(". ")
-        return item_grade(
-            item, "inconclusive", status_fraction(item, "inconclusive", rubric), "none",
-            [f"Your improved version {name} ({origin}) could not be run: {error}. Only the "
-             "earlier version could be trained, so the improvement cannot be compared."],
-            [f"개선한 버전 {name}({origin})을 실행할 수 없었습니다: {error}. 이전 버전만 학습할 "
-             "수 있었으므로 개선 효과를 비교할 수 없습니다."], {"later_failed": later_failed})
-    if base is None or final is None:
-        return item_grade(item, "fail", 0.0, "none", [
-            "No improvement was attempted: only one version of the generator and "
-            "discriminator was found. Step 7 asks you to change the model or the training, "
-            "keep the first version, and show that the new one is better."], [
-            "개선을 시도하지 않았습니다. 생성자와 판별자가 한 버전만 있습니다. Step 7은 모델 "
-            "구조나 학습 과정을 바꾸고, 첫 번째 버전을 남겨 둔 채 새 버전이 더 나음을 "
-            "보이도록 요구합니다."], {"variants": variants})
-    return item_grade(item, "inconclusive", status_fraction(item, "inconclusive", rubric), "none",
-                      ["Two versions were found, but the grader has no judged images of both to "
-                       "compare."], ["두 버전을 찾았지만 비교할 판정 결과가 둘 다 있지는 않습니다."], {})
+def attempted(evidence: Evidence, story: RunMap | None) -> list[str]:
+    """What shows an improvement was made (empty: none was)."""
+    names = {v.name for v in evidence.variants}
+    out = list(story.changes) if story is not None else []
+    if story is not None and not out:
+        out += [f"{name} defined again" for name in story.redefined]
+    if not out and {"baseline", "final"} <= names:
+        out.append("two versions of the model functions")
+    return out
 
 
-def _difference_status(d: DiffStats, min_diff: float, worse_margin: float,
-                       authoritative: bool, source: str) -> tuple[ItemStatus, str, str]:
-    """Status and (English, Korean) sentence for a before/after difference."""
-    worse = d.ci_high < -worse_margin
-    if d.ci_low > min_diff:
-        return ("pass", "The improvement is real: the whole interval is above zero.",
-                "구간 전체가 0보다 커서 개선 효과가 확인됩니다.")
-    if worse and authoritative:
-        return ("fail", "The new version is worse than the first one.",
-                "새 버전이 첫 번째 버전보다 나쁩니다.")
-    if worse and source == "student_before_after":
-        return ("partial", "The change was applied, but your own images look worse after it "
-                "than before (the whole interval is below zero).",
-                "개선을 적용했지만, 제출한 이미지로는 적용 후가 적용 전보다 나빠 보입니다"
-                "(구간 전체가 0보다 작음).")
-    if authoritative or source == "student_before_after":
-        return ("partial", "The change was applied but is not shown to be better: the "
-                "interval includes zero. Compare on more samples, or try another idea.",
-                "개선을 적용했지만 더 나아졌음이 입증되지 않았습니다(구간이 0을 포함). "
-                "더 많은 샘플로 비교하거나 다른 아이디어를 시도해 보세요.")
-    if worse:
-        return ("inconclusive", "After the grader's short runs (quick mode) the new version "
-                "scores lower, but runs this short cannot settle it: early in training both "
-                "versions still make blurry images. The full mode (--full) trains long enough "
-                "to decide; showing your own before/after samples also helps.",
-                "채점기의 짧은 학습(quick 모드) 후에는 새 버전의 점수가 더 낮지만, 이렇게 짧은 "
-                "학습으로는 판단할 수 없습니다. 학습 초반에는 두 버전 모두 흐릿한 이미지를 "
-                "만들기 때문입니다. full 모드(--full)는 판단할 만큼 오래 학습하며, 직접 만든 "
-                "개선 전후 샘플을 보여 주는 것도 도움이 됩니다.")
-    return ("inconclusive", "The grader's runs were short (quick mode), so seeing "
-            "no difference does not prove there was no improvement.",
-            "채점기의 학습이 짧았으므로(quick 모드) 차이가 보이지 않는다고 해서 "
-            "개선이 없다고 할 수는 없습니다.")
+def _broken(evidence: Evidence) -> Verdict | None:
+    """The improved version does not run: the idea is not applied."""
+    lf = later_version_failed(evidence)
+    if lf is not None:
+        return Verdict("fail", "none", [msg(
+            "scoring.imp_later_broken", name=lf.get("name"), origin=lf.get("origin") or "?",
+            error=str(lf.get("error") or "it failed").rstrip(". "))], {"later_failed": lf},
+            fix=msg("scoring.imp_fix_broken"))
+    by_name = {v.name: v for v in evidence.variants}
+    final, base = by_name.get("final"), by_name.get("baseline")
+    if final is not None and final.error and final.error_kind in (None, "error") and \
+            base is not None and not base.error:
+        return Verdict("fail", "none", [msg("scoring.imp_final_untrainable", error=final.error.rstrip(". "))],
+                       {"variant_error": "final"}, fix=msg("scoring.imp_fix_broken"))
+    return None
 
 
-def _variant_error(v: VariantRun) -> tuple[str, str]:
-    """(English, Korean) words for a variant the grader could not train."""
-    return (f"Your {v.name} version could not be trained by the grader: {v.error}",
-            f"채점기가 {variant_ko(v.name)} 버전을 학습시키지 못했습니다: {v.error}")
+def score_improvement(item: RubricItem, evidence: Evidence, judged: JudgedEvidence,
+                      rubric: Rubric) -> ItemGrade:
+    """Item 3: was an improvement applied, and are the images after it better?"""
+    story = RunMap.from_dict(evidence.run_map) if evidence.run_map else None
+    changes = attempted(evidence, story)
+    broken = _broken(evidence)
+    if broken is not None:
+        return grade_of(item, broken)
+    if not changes:
+        return grade_of(item, Verdict("fail", "none", [msg("scoring.imp_none")], {},
+                                      fix=msg("scoring.imp_fix_none")))
+    n_boot, level = int(rubric.threshold("bootstrap_samples")), item.threshold("ci_level")
+    compare_by = item.option("compare_by", COMPARE_BY_DEFAULT)
+    said = msg("scoring.imp_changes", changes="; ".join(changes[:4]))
+    nums: dict[str, Any] = {"changes": changes}
+    by_name = {v.name: v for v in evidence.variants}
+    base, final = by_name.get("baseline"), by_name.get("final")
+    grader_d = None
+    if base is not None and final is not None and judged.baseline_samples is not None:
+        grader_d = compare_sets(judged.baseline_samples, judged.final_samples, compare_by,
+                                n_boot=n_boot, seed=rubric.seed, ci_level=level)
+        if grader_d is not None:
+            nums["grader_difference"] = grader_d.to_dict()
+    student_d = None
+    if "student_before_after" in item.evidence:
+        student_d = compare_sets(judged.student_before_images, judged.student_after_images,
+                                 compare_by, n_boot=n_boot, seed=rubric.seed, ci_level=level)
+    if student_d is not None:
+        nums["difference"] = student_d.to_dict()
+        status, words, fix = difference_status(student_d, item)
+        verdict = Verdict(status, "student_before_after",
+                          [said, _headline(student_d, msg("scoring.imp_where_student")), words],
+                          nums, fix=fix)
+        return grade_of(item, checked(verdict, verify(evidence, judged), item))
+    if grader_d is not None and is_authoritative(final, rubric) and \
+            "grader_variants" in item.evidence:
+        status, words, fix = difference_status(grader_d, item)
+        status = "partial" if status == "pass" else status  # measured, but not shown
+        return grade_of(item, Verdict(status, "grader_variants", [
+            said, msg("scoring.imp_not_shown"), _headline(grader_d,
+                                                         msg("scoring.imp_where_grader")),
+            words], nums, fix=msg("scoring.imp_fix_show")))
+    return grade_of(item, Verdict("partial", "none", [said, msg("scoring.imp_not_shown")],
+                                  nums, fix=msg("scoring.imp_fix_show")))
 
 
-register_item("improvement", score_improvement, thresholds=("min_difference", "ci_level"))
+def variant_error_text(v: VariantRun) -> Msg:
+    """Words for a variant the grader could not train."""
+    return msg("scoring.variant_untrainable", name=v.name, error=v.error)
+
+
+register_item("improvement", score_improvement,
+              thresholds=("min_difference", "ci_level", "min_visible_gain",
+                          "visible_gain_per"))

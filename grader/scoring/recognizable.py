@@ -1,4 +1,15 @@
-"""Item 1 (recognizable): judge the generated images of the most trusted source."""
+"""Item 1 (recognizable): can the kind of object be told apart by eye in the final grid?
+
+The main evidence is what a TA looks at: the final sample grid of the notebook's last run,
+judged tile by tile with the score fitted on eye labels (``grader.judge.realism``): a grid
+passes with at least ``grid_min_clear`` tiles whose class can be named without doubt and
+``grid_min_named`` tiles at least plausible (per 16 tiles); blobs with fewer clear tiles
+fail. A display bug that hides the colours counts against the grid (it is what the TA
+sees), and is named with its fix. The student's checkpoint, sampled by the grader when it
+loads into the generator the code builds, stands in when no grid is shown. Copies of real
+images, repeated images and collapse to one class fail. The grader's own short run only
+verifies that the code trains.
+"""
 
 from __future__ import annotations
 
@@ -11,19 +22,12 @@ from numpy.typing import ArrayLike
 from grader.evidence import Evidence
 from grader.judge.results import JudgedEvidence, JudgeResult
 from grader.rubric import Rubric, RubricItem
-from grader.scoring.common import (
-    Verdict,
-    finite,
-    is_authoritative,
-    item_grade,
-    pct,
-    status_fraction,
-    trusted_variant,
-)
+from grader.scoring.common import Verdict, checked, finite, grade_of, needs_review, pct
 from grader.scoring.grades import ItemGrade
 from grader.scoring.items import register_item
 from grader.scoring.sources import SOURCES
-from grader.text import plain
+from grader.scoring.verification import verify
+from grader.text import Msg, msg, plain
 
 
 @dataclass(frozen=True)
@@ -100,126 +104,135 @@ def near_copy_limit(item: RubricItem) -> float | None:
         return None
 
 
-def _source_verdict(r: JudgeResult, source: str, item: RubricItem) -> Verdict:
-    """Judge one source's images against the thresholds (collapse, pass, fail, partial)."""
-    n = r.n
-    f, lo, hi = finite(r.recognizable_fraction), finite(r.ci_low), finite(r.ci_high, 1.0)
-    cov = r.class_coverage
+def _optional(item: RubricItem, name: str) -> float | None:
+    try:
+        return item.threshold(name)
+    except KeyError:
+        return None
+
+
+def _collapse(r: JudgeResult, item: RubricItem, head: Msg, source: str,
+              nums: dict[str, Any]) -> Verdict | None:
+    """A failing verdict for copies of real images, repeated images or one class."""
+    limit = _optional(item, "max_copy_share")
+    if limit is not None and r.copy_fraction is not None and r.copy_fraction >= limit:
+        examples = "; ".join(v.copy_of for v in r.per_image if v.copy_of)[:200]
+        return Verdict("fail", source, [head, msg("scoring.rec_copies",
+                                                  share=pct(r.copy_fraction),
+                                                  examples=examples)], nums,
+                       fix=msg("scoring.rec_copies_fix"))
+    twins = near_copy_limit(item)
+    if twins is not None and r.n >= 2 and finite(r.near_copy_fraction) >= twins and \
+            (r.named_count or 0) + round(finite(r.recognizable_fraction) * r.n) > 0:
+        return Verdict("fail", source, [head, msg("scoring.rec_twins",
+                                                  share=pct(r.near_copy_fraction))], nums,
+                       fix=msg("scoring.rec_collapse_fix"))
     hist = list(r.class_histogram)
-    p_thr, f_thr = item.threshold("pass_fraction"), item.threshold("fail_fraction")
-    nums = {"n": n, "recognizable_fraction": f, "ci_low": lo, "ci_high": hi,
-            "class_coverage": cov, "classifier_score": finite(r.classifier_score),
-            "fcd": r.to_dict()["fcd"], "pass_fraction": p_thr, "fail_fraction": f_thr}
-    words = SOURCES[source].words if source in SOURCES else plain(source)
-    where_en, where_ko = words.en, words.ko
-    head_en = (f"The judge recognized {pct(f)} of {n} images from {where_en} "
-               f"(95% interval {pct(lo)}-{pct(hi)}; {cov} classes covered).")
-    head_ko = (f"{where_ko} {n}장 중 {pct(f)}를 판별기가 알아보았습니다 "
-               f"(95% 구간 {pct(lo)}-{pct(hi)}, {cov}개 클래스).")
-    # Classes with any recognized image: the judge's coverage needs k images per class, which
-    # a modest but healthy generator may miss at large N, so collapse is judged on the spread.
     if hist:
         rec, classes, share = class_spread(hist)
         n_rec, seen, top = int(rec), int(classes), float(share)
-    else:
-        n_rec, seen, top = round(f * n), cov, 0.0
-    copies = finite(r.near_copy_fraction)
-    nums.update(top_class_share=top, classes_seen=seen, near_copy_fraction=copies)
-    limit = near_copy_limit(item)
-    # Only where the fraction alone would not fail: an untrained generator's look-alike
-    # blobs are better told "not recognizable yet".
-    if limit is not None and n >= 2 and copies >= limit and hi >= f_thr:
-        return Verdict("fail", source, [head_en, (
-            f"{pct(copies)} of the images have an almost identical twin in the same set: the "
-            "generator makes only a few distinct images, whatever the noise (mode collapse). "
-            "Try label smoothing, a lower learning rate for the discriminator, or adding noise "
-            "to its inputs. (If your figure feeds the same noise vector to every panel, draw a "
-            "different vector per panel instead.)")], [head_ko, (
-            f"이미지의 {pct(copies)}가 같은 묶음 안에 거의 똑같은 이미지를 가지고 있습니다. 노이즈가 "
-            "달라도 생성자가 몇 가지 이미지만 만드는 모드 붕괴(mode collapse)입니다. 레이블 스무딩, "
-            "판별자 학습률 낮추기, 판별자 입력에 노이즈 추가 등을 시도해 보세요. (그림의 모든 칸에 "
-            "같은 노이즈 벡터를 넣었다면 칸마다 다른 벡터를 쓰세요.)")], nums)
-    if is_collapsed(n_rec, seen, top, CollapseRule.from_item(item)):
-        cls = r.top_class()
-        return Verdict("fail", source, [head_en, (
-            f"{round(top * n_rec)} of the {n_rec} recognized images ({pct(top)}) are one class "
-            f"({cls}): the generator has "
-            "collapsed to one kind of image (mode collapse). Try label smoothing, a lower "
-            "learning rate for the discriminator, or adding noise to its inputs.")], [head_ko, (
-            f"알아본 이미지 {n_rec}장 중 {round(top * n_rec)}장({pct(top)})이 한 클래스({cls})입니다. "
-            "생성자가 한 종류의 이미지만 "
-            "만드는 모드 붕괴(mode collapse)가 일어났습니다. 레이블 스무딩, 판별자 학습률 낮추기, "
-            "판별자 입력에 노이즈 추가 등을 시도해 보세요.")], nums)
+        if is_collapsed(n_rec, seen, top, CollapseRule.from_item(item)):
+            return Verdict("fail", source, [head, msg(
+                "scoring.rec_one_class", k=round(top * n_rec), n=n_rec, share=pct(top),
+                cls=r.top_class())], nums, fix=msg("scoring.rec_collapse_fix"))
+    return None
+
+
+def set_verdict(r: JudgeResult, source: str, item: RubricItem) -> Verdict:
+    """Item 1 on one set of images (the final grid, or the checkpoint's samples)."""
+    words = SOURCES[source].words if source in SOURCES else plain(source)
+    n = r.n
+    nums: dict[str, Any] = {"n": n, "clear": r.clear_count, "named": r.named_count,
+                            "expected_clear": r.expected_clear,
+                            "copy_fraction": r.copy_fraction,
+                            "near_copy_fraction": finite(r.near_copy_fraction),
+                            "recognizable_fraction": finite(r.recognizable_fraction),
+                            "classifier_score": finite(r.classifier_score)}
+    if r.clear_count is None or r.named_count is None:
+        return _fraction_verdict(r, source, item, words, nums)
+    grid = item.threshold("grid_size")
+    need_clear = item.threshold("grid_min_clear") * n / grid
+    need_named = item.threshold("grid_min_named") * n / grid
+    nums.update(need_clear=round(need_clear, 2), need_named=round(need_named, 2))
+    head = msg("scoring.rec_head", n=n, words=words, clear=r.clear_count,
+               named=r.named_count)
+    collapsed = _collapse(r, item, head, source, nums)
+    if collapsed is not None:
+        return collapsed
+    if r.clear_count >= need_clear - 1e-9 and r.named_count >= need_named - 1e-9:
+        return Verdict("pass", source, [head, msg("scoring.rec_pass")], nums)
+    if r.clear_count < need_clear - 1e-9:
+        return Verdict("fail", source, [head, msg("scoring.rec_blobs",
+                                                  need=_count(need_clear))], nums,
+                       fix=msg("scoring.rec_train_longer"))
+    return Verdict("partial", source, [head, msg("scoring.rec_few_plausible",
+                                                 need=_count(need_named))], nums,
+                   fix=msg("scoring.rec_train_longer"))
+
+
+def _count(x: float) -> str:
+    return str(int(np.ceil(x - 1e-9)))
+
+
+def _fraction_verdict(r: JudgeResult, source: str, item: RubricItem, words: Msg,
+                      nums: dict[str, Any]) -> Verdict:
+    """Without an eye-label score (another assignment): the judge's confident fraction."""
+    f, lo, hi = finite(r.recognizable_fraction), finite(r.ci_low), finite(r.ci_high, 1.0)
+    p_thr, f_thr = item.threshold("pass_fraction"), item.threshold("fail_fraction")
+    nums.update(ci_low=lo, ci_high=hi, pass_fraction=p_thr, fail_fraction=f_thr)
+    head = msg("scoring.rec_head_fraction", n=r.n, words=words, f=pct(f), lo=pct(lo),
+               hi=pct(hi))
+    collapsed = _collapse(r, item, head, source, nums)
+    if collapsed is not None:
+        return collapsed
     if lo >= p_thr:
-        return Verdict("pass", source, [head_en, (
-            f"Even the low end of the interval clears the {pct(p_thr)} needed: objects can be "
-            "told apart.")], [head_ko, (
-            f"구간의 하한도 기준 {pct(p_thr)}를 넘습니다. 오브젝트를 구별할 수 있는 수준입니다.")], nums)
+        return Verdict("pass", source, [head, msg("scoring.rec_pass")], nums)
     if hi < f_thr:
-        return Verdict("fail", source, [head_en, (
-            f"Even the high end of the interval is below {pct(f_thr)}: the images are not "
-            "recognizable yet. Train for the full 50 epochs, scale training images to [-1, 1], and "
-            "end the generator with tanh.")], [head_ko, (
-            f"구간의 상한도 {pct(f_thr)}에 못 미칩니다. 아직 알아볼 수 있는 이미지가 아닙니다. "
-            "50 epoch를 모두 학습하고, 학습 이미지를 [-1, 1]로 정규화하고, 생성자의 마지막 "
-            "활성화 함수를 tanh로 했는지 확인하세요.")], nums)
+        return Verdict("fail", source, [head, msg("scoring.rec_blobs_fraction")], nums,
+                       fix=msg("scoring.rec_train_longer"))
     if lo >= f_thr and hi < p_thr:
-        return Verdict("partial", source, [head_en, (
-            f"Some objects are recognizable, but fewer than the {pct(p_thr)} needed. Train longer "
-            "or improve the model.")], [head_ko, (
-            f"일부 오브젝트는 알아볼 수 있지만 기준 {pct(p_thr)}에는 못 미칩니다. 더 오래 "
-            "학습하거나 모델을 개선해 보세요.")], nums)
-    return Verdict("inconclusive", source, [head_en, (
-        f"With {n} images the interval is too wide to decide against the thresholds "
-        f"({pct(f_thr)} and {pct(p_thr)}). More samples settle it: submit a checkpoint or a "
-        "larger grid of samples.")], [head_ko, (
-        f"이미지가 {n}장뿐이라 구간이 넓어서 기준({pct(f_thr)}, {pct(p_thr)})으로 판정할 수 "
-        "없습니다. 체크포인트나 더 큰 샘플 그리드를 제출하면 판정할 수 있습니다.")], nums)
-
-
-#: Preference among statuses when sources disagree (ties keep trust order).
-_RANK = {"pass": 3, "partial": 2, "inconclusive": 1, "fail": 0}
+        return Verdict("partial", source, [head, msg("scoring.rec_some")], nums,
+                       fix=msg("scoring.rec_train_longer"))
+    return needs_review(source, [head], msg("scoring.rec_too_few", n=r.n), nums)
 
 
 def score_recognizable(item: RubricItem, evidence: Evidence, judged: JudgedEvidence,
                        rubric: Rubric) -> ItemGrade:
-    """Item 1: are the generated objects recognizable? The most trusted usable source decides."""
-    name, variant = trusted_variant(evidence)
-    grader = {"final": judged.final_samples, "baseline": judged.baseline_samples}.get(name or "")
-    sources = [("grader_run", grader), ("checkpoint", judged.checkpoint_samples),
-               ("student_images", judged.student_images)]
-    verdicts = [_source_verdict(r, s, item) for s, r in sources
-                if s in item.evidence and r is not None and r.n > 0]
-    if not verdicts:
-        return item_grade(item, "fail", 0.0, "none", [
-            "No generated images to judge: the grader could not train your models, and no "
-            "checkpoint or sample images were found in the submission."], [
-            "판정할 생성 이미지가 없습니다. 채점기가 모델을 학습시키지 못했고, 제출물에서 "
-            "체크포인트나 샘플 이미지도 찾지 못했습니다."], {})
-    authoritative = is_authoritative(variant, rubric)
-    first = verdicts[0]
-    if first.source == "grader_run" and not authoritative and first.status == "fail":
-        first.status = "inconclusive"
-        first.en.append("The grader's run was short (quick mode), so this alone cannot fail you.")
-        first.ko.append("채점기의 학습이 짧았기 때문에(quick 모드) 이것만으로 낙제 처리하지 않습니다.")
-    if first.source == "grader_run" and authoritative and first.status != "inconclusive":
-        chosen = first
-    else:
-        chosen = max(verdicts, key=lambda v: _RANK[v.status])  # ties keep trust order
-        better_trusted = verdicts[:verdicts.index(chosen)]
-        if chosen.status == "pass" and any(v.status == "fail" for v in better_trusted):
-            chosen.status = "inconclusive"
-            chosen.en.append("A more trusted source disagrees (it fails), so an instructor "
-                             "will compare them.")
-            chosen.ko.append("더 신뢰할 수 있는 근거에서는 미통과로 나와 결과가 엇갈리므로 강사가 "
-                             "직접 비교합니다.")
-    numbers = dict(chosen.numbers, sources={v.source: dict(v.numbers, status=v.status)
-                                            for v in verdicts},
-                   authoritative_run=authoritative, variant=name)
-    return item_grade(item, chosen.status, status_fraction(item, chosen.status, rubric),
-                      chosen.source, chosen.en, chosen.ko, numbers)
+    """Item 1: recognizable objects in the final grid (else the fitting checkpoint)."""
+    grid = judged.figure("final")
+    check = verify(evidence, judged)
+    fits = bool(evidence.checkpoint and evidence.checkpoint.get("fits_code"))
+    ckpt = judged.checkpoint_samples if fits else None
+    extra: list[Msg] = []
+    if grid is not None and grid.result is None and grid.problem:
+        extra.append(msg("scoring.rec_grid_unreadable", origin=grid.origin, why=grid.problem))
+    r = judged.student_images
+    if r is None or r.n == 0:
+        if ckpt is None or ckpt.n == 0:
+            return grade_of(item, Verdict("fail", "none", [*extra, msg("scoring.rec_nothing")],
+                                          {}, fix=msg("scoring.rec_show_grid")))
+        verdict = set_verdict(ckpt, "checkpoint", item)
+        verdict.reasons[:0] = [*extra, msg("scoring.rec_checkpoint_only")]
+        verdict.fix = verdict.fix or msg("scoring.rec_show_grid")
+        return grade_of(item, checked(verdict, check, item))
+    verdict = set_verdict(r, "student_images", item)
+    verdict.reasons[:0] = extra
+    verdict.numbers.update(origin=r.origin, shown=grid.shown if grid else False)
+    if grid is not None and grid.display_bug:
+        bug = msg(f"figures.display_{grid.display_bug}")
+        verdict.reasons.append(bug)
+        verdict.fix = bug
+        verdict.numbers["display_bug"] = grid.display_bug
+        if ckpt is not None and verdict.status == "fail" and \
+                set_verdict(ckpt, "checkpoint", item).status == "pass":
+            verdict.status = "partial"
+            verdict.reasons.append(msg("scoring.rec_checkpoint_better"))
+    if ckpt is not None:
+        verdict.numbers["checkpoint"] = set_verdict(ckpt, "checkpoint", item).numbers
+    return grade_of(item, checked(verdict, check, item))
 
 
 register_item("recognizable", score_recognizable,
-              thresholds=("pass_fraction", "fail_fraction", "min_class_coverage",
-                          "max_top_class_share", "collapse_min_recognized"))
+              thresholds=("grid_size", "grid_min_clear", "grid_min_named", "pass_fraction",
+                          "fail_fraction", "min_class_coverage", "max_top_class_share",
+                          "collapse_min_recognized"))

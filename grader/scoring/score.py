@@ -7,10 +7,11 @@ from typing import Any
 from grader.evidence import CheckResult, Evidence
 from grader.judge.results import JudgedEvidence
 from grader.rubric import Rubric, RubricItem
-from grader.scoring.common import item_grade
+from grader.scoring.common import Verdict, grade_of
 from grader.scoring.grades import Grade, ItemGrade
 from grader.scoring.items import ITEMS
 from grader.scoring.notes import collect_notes
+from grader.text import msg
 
 
 def score_submission(evidence: Evidence, judged: JudgedEvidence | dict[str, Any],
@@ -41,7 +42,8 @@ def score_submission(evidence: Evidence, judged: JudgedEvidence | dict[str, Any]
         checks=[_check_row(c) for c in evidence.checks], warnings=notes, rubric_id=rubric.id,
         rubric_version=rubric.version, rubric_calibrated=rubric.calibrated,
         rubric_title_en=rubric.title_en, rubric_title_ko=rubric.title_ko,
-        review_needed=any(i.status == "inconclusive" for i in items))
+        review_needed=any(i.status == "needs_review" for i in items),
+        pending_points=round(sum(i.pending for i in items), 2))
 
 
 def _check_row(c: CheckResult) -> dict[str, Any]:
@@ -52,7 +54,7 @@ def _check_row(c: CheckResult) -> dict[str, Any]:
 
 def _gated(item: RubricItem, failed: list[CheckResult]) -> ItemGrade:
     """Zero points: a check this item is gated on failed."""
-    en = [f"Not scored: the check '{c.id}' failed. {c.message.en}" for c in failed]
-    ko = [f"채점하지 않음: '{c.id}' 검사를 통과하지 못했습니다. {c.message.ko}" for c in failed]
-    return item_grade(item, "fail", 0.0, "none", en, ko,
-                      {"failed_gates": [c.id for c in failed]})
+    reasons = [msg("scoring.gated", check=c.id, message=c.message) for c in failed]
+    return grade_of(item, Verdict("fail", "none", reasons,
+                                  {"failed_gates": [c.id for c in failed]},
+                                  fix=failed[0].message))

@@ -1,27 +1,45 @@
-"""Item 2 (training_progress): the student's GIF and the grader's fake-accuracy trend."""
+"""Item 2 (training_progress): the student's GIF and the student's fake-accuracy curve.
+
+A TA grades this item on what the student shows: the GIF made from the saved samples
+(do the images improve from frame to frame?) and the history plot of the final run (does
+fake accuracy trend down towards 0.5?). The plot is read back into numbers
+(:mod:`grader.intake.figures.plots`) and the same trend statistics run on it that run on a
+recorded history. The grader's own short run does not decide; it verifies that the code
+trains at all (:mod:`grader.scoring.verification`): when it contradicts the student's
+figures, the item waits for an instructor.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 from grader.evidence import Evidence
-from grader.judge.results import JudgedEvidence, JudgeResult
+from grader.judge.results import HistoryJudgement, JudgedEvidence, JudgeResult
 from grader.rubric import Rubric, RubricItem
 from grader.scoring.common import (
     Verdict,
+    checked,
     finite,
     history_steps,
     is_authoritative,
     item_grade,
+    needs_review,
     status_fraction,
     trusted_variant,
 )
 from grader.scoring.grades import ItemGrade, ItemStatus
 from grader.scoring.items import register_item
+from grader.scoring.verification import verify
 from grader.stats.trend import RiseStats, TrendStats, fake_accuracy_trend, quality_rise
+from grader.text import Msg, msg
+
+#: plot-reader reasons that mean "this picture is not a history plot at all"
+NOT_A_PLOT = ("no axes found", "no data series found")
+#: reasons that mean "a plot, but without a fake-accuracy curve"
+NO_FAKE_CURVE = ("no fake-accuracy series identified",)
 
 
-def _frame_rise(frames: list[JudgeResult]) -> tuple[RiseStats, list[float]]:
+def frame_rise(frames: list[JudgeResult]) -> tuple[RiseStats, list[float]]:
     """Rank correlation of per-frame quality with frame order.
 
     Quality is the classifier score (confident *and* varied predictions): with the 16 tiles of
@@ -36,215 +54,222 @@ def _frame_rise(frames: list[JudgeResult]) -> tuple[RiseStats, list[float]]:
     return quality_rise(fr, "recognizable_fraction"), fr
 
 
-def _missing_gif(item: RubricItem, evidence: Evidence, judged: JudgedEvidence,
-                 rubric: Rubric) -> Verdict:
-    """No judged GIF: say why, and credit the grader's own frames when they improve."""
-    alpha = rubric.threshold("alpha")
-    min_frames, min_rho = item.threshold("min_gif_frames"), item.threshold("min_rise_rho")
-    gifs = [a.origin for a in evidence.artifacts if a.kind == "gif"]
+# --- the GIF part -------------------------------------------------------------------------
+
+def _missing_gif(evidence: Evidence) -> Verdict:
+    """No GIF at all: code that writes one gets partial credit, nothing gets none."""
     missing = [m for m in evidence.missing_artifacts if m.lower().endswith(".gif")]
-    en = ["No GIF of the training progress was found in the submission."]
-    ko = ["제출물에서 학습 과정을 담은 GIF를 찾지 못했습니다."]
-    if gifs:
-        en = [f"A GIF was found ({gifs[0]}) but could not be judged."]
-        ko = [f"GIF({gifs[0]})를 찾았지만 판정하지 못했습니다."]
     if missing:
-        en.append(f"Your code writes '{missing[0]}', but that file is not in the submission: "
-                  "add it (or display it in the notebook).")
-        ko.append(f"코드에서 '{missing[0]}' 파일을 만들지만 제출물에는 없습니다. 파일을 함께 "
-                  "제출하거나 노트북에 표시해 주세요.")
-    if len(judged.grader_frames) >= min_frames:
-        rise, _ = _frame_rise(judged.grader_frames)
-        if rise.rho >= min_rho and rise.p < alpha:
-            en.append(f"The grader's own run of your code does improve over training "
-                      f"(Spearman rho {rise.rho:.2f}, p {rise.p:.3g}); make the GIF to show it.")
-            ko.append(f"채점기가 직접 학습시킨 결과에서는 품질이 향상됩니다(스피어만 rho "
-                      f"{rise.rho:.2f}, p {rise.p:.3g}). GIF를 만들어 이를 보여 주세요.")
-            return Verdict("partial", "grader_frames", en, ko, {"grader_rise": rise.to_dict()})
-    return Verdict("fail", "none", en, ko, {})
+        return Verdict("partial", "none", [msg("scoring.gif_missing_file", file=missing[0])],
+                       {"missing": missing[0]}, fix=msg("scoring.gif_missing_file_fix",
+                                                        file=missing[0]))
+    return Verdict("fail", "none", [msg("scoring.gif_none")], {}, fix=msg("scoring.gif_make"))
 
 
-def _gif_part(item: RubricItem, evidence: Evidence, judged: JudgedEvidence,
-              rubric: Rubric) -> Verdict:
+def gif_part(item: RubricItem, evidence: Evidence, judged: JudgedEvidence,
+             rubric: Rubric) -> Verdict:
     """Part "gif": does the student's GIF show the images improving over training?"""
-    verdict = _gif_verdict(item, evidence, judged, rubric)
-    gi = judged.gif_info
-    if gi is not None and gi.readable and gi.damaged:
-        verdict.en.append(f"Your GIF ({gi.origin}) is damaged after frame {gi.n_frames}: only the "
-                          f"{gi.n_frames} frame(s) before the damage were judged. Check the "
-                          "file you submit opens fully.")
-        verdict.ko.append(f"GIF({gi.origin})가 {gi.n_frames}번째 프레임 뒤에서 손상되어 그 앞의 "
-                          f"프레임 {gi.n_frames}개만 판정했습니다. 제출하는 파일이 끝까지 "
-                          "열리는지 확인하세요.")
-    return verdict
-
-
-def _gif_verdict(item: RubricItem, evidence: Evidence, judged: JudgedEvidence,
-                 rubric: Rubric) -> Verdict:
     gi, alpha = judged.gif_info, rubric.threshold("alpha")
     min_frames, min_rho = item.threshold("min_gif_frames"), item.threshold("min_rise_rho")
     if gi is None:
-        return _missing_gif(item, evidence, judged, rubric)
+        return _missing_gif(evidence)
+    nums: dict[str, Any] = {"n_frames": gi.n_frames, "origin": gi.origin, "shown": gi.shown}
     if not gi.readable:
-        return Verdict("fail", "student_gif", [
-            f"Your GIF ({gi.origin}) could not be read: "
-            f"{(gi.error or 'unknown format').rstrip('.')}. Re-create it with imageio from the "
-            "saved sample images."], [
-            f"GIF({gi.origin})가 손상되었거나 GIF 형식이 아니어서 읽을 수 없습니다. 저장된 샘플 "
-            "이미지로 imageio를 사용해 다시 만들어 주세요."], {"n_frames": gi.n_frames})
+        return Verdict("fail", "student_gif", [msg(
+            "scoring.gif_unreadable", origin=gi.origin,
+            error=(gi.error or "unknown format").rstrip("."))], nums,
+            fix=msg("scoring.gif_remake"))
+    damaged = [msg("scoring.gif_damaged", origin=gi.origin, n=gi.n_frames)] if gi.damaged \
+        else []
     if gi.n_frames < min_frames:
-        return Verdict("partial", "student_gif", [
-            f"Your GIF ({gi.origin}) has only {gi.n_frames} frame(s): it needs several frames "
-            "from different epochs to show the images improving. Check that the frames are "
-            "appended inside the loop over the saved images."], [
-            f"GIF({gi.origin})에 프레임이 {gi.n_frames}개뿐입니다. 이미지가 좋아지는 과정을 "
-            "보여 주려면 여러 epoch의 프레임이 필요합니다. 저장된 이미지를 도는 반복문 안에서 "
-            "프레임을 추가했는지 확인하세요."], {"n_frames": gi.n_frames})
+        return Verdict("partial", "student_gif", [msg("scoring.gif_few_frames", origin=gi.origin,
+                                                      n=gi.n_frames), *damaged], nums,
+                       fix=msg("scoring.gif_few_frames_fix"))
     if gi.colormapped:
-        return Verdict("partial", "student_gif", [
-            f"Your GIF ({gi.origin}) shows one channel through a colour map, so the colours are "
-            "not the real images. Show RGB images: imshow(images[i] * 0.5 + 0.5) without [..., 0]."
-        ], [f"GIF({gi.origin})가 한 채널만 컬러맵으로 보여 주어 실제 색이 아닙니다. "
-            "[..., 0] 없이 imshow(images[i] * 0.5 + 0.5)로 RGB 이미지를 보여 주세요."],
-            {"n_frames": gi.n_frames})
+        return Verdict("partial", "student_gif", [msg("scoring.gif_colormap", origin=gi.origin),
+                                                  *damaged], nums,
+                       fix=msg("figures.display_colormap"))
     if not judged.gif_frames:
-        return Verdict("inconclusive", "student_gif", [
-            f"Your GIF ({gi.origin}, {gi.n_frames} frames) was found, but no frame could be cut "
-            "into sample tiles for the judge."], [
-            f"GIF({gi.origin}, 프레임 {gi.n_frames}개)를 찾았지만 판별기가 쓸 샘플 타일을 "
-            "잘라 내지 못했습니다."], {"n_frames": gi.n_frames})
-    rise, series = _frame_rise(judged.gif_frames)
-    nums = {"n_frames": gi.n_frames, "rise": rise.to_dict(), "series": series,
-            "min_rise_rho": min_rho, "alpha": alpha}
-    head_en = (f"Across the {len(series)} judged frames of your GIF the {rise.metric} rises with "
-               f"Spearman rho {rise.rho:.2f} (p {rise.p:.3g}).")
-    head_ko = (f"GIF의 판정된 프레임 {len(series)}개에서 {rise.metric}의 스피어만 rho는 "
-               f"{rise.rho:.2f}(p {rise.p:.3g})입니다.")
+        return needs_review("student_gif", damaged, msg("scoring.gif_no_tiles", origin=gi.origin,
+                                                        n=gi.n_frames), nums)
+    rise, series = frame_rise(judged.gif_frames)
+    nums.update(rise=rise.to_dict(), series=series, min_rise_rho=min_rho, alpha=alpha)
+    head = msg("scoring.gif_head", n=len(series), metric=rise.metric, rho=rise.rho, p=rise.p)
     if rise.rho >= min_rho and rise.p < alpha:
-        return Verdict("pass", "student_gif", [head_en + " The images clearly improve."],
-                       [head_ko + " 이미지 품질이 뚜렷하게 향상됩니다."], nums)
+        return Verdict("pass", "student_gif", [head, msg("scoring.gif_rises"), *damaged], nums)
     if rise.rho >= min_rho:
-        return Verdict("inconclusive", "student_gif", [
-            head_en + " It looks like a rise, but there are too few frames to be sure."], [
-            head_ko + " 향상되는 것처럼 보이지만 프레임이 적어 확신할 수 없습니다."], nums)
-    return Verdict("partial", "student_gif", [
-        head_en + f" The judge does not see the images improving (needs rho >= {min_rho}). "
-        "Include frames from early and late epochs with the same fixed noise."], [
-        head_ko + f" 판별기는 이미지가 좋아진다고 보지 않습니다(rho {min_rho} 이상 필요). "
-        "같은 고정 노이즈로 초반과 후반 epoch의 프레임을 모두 넣어 주세요."], nums)
+        return needs_review("student_gif", [head, *damaged], msg("scoring.gif_rise_unsure",
+                                                                 n=len(series)), nums)
+    return Verdict("partial", "student_gif", [head, msg("scoring.gif_flat", rho=min_rho),
+                                              *damaged], nums, fix=msg("scoring.gif_flat_fix"))
 
 
-def _trend_part(item: RubricItem, evidence: Evidence, rubric: Rubric) -> Verdict:
-    """Part "fake_accuracy_trend": does the grader's fake accuracy head for 0.5?"""
-    name, variant = trusted_variant(evidence)
-    plots = [a.origin for a in evidence.artifacts if a.kind == "history_plot"]
-    steps = history_steps(variant.history) if variant else 0
-    if variant is None or steps < item.threshold("min_trend_steps"):
-        why_en = (f"The grader's run ({steps} steps) is too short to see the trend" if variant else
-                  "The grader could not record a training history of your code")
-        why_ko = (f"채점기의 학습({steps} 스텝)이 짧아 추세를 볼 수 없습니다" if variant else
-                  "채점기가 여러분의 코드로 학습 기록을 얻지 못했습니다")
-        return _plot_or(item, plots, why_en, why_ko,
-                        "inconclusive" if variant else "fail", {"steps": steps})
-    try:
-        t = fake_accuracy_trend(
-            variant.history.fake_accuracy,
-            peak_search_fraction=item.threshold("peak_search_fraction"),
-            smooth_fraction=item.threshold("smooth_fraction"),
-            n_bins=int(item.threshold("trend_bins")), tail_fraction=item.threshold("tail_fraction"))
-    except ValueError:  # e.g. the recorded accuracies are not finite numbers
-        return _plot_or(item, plots, "The grader's recorded fake accuracy is not usable",
-                        "채점기가 기록한 fake accuracy를 사용할 수 없습니다", "inconclusive",
-                        {"steps": steps})
-    alpha = rubric.threshold("alpha")
-    nums = {"trend": t.to_dict(), "steps": steps, "alpha": alpha, "variant": name,
-            "settled_distance": item.threshold("settled_distance"),
-            "max_final_distance": item.threshold("max_final_distance")}
-    head_en = (f"Fake accuracy (the grader's, from logits) peaks at {t.peak_value:.2f} near step "
-               f"{t.peak_step}, then ends at {t.final_level:.2f}; Kendall tau of its distance to "
-               f"0.5 is {t.tau_distance:.2f} (p {t.p_distance:.3g}, {t.n_bins} bins).")
-    head_ko = (f"채점기가 로짓으로 계산한 fake accuracy는 {t.peak_step} 스텝 근처에서 "
-               f"최고점({t.peak_value:.2f})을 찍은 뒤 마지막에는 {t.final_level:.2f}입니다. 0.5까지 "
-               f"거리의 켄달 tau는 {t.tau_distance:.2f}(p {t.p_distance:.3g}, 구간 {t.n_bins}개)입니다.")
-    status, en, ko = _trend_status(t, item, alpha)
-    if status != "pass" and not is_authoritative(variant, rubric):
-        return _plot_or(item, plots, head_en + " " + en + " The grader's run was short",
-                        head_ko + " " + ko + " 채점기의 학습이 짧았습니다", "inconclusive", nums)
-    return Verdict(status, "grader_history", [f"{head_en} {en}"], [f"{head_ko} {ko}"], nums)
+# --- the fake-accuracy part ---------------------------------------------------------------
+
+def trend_of(curve: list[float], item: RubricItem) -> TrendStats:
+    """The trend statistics of a fake-accuracy curve, with item 2's settings.
+
+    Raises:
+        ValueError: The curve is too short or not finite.
+    """
+    return fake_accuracy_trend(
+        curve, peak_search_fraction=item.threshold("peak_search_fraction"),
+        smooth_fraction=item.threshold("smooth_fraction"),
+        n_bins=int(item.threshold("trend_bins")), tail_fraction=item.threshold("tail_fraction"))
 
 
-def _trend_status(t: TrendStats, item: RubricItem, alpha: float) -> tuple[ItemStatus, str, str]:
-    """Status and (English, Korean) sentence for a fake-accuracy trend."""
+def trend_status(t: TrendStats, item: RubricItem, alpha: float) -> tuple[ItemStatus, Msg]:
+    """Status and sentence for a fake-accuracy trend."""
     approaching = t.tau_distance < 0 and t.p_distance < alpha
     receding = t.tau_distance > 0 and t.p_distance < alpha
     if t.final_distance <= item.threshold("settled_distance"):
-        return "pass", "It has settled near 0.5.", "0.5 근처에 안착했습니다."
+        return "pass", msg("scoring.trend_settled")
     if approaching and t.final_distance <= item.threshold("max_final_distance"):
-        return "pass", "It trends down towards 0.5.", "0.5를 향해 추세적으로 내려갑니다."
+        return "pass", msg("scoring.trend_down")
     if approaching:
-        return ("partial", "It moves towards 0.5 but is still far from it: the "
-                "discriminator still wins easily. Train longer.",
-                "0.5 쪽으로 움직이지만 아직 멉니다. 판별자가 여전히 쉽게 이깁니다. "
-                "더 오래 학습해 보세요.")
+        return "partial", msg("scoring.trend_far")
     if receding:
-        return ("fail", "It moves away from 0.5: one network overpowers the other. "
-                "Balance them (learning rates, label smoothing).",
-                "0.5에서 멀어지고 있습니다. 한쪽 네트워크가 다른 쪽을 압도합니다. "
-                "학습률이나 레이블 스무딩으로 균형을 맞춰 보세요.")
+        return "fail", msg("scoring.trend_away")
     if t.final_distance <= item.threshold("max_final_distance"):
-        return ("partial", "It hovers without a clear trend towards 0.5.",
-                "뚜렷한 추세 없이 오르내립니다.")
-    return ("fail", "It stays far from 0.5 without a trend towards it.",
-            "0.5에서 먼 채로 그쪽으로 향하는 추세가 없습니다.")
+        return "partial", msg("scoring.trend_hovers")
+    return "fail", msg("scoring.trend_stays_far")
 
-def _plot_or(item: RubricItem, plots: list[str], why_en: str, why_ko: str,
-             otherwise: ItemStatus, nums: dict[str, Any]) -> Verdict:
-    """Accept the student's own history plot when the grader's run cannot settle the trend."""
-    if plots:
-        level = item.option("student_plot_level", "partial")
-        status: ItemStatus = {"full": "pass", "partial": "partial"}.get(level, "fail")
-        return Verdict(status, "student_history_plot", [
-            f"{why_en}; your own history plot ({plots[0]}) is accepted as the evidence (the "
-            "grader cannot read numbers off a picture, so an instructor may check it)."], [
-            f"{why_ko}. 대신 제출한 학습 그래프({plots[0]})를 근거로 인정합니다(그림에서 숫자를 "
-            "읽을 수는 없으므로 강사가 확인할 수 있습니다)."], dict(nums, plot=plots[0]))
-    return Verdict(otherwise, "none", [
-        f"{why_en}, and no training history plot of yours was found. Save the plot of "
-        "draw_train_history (fake and real accuracy per step) with the submission."], [
-        f"{why_ko}. 제출물에서 학습 그래프도 찾지 못했습니다. draw_train_history로 그린 "
-        "그래프(스텝별 fake/real accuracy)를 함께 제출해 주세요."], nums)
 
+def _trend_numbers(t: TrendStats, item: RubricItem, alpha: float) -> dict[str, Any]:
+    return {"trend": t.to_dict(), "alpha": alpha,
+            "settled_distance": item.threshold("settled_distance"),
+            "max_final_distance": item.threshold("max_final_distance")}
+
+
+def _grader_trend(item: RubricItem, evidence: Evidence, rubric: Rubric) -> Verdict | None:
+    """The grader's own recorded trend, when its run was long enough to decide (``--full``)."""
+    name, variant = trusted_variant(evidence)
+    if variant is None or not is_authoritative(variant, rubric):
+        return None
+    try:
+        t = trend_of(variant.history.fake_accuracy, item)
+    except ValueError:
+        return None
+    status, words = trend_status(t, item, rubric.threshold("alpha"))
+    nums = _trend_numbers(t, item, rubric.threshold("alpha"))
+    nums.update(steps=history_steps(variant.history), variant=name)
+    return Verdict(status, "grader_history", [msg("scoring.trend_head_grader", **_head(t)),
+                                              words], nums)
+
+
+def _head(t: TrendStats) -> dict[str, Any]:
+    return {"peak": t.peak_value, "peak_at": t.peak_step, "final": t.final_level,
+            "tau": t.tau_distance, "p": t.p_distance, "bins": t.n_bins}
+
+
+def trend_part(item: RubricItem, evidence: Evidence, judged: JudgedEvidence,
+               rubric: Rubric) -> Verdict:
+    """Part "fake_accuracy_trend": does the student's fake accuracy head for 0.5?"""
+    h = judged.history
+    alpha = rubric.threshold("alpha")
+    if h is None:
+        grader = _grader_trend(item, evidence, rubric)
+        missing = [m for m in evidence.missing_artifacts
+                   if m.lower().endswith((".png", ".jpg")) and "hist" in m.lower()]
+        if missing:
+            return Verdict("partial", "none", [msg("scoring.plot_missing_file", file=missing[0])],
+                           {"missing": missing[0]},
+                           fix=msg("scoring.gif_missing_file_fix", file=missing[0]))
+        if grader is not None:  # --full: the trend is measured, but the student did not show it
+            grader.status = "partial" if grader.status == "pass" else grader.status
+            grader.reasons.insert(0, msg("scoring.plot_none"))
+            grader.fix = msg("scoring.plot_make")
+            return grader
+        return Verdict("fail", "none", [msg("scoring.plot_none")], {},
+                       fix=msg("scoring.plot_make"))
+    nums: dict[str, Any] = {"origin": h.origin, "shown": h.shown, "reader": h.reason or "ok",
+                            "confidence": h.confidence, "uncertainty": h.uncertainty}
+    if not h.ok or len(h.fake_accuracy) < 3:
+        return _unread_plot(h, nums)
+    try:
+        t = trend_of(h.fake_accuracy, item)
+    except ValueError:
+        return needs_review("student_history_plot", [], msg("scoring.plot_unreadable",
+                                                            origin=h.origin,
+                                                            why="too few points"), nums)
+    nums.update(_trend_numbers(t, item, alpha))
+    status, words = trend_status(t, item, alpha)
+    reasons = [msg("scoring.trend_head_student", origin=h.origin, **_head(t)), words]
+    fix = None if status == "pass" else msg("scoring.trend_fix")
+    return Verdict(status, "student_history_plot", reasons, nums, fix=fix)
+
+
+def _unread_plot(h: HistoryJudgement, nums: dict[str, Any]) -> Verdict:
+    """A history image whose fake-accuracy curve could not be read."""
+    if h.reason in NOT_A_PLOT:
+        return Verdict("fail", "student_history_plot", [msg("scoring.plot_not_a_plot",
+                                                            origin=h.origin)], nums,
+                       fix=msg("scoring.plot_make"))
+    if h.reason in NO_FAKE_CURVE:
+        return Verdict("partial", "student_history_plot", [msg("scoring.plot_no_fake",
+                                                               origin=h.origin)], nums,
+                       fix=msg("scoring.plot_add_fake"))
+    return needs_review("student_history_plot", [], msg(
+        "scoring.plot_unreadable", origin=h.origin, why=h.reason or "unknown"), nums)
+
+
+# --- the item -----------------------------------------------------------------------------
 
 def score_training_progress(item: RubricItem, evidence: Evidence, judged: JudgedEvidence,
                             rubric: Rubric) -> ItemGrade:
     """Item 2: training progress, from the GIF part and the fake-accuracy trend part."""
-    verdicts = {"gif": _gif_part(item, evidence, judged, rubric),
-                "fake_accuracy_trend": _trend_part(item, evidence, rubric)}
+    check = verify(evidence, judged)
+    verdicts = {"gif": gif_part(item, evidence, judged, rubric),
+                "fake_accuracy_trend": trend_part(item, evidence, judged, rubric)}
     acc = next((c for c in evidence.checks if c.id == "accuracy_function"), None)
     if acc is not None and acc.status in ("warn", "fail"):
-        verdicts["fake_accuracy_trend"].en.append(
-            f"Note: {acc.message.en} The grader used its own accuracy (logit < 0 counts as fake).")
-        verdicts["fake_accuracy_trend"].ko.append(
-            f"참고: {acc.message.ko} 채점기는 자체 정확도(로짓 < 0 이면 fake)를 사용했습니다.")
-    parts, fraction, en, ko, numbers = [], 0.0, [], [], {}
+        verdicts["fake_accuracy_trend"].reasons.append(msg("scoring.trend_accuracy_bug",
+                                                           check=acc.message))
+    for key, v in verdicts.items():
+        if v.source.startswith("student"):
+            verdicts[key] = checked(v, check, item)
+    parts, fraction, pending = [], 0.0, 0.0
+    reasons: list[Msg] = []
+    numbers: dict[str, Any] = {}
+    fixes, reviews = [], []
     for part in item.parts or ():
         v = verdicts[part.id]
-        fraction += part.weight * status_fraction(item, v.status, rubric)
+        if v.status == "needs_review":
+            fraction += part.weight * v.credit
+            pending += part.weight * (1.0 - v.credit)
+            if v.review is not None:
+                reviews.append(Msg(f"[{part.title_en}] ", f"[{part.title_ko}] ") + v.review)
+        else:
+            fraction += part.weight * status_fraction(item, v.status)
         parts.append({"id": part.id, "status": v.status, "evidence": v.source,
                       "weight": part.weight, "title_en": part.title_en,
                       "title_ko": part.title_ko})
-        en += [f"[{part.title_en}] {s}" for s in v.en]
-        ko += [f"[{part.title_ko}] {s}" for s in v.ko]
+        reasons += [Msg(f"[{part.title_en}] ", f"[{part.title_ko}] ") + r for r in v.reasons]
+        if v.fix is not None:
+            fixes.append(v.fix)
         numbers[part.id] = v.numbers
-    status = _combined_status([p["status"] for p in parts])
+    status = combined_status([p["status"] for p in parts])
     source = "+".join(p["evidence"] for p in parts if p["evidence"] != "none") or "none"
-    return item_grade(item, status, fraction, source, en, ko, numbers, parts)
+    combined = Verdict(status, source, reasons, numbers, fix=fixes[0] if fixes else None,
+                       review=_joined(reviews))
+    grade = item_grade(item, combined, fraction, parts)
+    grade.pending = round(item.points * pending, 2)
+    return grade
 
 
-def _combined_status(statuses: list[ItemStatus]) -> ItemStatus:
-    """Item status from its parts: any inconclusive wins, then all pass, all fail, else partial."""
-    if "inconclusive" in statuses:
-        return "inconclusive"
+def _joined(parts: list[Msg]) -> Msg | None:
+    if not parts:
+        return None
+    out = parts[0]
+    for p in parts[1:]:
+        out = out + " " + p
+    return out
+
+
+def combined_status(statuses: list[ItemStatus]) -> ItemStatus:
+    """Item status from its parts: any review wins, then all pass, all fail, else partial."""
+    if "needs_review" in statuses:
+        return "needs_review"
     if all(s == "pass" for s in statuses):
         return "pass"
     if all(s == "fail" for s in statuses):
@@ -253,7 +278,7 @@ def _combined_status(statuses: list[ItemStatus]) -> ItemStatus:
 
 
 register_item("training_progress", score_training_progress,
-              thresholds=("min_gif_frames", "min_rise_rho", "min_trend_steps",
-                          "peak_search_fraction", "smooth_fraction", "trend_bins",
-                          "tail_fraction", "settled_distance", "max_final_distance"),
+              thresholds=("min_gif_frames", "min_rise_rho", "peak_search_fraction",
+                          "smooth_fraction", "trend_bins", "tail_fraction", "settled_distance",
+                          "max_final_distance"),
               parts=("gif", "fake_accuracy_trend"))

@@ -47,8 +47,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data", default=None, help=DATA_HELP)
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     parser.add_argument("--lang", choices=("en", "ko"), default="en", help="report language")
-    parser.add_argument("--isolation", choices=("auto", "bwrap", "unshare", "subprocess"),
-                        default="auto", help="sandbox for student code (default: best available)")
+    parser.add_argument("--isolation", choices=("auto", "bwrap", "none"), default="auto",
+                        help="sandbox for student code: bubblewrap (default; the grader "
+                             "refuses when it cannot run), or 'none' to run student code "
+                             "without isolation on a machine you do not mind it changing")
     parser.add_argument("--memory-mb", type=int, default=SANDBOX.memory_mb,
                         help="memory limit of each student's code (default "
                              f"{SANDBOX.memory_mb}; the grader may use "
@@ -156,6 +158,9 @@ def run(args: argparse.Namespace) -> int:
                   f"({time.monotonic() - t0:.0f} s)")
     if result.paths is not None:
         console.print(f"dashboard: {result.paths.html}\ngrades:    {result.paths.csv}")
+    for line in result.tampered:
+        console.print(f"[bold red]changed after grading:[/] {line} (the committed score is "
+                      "kept; run again to re-grade)")
     if result.interrupted:
         console.print("interrupted: finished students are kept; run the same command to go on")
         return 130

@@ -31,8 +31,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--lang", choices=("en", "ko"), default="en", help="report language")
     parser.add_argument("--gradescope", action="store_true",
                         help="also write Gradescope's results.json into the output folder")
-    parser.add_argument("--isolation", choices=("auto", "bwrap", "unshare", "subprocess"),
-                        default="auto", help="sandbox for student code (default: best available)")
+    parser.add_argument("--isolation", choices=("auto", "bwrap", "none"), default="auto",
+                        help="sandbox for student code: bubblewrap (default; the grader "
+                             "refuses when it cannot run), or 'none' to run student code "
+                             "without isolation on a machine you do not mind it changing")
     parser.add_argument("--memory-mb", type=int, default=SANDBOX.memory_mb,
                         help=f"memory limit of student code (default {SANDBOX.memory_mb})")
     parser.add_argument("--assignment", default=None,
@@ -96,7 +98,7 @@ def _summary(console, outcome, lang: str) -> None:
                         f"{res['score']:g} / {res['max_score']:g}")
     for col in ("item", "status", "points", "evidence"):
         table.add_column(col)
-    style = {"pass": "green", "partial": "yellow", "fail": "bold red", "inconclusive": "cyan"}
+    style = {"pass": "green", "partial": "yellow", "fail": "bold red", "needs_review": "cyan"}
     for item in res["items"]:
         st = item["status"]
         table.add_row(item["id"], f"[{style.get(st, '')}]{st}[/]",

@@ -83,7 +83,7 @@ def test_csv_parses_back_with_the_right_values(tmp_path, cohort):
     assert rows["alice"]["recognizable_status"] == "pass"
     assert rows["alice"]["flags"] == "same samples as 김민수 (0.98)"
     assert rows["carol"]["total"] == "10" and rows["carol"]["recognizable_score"] == "5"
-    assert rows["carol"]["training_progress_status"] == "inconclusive"
+    assert rows["carol"]["training_progress_status"] == "needs_review"
     assert rows["carol"]["flags"] == f"similar code to {OBRIEN} (0.87)"
     assert rows["김민수"]["total"] == "20" and rows["김민수"]["improvement_status"] == "partial"
     assert rows["김민수"]["flags"] == "same samples as alice (0.98)"
@@ -120,7 +120,7 @@ def test_json_summary_counts(tmp_path, cohort):
     assert s["max_total"] == 30.0
     assert [b["count"] for b in s["histogram"]] == [1, 0, 0, 1, 0, 0, 1, 0, 1, 1]
     assert s["item_pass_rates"]["recognizable"] == {
-        "pass": 3, "partial": 0, "fail": 1, "inconclusive": 1, "n": 5, "mean_score": 7.0,
+        "pass": 3, "partial": 0, "fail": 1, "needs_review": 1, "n": 5, "mean_score": 7.0,
         "max_score": 10.0}
     assert list(s["item_pass_rates"]) == list(ITEMS)
     assert s["failed_checks"] == {"fashion_mnist_leftover": 1, "generator_output_shape": 1}
@@ -137,7 +137,7 @@ def test_summary_matches_an_independent_count(cohort):
     for iid in ITEMS:
         statuses = [next(i["status"] for i in results[r["student"]]["items"] if i["id"] == iid)
                     for r in graded]
-        for st in ("pass", "partial", "fail", "inconclusive"):
+        for st in ("pass", "partial", "fail", "needs_review"):
             assert s["item_pass_rates"][iid][st] == statuses.count(st)
     assert sum(b["count"] for b in s["histogram"]) == len(graded)
 

@@ -40,7 +40,8 @@ def test_alice_is_not_failed_by_quick_mode(graded):
     res = graded["alice"]["result"]
     items = _items(res)
     assert not [c for c in res["checks"] if c["status"] == "fail"]
-    assert items["recognizable"]["status"] == "pass"  # her checkpoint, sampled by the grader
+    assert items["recognizable"]["status"] == "pass"  # her final grid, as a TA reads it
+    assert items["recognizable"]["evidence"] == "student_images"
     assert all(i["status"] != "fail" for i in items.values())
 
 
@@ -71,7 +72,9 @@ def test_dave_is_contained_and_reported(graded):
         log = graded["dave"]["out"] / "work" / "sandbox" / "child.log"
         assert "found a sibling" not in log.read_text(errors="replace")
     improvement = next(i for i in res["items"] if i["id"] == "improvement")
-    assert "could not be run" in json.dumps(improvement)  # his broken v2 is named, not ignored
+    assert improvement["score"] == 0  # his broken v2 earns nothing, and is named
+    assert "does not run" in json.dumps(improvement) or "cannot be trained" in json.dumps(
+        improvement)
 
 
 def test_broken_submissions_get_a_report_not_a_traceback(tmp_path):
@@ -108,7 +111,7 @@ def test_no_code_check_quotes_the_notebook_problem_in_korean(tmp_path):
     nb.write_text('{"cells": [ {"cell_type": "code", "source": "x = (', encoding="utf-8")
     sub = load_submission(nb, tmp_path / "work")
     evidence = Evidence(submission="broken", isolation="none")
-    run_sandbox(sub, evidence, tmp_path / "work", None, None, lambda *_: None)
+    run_sandbox(sub, evidence, tmp_path / "work", None, None, None, lambda *_: None)
     check = {c.id: c for c in evidence.checks}["code_cells"]
     assert "could not be read" in check.message.en
     assert "주피터 노트북으로 읽을 수 없어" in check.message.ko and "could not" not in check.message.ko

@@ -56,7 +56,7 @@ def test_resume_continues_exactly(tmp_path):
     resumed = _run(6, tmp_path / "r", resume=True)
     assert len(resumed.history["gen_loss"]) == 6
     np.testing.assert_allclose(resumed.history["gen_loss"], full.history["gen_loss"],
-                               rtol=1e-4, atol=1e-5)
+                               rtol=1e-3, atol=1e-4)
     assert resumed.frame_steps == [0, 2, 4, 6]
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 from intake_builders import notebook
 
 from grader.intake import Submission, load_submission
+from grader.intake.candidates import find_candidates
 
 CELLS = [
     "import os, glob, time\nimport imageio\nimport numpy as np\nimport tensorflow as tf\n"
@@ -92,7 +93,7 @@ def test_lesson_notebook_keeps_definitions_and_cheap_setup(tmp_path: Path) -> No
     }
     step = sub.versions("train_step")[0]
     assert step.source.startswith("@tf.function\ndef train_step(images):") and step.decorators == ["tf.function"]
-    assert [c.name for c in sub.candidates()] == [
+    assert [c.name for c in find_candidates(sub.code_units)] == [
         "make_generator_model", "make_discriminator_model", "generator_loss", "discriminator_loss",
         "discriminator_accuracy", "train_step"]
     assert sub.missing_artifacts == ["training_checkpoints", "cifar10_dcgan.gif"]

@@ -7,6 +7,7 @@ from pathlib import Path
 from intake_builders import notebook
 
 from grader.intake import load_submission
+from grader.intake.candidates import find_candidates
 
 GEN_V1 = "def make_generator_model():\n    return 'v1'\n"
 GEN_V2 = "def make_generator_model():\n    # improved\n    return 'v2'\n"
@@ -35,7 +36,7 @@ def test_every_version_of_a_redefined_function_is_kept_in_order(tmp_path: Path) 
     builds = sub.versions("generator")
     assert [b.kind for b in builds] == ["model_build", "model_build"]
     assert builds[0].calls == "make_generator_model"
-    gens = sub.candidates("generator")
+    gens = find_candidates(sub.code_units, "generator")
     assert [(c.name, c.confidence) for c in gens] == [("make_generator_model", 1.0)] * 2
     assert gens[0].order < gens[1].order
 
@@ -114,5 +115,5 @@ def test_model_build_needs_a_submission_builder(tmp_path: Path) -> None:
     sub = _load(tmp_path, cells)
     builds = [(u.names, u.calls) for u in sub.code_units if u.kind == "model_build"]
     assert builds == [(["G"], "build_G"), (["critic"], "Critic"), (["d", "g", "gan"], "build_G")]
-    gens = sub.candidates("generator")
+    gens = find_candidates(sub.code_units, "generator")
     assert [(c.name, c.confidence) for c in gens] == [("build_G", 0.7)]

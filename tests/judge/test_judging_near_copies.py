@@ -24,7 +24,8 @@ def test_the_same_figure_saved_twice_is_not_collapse_but_a_repeating_grid_is(tmp
     assert found.figure_of.tolist() == [0] * 16 + [1] * 16
     ev = Evidence(submission="s", isolation="subprocess", artifacts=arts)
     judged, _ = judge_evidence(ev, tmp_path)
-    assert judged.student_images.n == 32
+    assert judged.student_images.n == 16  # the latest figure is the final grid, as a TA reads it
+    assert judged.student_images.origin == "image_at_epoch_0050.png"
     assert judged.student_images.near_copy_fraction == 0.0
 
     collapsed = lesson_grid(real_images[[3, 7]][np.arange(16) % 2])

@@ -51,7 +51,7 @@ def test_results_follow_the_spec(tmp_path, lang):
         assert "only 1 frame" in prog["output"]
 
 
-def test_inconclusive_flags_review_and_bad_options():
+def test_needs_review_flags_review_and_bad_options():
     ev, judged = synth.hostile_final_timeout()
     grade = score_submission(ev, judged, load_rubric())
     from grader.report.gradescope import gradescope_dict
@@ -60,7 +60,7 @@ def test_inconclusive_flags_review_and_bad_options():
     grade = score_submission(ev, judged, load_rubric())
     obj = gradescope_dict(grade, lang="en", visibility="after_published")
     assert "<img" not in json.dumps(obj) and "&lt;img src=x" in obj["output"]
-    imp = obj["tests"][2]
+    imp = obj["tests"][1]
     assert "instructor's review" in imp["output"] and obj["extra_data"]["review_needed"]
     assert imp["visibility"] == "after_published"
     with pytest.raises(ValueError):

@@ -88,9 +88,9 @@ def test_report_shows_score_items_images_and_escapes(hostile, lang):
     assert "&lt;script&gt;alert(&#39;log&#39;)" in html
     assert "600 s time limit" in text
     if lang == "ko":
-        assert "채점 보고서" in text and "판정 불가" in text and "경고" in text
+        assert "채점 보고서" in text and "검토 필요" in text and "경고" in text
     else:
-        assert "Grading report" in text and "inconclusive" in text
+        assert "Grading report" in text and "needs review" in text
 
 
 def test_report_galleries_mark_recognized_tiles():

@@ -112,14 +112,13 @@ def test_a_hostile_message_is_cut_to_one_clean_line_and_korean_is_kept():
 
 def test_only_the_submissions_own_files_count_as_its_code(tmp_path):
     import grader
-    from grader.sandbox import explain
+    from grader.sandbox.student import explain
 
     repo = Path(grader.__file__).resolve().parents[1]
     try:
         explain.set_student_roots([str(repo)])  # a .py graded from the project's own folder
         assert explain.is_student_file(str(repo / "helper.py"))
-        assert not explain.is_student_file(str(repo / "grader" / "sandbox" / "child.py"))
-        assert not explain.is_student_file(str(repo / "reference" / "trainer.py"))
+        assert not explain.is_student_file(str(repo / "grader" / "sandbox" / "student" / "process.py"))
         assert not explain.is_student_file(np.__file__)
     finally:
         explain.set_student_roots([])
@@ -144,7 +143,7 @@ def test_the_parent_cleans_and_caps_what_the_child_wrote():
 
 
 def test_the_parent_keeps_a_variants_traceback_apart_from_its_error():
-    from grader.pipeline import _variant
+    from grader.sandbox.plan import parse_variant as _variant
 
     run = _variant({"name": "final", "error": "a training step failed:\nValueError: x\x00",
                     "error_detail": "Traceback (most recent call last):\n  File ...\n" * 5000,
@@ -198,10 +197,10 @@ def generator_loss(fake_output):
 def test_training_errors_reach_the_variant_as_one_line_with_a_detail(tmp_path):
     pytest.importorskip("tensorflow")
     from grader.data import load_cifar10
-    from grader.pipeline import _variant
     from grader.sandbox.launch import run_child
     from grader.sandbox.limits import Limits
     from grader.sandbox.plan import make_plan, write_real_images
+    from grader.sandbox.plan import parse_variant as _variant
 
     units = fixtures.good() + fixtures.units(BROKEN_STEP, BROKEN_LOSS)
     for i, unit in enumerate(units[-2:]):

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 import grader
+from grader.assignment import get_assignment
 from grader.sandbox import isolation
 from grader.sandbox.launch import run_child
 from grader.sandbox.limits import Limits
@@ -21,7 +22,7 @@ def plan(*sources: str, unit_timeout_s: float = 5.0, load_timeout_s: float = 20.
     units = [{"origin": f"cell {i + 1}", "source": s, "kind": "assign", "name": "", "names": []}
              for i, s in enumerate(sources)]
     return {"units": units, "phases": [], "unit_timeout_s": unit_timeout_s,
-            "load_timeout_s": load_timeout_s}
+            "load_timeout_s": load_timeout_s, "assignment": get_assignment().facts()}
 
 
 def run(tmp_path: Path, *sources: str, limits: Limits = FAST, **kw):
@@ -147,11 +148,11 @@ def test_project_folder_and_working_directory_are_invisible(tmp_path, monkeypatc
     out = run(tmp_path / "alice", "x = 1",
               f"import os\nprint('REPO', sorted(os.listdir({str(repo)!r})))\n"
               f"print('COURSE', os.path.isdir({str(course / 'bob')!r}))\n"
-              f"print('JUDGE', os.listdir({str(repo / 'grader' / 'assets' / 'judge')!r}))")
+              f"print('JUDGE', os.listdir({str(repo / 'grader' / 'assignments')!r}))")
     assert "COURSE False" in out.log_tail
     listing = next(line for line in out.log_tail.splitlines() if line.startswith("REPO"))
-    assert "'grader'" in listing and "'reference'" in listing
-    for private in ("submissions", "tests", "runs", "README.md"):
+    assert "'grader'" in listing
+    for private in ("reference", "submissions", "tests", "runs", "README.md"):
         assert f"'{private}'" not in listing, listing
     assert "JUDGE []" in out.log_tail  # the classifier that grades them stays out of reach
 

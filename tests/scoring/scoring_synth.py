@@ -6,7 +6,14 @@ import numpy as np
 
 from grader.assignment import get_assignment
 from grader.evidence import Artifact, CheckResult, Evidence, History, VariantRun
-from grader.judge.results import GifInfo, JudgedEvidence, JudgeResult
+from grader.intake.runs import Run, RunMap
+from grader.judge.results import (
+    FigureJudgement,
+    GifInfo,
+    HistoryJudgement,
+    JudgedEvidence,
+    JudgeResult,
+)
 from grader.text import Msg
 
 CLASS_NAMES = get_assignment().class_names
@@ -45,6 +52,46 @@ def judge_dict(n: int, fraction: float, *, seed: int = 0, classes: int = 10) -> 
          "class_coverage": int(sum(h >= k for h in hist)),
          "classifier_score": 1.0 + 6.0 * p, "fcd": 100.0 * (1 - p), "per_image": per,
          "warnings": [], "class_names": list(CLASS_NAMES)})
+
+
+def grid(clear: int, named: int, *, n: int = 16, seed: int = 0, classes: int = 10,
+         origin: str = "nb.ipynb cell 40 output 1") -> JudgeResult:
+    """A judged sample grid: ``clear`` tiles named without doubt, ``named`` at least plausible
+    (``named >= clear``), as the eye-label score (``grader.judge.realism``) marks them."""
+    rng = np.random.default_rng(seed)
+    r = judge_dict(n, named / n, seed=seed, classes=classes)
+    order = rng.permutation(n)
+    for rank, i in enumerate(order):
+        v = r.per_image[i]
+        v.clear, v.named = rank < clear, rank < named
+        v.p_clear = 0.9 if v.clear else (0.3 if v.named else 0.02)
+        v.p_named = 0.97 if v.named else 0.1
+        v.recognizable = v.named
+    r.clear_count, r.named_count = clear, named
+    r.expected_clear = float(sum(v.p_clear for v in r.per_image))
+    r.copy_fraction = 0.0
+    r.origin = origin
+    r.class_histogram = np.bincount([v.class_index for v in r.per_image if v.named],
+                                    minlength=10).tolist()
+    return r
+
+
+def shown_history(curve: list[float], origin: str = "nb.ipynb cell 41 output 1",
+                  ok: bool = True, reason: str = "") -> HistoryJudgement:
+    """The student's history plot as the plot reader gives it back."""
+    return HistoryJudgement(origin=origin, shown=True, ok=ok, reason=reason,
+                            fake_accuracy=list(curve) if ok else [], uncertainty=0.01,
+                            confidence=0.9 if ok else 0.0)
+
+
+def story(changes: list[str] | None = None) -> dict:
+    """A notebook story: a baseline run, and a final run after ``changes`` (none: one run)."""
+    runs = [Run(0, 30, "nb.ipynb cell 30", 12, "train(train_dataset, EPOCHS)")]
+    if changes:
+        runs.append(Run(1, 50, "nb.ipynb cell 50", 20, "train(train_dataset, EPOCHS)"))
+    return RunMap(runs=runs, baseline=0 if changes else None,
+                  final=len(runs) - 1, change_kind="code" if changes else "none",
+                  changes=list(changes or [])).to_dict()
 
 
 def fake_accuracy_curve(steps: int, *, end: float = 0.55, seed: int = 0) -> list[float]:
@@ -98,11 +145,16 @@ def good_student(steps: int = 4000) -> tuple[Evidence, JudgedEvidence]:
                    Artifact("samples", "generated_samples/sample_epoch_0050.png")],
         logs="epoch 1 ...\nepoch 50 done\n", timings={"check": 8.2, "train": 410.0},
         trusted_models=True)
+    ev.run_map = story(["make_generator_model redefined in cell 45"])
+    after, before = grid(9, 13, seed=5), grid(3, 7, seed=6, origin="nb.ipynb cell 31 output 1")
     judged = JudgedEvidence(
         final_samples=judge_dict(1000, 0.40, seed=3),
         baseline_samples=judge_dict(1000, 0.28, seed=4),
-        student_images=judge_dict(16, 0.5, seed=5),
-        grader_frames=rising_frames(20, 64),
+        student_images=after, student_after_images=after, student_before_images=before,
+        figures=[FigureJudgement("final", after.origin, result=after),
+                 FigureJudgement("before", before.origin, result=before)],
+        history=shown_history(fake_accuracy_curve(200, seed=8)),
+        grader_frames=rising_frames(20, 64), grader_frame_change=0.2,
         gif_frames=rising_frames(12),
         gif_info=GifInfo("cifar10_dcgan.gif", True, 12, tiles_per_frame=16,
                          file="cifar10_dcgan.gif"))
@@ -128,8 +180,6 @@ def accuracy_bug_smoothing_one_frame() -> tuple[Evidence, JudgedEvidence]:
     ev.checks = checks(accuracy_function="warn", loss_functions="warn")
     for v in ev.variants:
         v.history.student_fake_accuracy = [min(1.0, x + 0.1) for x in v.history.fake_accuracy]
-    judged.final_samples = judge_dict(1000, 0.33, seed=6)
-    judged.baseline_samples = judge_dict(1000, 0.22, seed=7)
     judged.gif_info = GifInfo("dcgan.gif", True, 1, tiles_per_frame=16)
     judged.gif_frames = rising_frames(1)
     return ev, judged
@@ -142,6 +192,8 @@ def hostile_final_timeout() -> tuple[Evidence, JudgedEvidence]:
     final = ev.variants[1]
     final.generator_fn = "<script>alert('g')</script>"
     final.error = "Training stopped: it ran past the 600 s time limit."
+    final.error_kind = "timeout"
+    judged.history = shown_history([], ok=False, reason="tick labels unreadable")
     final.history = History()
     final.samples_file = None
     ev.logs = "<script>alert('log')</script>\n" + "x" * 5000

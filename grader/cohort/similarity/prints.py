@@ -25,6 +25,8 @@ from grader.cohort.similarity.tokens import (
     shingles,
     statements,
 )
+from grader.intake.encoding import decode_source
+from grader.intake.magics import strip_ipython
 
 
 def fingerprint_submission(path: Path, work_dir: Path) -> SubmissionPrint:
@@ -119,8 +121,6 @@ def code_sources(sub: Any) -> list[tuple[str, str, bool]]:
     Whole cells and files, not only the statements intake keeps for the sandbox: training
     loops are copied too. IPython syntax is stripped (line numbers are kept).
     """
-    from grader.intake.encoding import decode_source
-    from grader.intake.magics import strip_ipython
     from grader.intake.notebook import read_notebook
 
     sources: list[tuple[str, str, bool]] = []

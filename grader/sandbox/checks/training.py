@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -137,8 +138,6 @@ def builtin_only(model) -> bool:
 
 def save_models(g: Built | None, d: Built | None, work_dir, prefix: str = "") -> dict[str, Any]:
     """Save built-in-only models as ``.keras`` in the work folder; report what was saved."""
-    from pathlib import Path
-
     out: dict[str, Any] = {"trusted_models": True}
     for role, b in (("generator", g), ("discriminator", d)):
         if b is None or not b.ok:

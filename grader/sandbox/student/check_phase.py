@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 from grader.sandbox.checks import CHECKS, CheckContext, run_one
 from grader.sandbox.checks.training import save_models
 from grader.sandbox.student.discover import Built, discover
+from grader.tf_setup import configure_tensorflow
 
 if TYPE_CHECKING:
     from grader.sandbox.student.process import Child
@@ -20,8 +21,6 @@ def select(built: list[Built]) -> tuple[Built | None, Built | None]:
 
 def run_check(child: Child, spec: dict[str, Any]) -> None:
     """Run all checks, appending each to ``child.result['checks']`` as soon as it is known."""
-    from grader.tf_setup import configure_tensorflow
-
     checks: list[dict[str, Any]] = child.result["checks"]
     facts = child.facts
     ctx = CheckContext(ns=child.code.ns, facts=facts, seconds=child.call_s, seed=child.seed,

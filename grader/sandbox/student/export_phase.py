@@ -29,6 +29,7 @@ from grader.sandbox.student.train_phase import (
     snapshot,
     variant_pairs,
 )
+from grader.tf_setup import configure_tensorflow
 from grader.training.losses import spec_from_fit
 
 if TYPE_CHECKING:
@@ -160,8 +161,6 @@ def _export_variant(child: Child, name: str, g, d, boundary: int) -> dict[str, A
 
 def run_export(child: Child, spec: dict[str, Any]) -> None:
     """Export every variant; the description goes to ``child.result['export']``."""
-    from grader.tf_setup import configure_tensorflow
-
     configure_tensorflow(seed=child.seed, threads=int(child.plan.get("threads", 2)))
     pairs = variant_pairs(child.code, child.call_s, child.facts)
     export: dict[str, Any] = {"variants": []}

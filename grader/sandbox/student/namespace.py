@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import re
 import signal
+import sys
+import time
 import types
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -82,8 +84,6 @@ def install_notebook_stubs() -> None:
     Only when IPython itself is not installed; nothing else is pre-seeded.
     """
     import importlib.util
-    import sys
-
     if importlib.util.find_spec("IPython") is not None:
         return
     ipython = types.ModuleType("IPython")
@@ -135,8 +135,6 @@ class StudentCode:
     def run_units(self, units: list[dict[str, Any]], unit_timeout_s: float,
                   on_unit: Callable[[UnitRun], None] | None = None) -> None:
         """Execute ``units`` in order; record failures and new definitions."""
-        import time
-
         for index, unit in enumerate(units):
             origin = str(unit.get("origin") or f"unit {index}")
             run = UnitRun(origin=origin, kind=str(unit.get("kind", "")),

@@ -40,6 +40,7 @@ class Child:
         self.seed = int(plan.get("seed", 0))
         self.facts: dict[str, Any] = dict(plan["assignment"])
         """The assignment facts (image shape, noise size, lesson names) from the plan."""
+        self._real: np.ndarray | None = None
 
     def save(self) -> None:
         """Write the result so far."""
@@ -75,19 +76,28 @@ class Child:
         The student's process of a normal run is given no training data at all (only the
         fallback training run is); synthetic image-like arrays serve the checks.
         """
-        if (self.work / self.plan.get("real_images", "real_images.npy")).is_file():
+        if self._real is not None:
             return self.real_images(n)
         return synthetic_images(n, tuple(self.facts["image_shape"]), self.seed)
 
+    def take_real_images(self) -> None:
+        """Read the parent's real images into memory and delete the file, before any student
+        code runs: the student's code never finds training data as a file."""
+        path = self.work / self.plan.get("real_images", "real_images.npy")
+        if path.is_file():
+            self._real = np.load(path, allow_pickle=False)
+            path.unlink()
+
     def real_images(self, n: int | None = None) -> np.ndarray:
-        """Real uint8 images the parent wrote to the work folder (the child has no data access)."""
-        name = self.plan.get("real_images", "real_images.npy")
-        arr = np.load(self.work / name, allow_pickle=False)
+        """Real uint8 images the parent gave (empty when it gave none)."""
+        arr = self._real if self._real is not None else np.zeros(
+            (0, *self.facts["image_shape"]), np.uint8)
         return arr[:n] if n else arr
 
     def run(self) -> int:
         """Load, then run every phase; each phase's failure is recorded, not raised."""
         t0 = time.perf_counter()
+        self.take_real_images()
         self.load()
         self.result["timings"]["load"] = round(time.perf_counter() - t0, 3)
         self.save()

@@ -22,6 +22,7 @@ from grader.sandbox.student.check_phase import select
 from grader.sandbox.student.discover import Built, build, discover
 from grader.sandbox.student.explain import explain_error
 from grader.sandbox.student.namespace import StudentCode, compile_unit, time_limit
+from grader.tf_setup import configure_tensorflow
 
 if TYPE_CHECKING:
     from grader.sandbox.student.process import Child
@@ -70,7 +71,6 @@ def _fresh(b: Built, child: Child) -> Built:
 
 def run_train(child: Child, spec: dict[str, Any]) -> None:
     """Train every variant for the plan's budget; results go to ``child.result['variants']``."""
-    from grader.tf_setup import configure_tensorflow
     from grader.training.trainer import TrainConfig
 
     configure_tensorflow(seed=child.seed, threads=int(child.plan.get("threads", 2)))

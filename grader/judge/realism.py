@@ -1,0 +1,273 @@
+"""Per-tile recognizability: the judge's outputs combined into a score fitted to eye-read labels.
+
+The judge's calibrated top-1 probability was calibrated on real photos; on generated tiles it
+calls about half of blurry colour blobs "recognizable". This module combines it with other
+per-tile signals into two probabilities that were fitted on tiles labelled by eye
+(``reference/labels/``, protocol in ``reference/labels/PROTOCOL.md``):
+
+- ``p_clear``: the class can be named without doubt;
+- ``p_named``: the tile is at least plausible (a class is suggested).
+
+Components (:data:`COMPONENTS`), all from one judge and numpy:
+
+- ``logit_top1``: logit of the calibrated top-1 probability;
+- ``log_realism``: log of the k-NN realism score of Kynkäänniemi et al. (2019), "Improved
+  Precision and Recall Metric for Assessing Generative Models" (https://arxiv.org/abs/
+  1904.06991), in the judge's feature space against real training images:
+  ``R(x) = max_i r_k(real_i) / ||f(x) - f(real_i)||`` over the real images whose k-NN radius
+  ``r_k`` is at most the median (the paper's pruning of outlier spheres);
+- ``shift_agreement``: the mean calibrated probability of the tile's top class over small
+  shifts (1-2 px) and a slight blur (the judge already averages horizontal flips);
+- ``log_mahalanobis``: log of the squared Mahalanobis distance to the nearest class mean;
+- ``feature_norm``: the length of the penultimate feature vector.
+
+NOTE: the fitted coefficients belong to one set of judge weights and one label set. Retrain
+the judge and you must re-run ``python -m reference.calibrate_recognizable``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from grader.judge.calibration import JudgeAssetError
+
+REALISM_PATH = Path(__file__).resolve().parent.parent / "assets" / "judge" / "realism.npz"
+"""The shipped asset (fitted to the CIFAR-10 judge; see :data:`REFIT_HINT`)."""
+COMPONENTS: tuple[str, ...] = ("logit_top1", "log_realism", "shift_agreement",
+                               "log_mahalanobis", "feature_norm")
+REFIT_HINT = "Run: .venv/bin/python -m reference.calibrate_recognizable"
+KEY_P_CLEAR = "p_clear"
+KEY_P_NAMED = "p_named"
+SHIFTS: tuple[tuple[int, int], ...] = ((2, 0), (-2, 0), (0, 2), (0, -2), (1, 1), (-1, -1))
+"""(dy, dx) pixel shifts of the augmented views (edge pixels repeated)."""
+_EPS = 1e-6
+
+
+class JudgeLike(Protocol):
+    """What the score needs from a judge: ``predict`` and (optionally) ``class_stats``."""
+
+    def predict(self, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]: ...
+
+
+@dataclass(frozen=True)
+class RealismModel:
+    """The shipped asset: real reference features, their k-NN radii and the fitted score."""
+
+    real_features: np.ndarray
+    """Judge features of real training images (M, D), float32; the pruned half (r_k <= median)."""
+    real_radii: np.ndarray
+    """Distance of each of them to its k-th nearest real neighbour (M,)."""
+    k: int
+    """The k of the k-NN radii (3, as in the paper)."""
+    components: tuple[str, ...]
+    """Names of the standardized inputs, in the order of ``mean``/``scale``/coefficients."""
+    mean: np.ndarray
+    """Per-component mean used for standardization (C,)."""
+    scale: np.ndarray
+    """Per-component standard deviation used for standardization (C,)."""
+    coef_clear: np.ndarray
+    """Logistic coefficients of P(clear) on standardized components (C,)."""
+    intercept_clear: float
+    coef_named: np.ndarray
+    """Logistic coefficients of P(clear or plausible) on standardized components (C,)."""
+    intercept_named: float
+    threshold_clear: float
+    """A tile counts as clear when ``p_clear`` >= this."""
+    threshold_named: float
+    """A tile counts as at least plausible when ``p_named`` >= this."""
+
+
+@dataclass(frozen=True)
+class TileScores:
+    """Per-tile recognizability of N images."""
+
+    p_clear: np.ndarray
+    """Probability that a reader names the class without doubt (N,)."""
+    p_named: np.ndarray
+    """Probability that the tile is at least plausible (N,); never below ``p_clear``."""
+    predicted_class: np.ndarray
+    """The judge's top-1 class index (N,)."""
+    components: dict[str, np.ndarray]
+    """The raw (unstandardized) inputs of the score, by name (:data:`COMPONENTS`)."""
+    clear: np.ndarray
+    """``p_clear >= threshold_clear`` (N,) bool."""
+    named: np.ndarray
+    """``p_named >= threshold_named`` (N,) bool."""
+
+
+def load_realism(path: Path | None = None) -> RealismModel:
+    """Read the shipped realism asset (``allow_pickle=False``).
+
+    Raises:
+        JudgeAssetError: The file is missing or malformed.
+    """
+    path = Path(path or REALISM_PATH)
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            model = RealismModel(
+                real_features=z["real_features"].astype(np.float32),
+                real_radii=z["real_radii"].astype(np.float32), k=int(z["k"]),
+                components=tuple(str(c) for c in z["components"]),
+                mean=z["mean"].astype(np.float64), scale=z["scale"].astype(np.float64),
+                coef_clear=z["coef_clear"].astype(np.float64),
+                intercept_clear=float(z["intercept_clear"]),
+                coef_named=z["coef_named"].astype(np.float64),
+                intercept_named=float(z["intercept_named"]),
+                threshold_clear=float(z["threshold_clear"]),
+                threshold_named=float(z["threshold_named"]))
+    except (OSError, ValueError, KeyError) as exc:
+        raise JudgeAssetError("The per-tile recognizability score is not installed.",
+                              f"{path}: {exc}. {REFIT_HINT}") from exc
+    c = len(model.components)
+    shapes_ok = all(a.shape == (c,) for a in (model.mean, model.scale, model.coef_clear,
+                                               model.coef_named))
+    if (not shapes_ok or model.real_features.ndim != 2
+            or model.real_radii.shape != (len(model.real_features),)
+            or not set(model.components) <= set(COMPONENTS)):
+        raise JudgeAssetError("The per-tile recognizability score is malformed.", str(path))
+    return model
+
+
+def save_realism(model: RealismModel, path: Path) -> None:
+    """Write the asset as a plain compressed ``.npz`` (features as float16, no pickles)."""
+    np.savez_compressed(
+        path, real_features=model.real_features.astype(np.float16),
+        real_radii=model.real_radii.astype(np.float32), k=np.int64(model.k),
+        components=np.asarray(model.components), mean=model.mean, scale=model.scale,
+        coef_clear=model.coef_clear, intercept_clear=np.float64(model.intercept_clear),
+        coef_named=model.coef_named, intercept_named=np.float64(model.intercept_named),
+        threshold_clear=np.float64(model.threshold_clear),
+        threshold_named=np.float64(model.threshold_named))
+
+
+def pairwise_distances(a: np.ndarray, b: np.ndarray, chunk: int = 1024) -> np.ndarray:
+    """Euclidean distances between the rows of ``a`` (N, D) and ``b`` (M, D), float32 (N, M)."""
+    a32, b32 = np.asarray(a, np.float32), np.asarray(b, np.float32)
+    bb = (b32 * b32).sum(1)
+    out = np.empty((len(a32), len(b32)), np.float32)
+    for i in range(0, len(a32), chunk):
+        x = a32[i:i + chunk]
+        d2 = (x * x).sum(1)[:, None] + bb[None, :] - 2.0 * x @ b32.T
+        out[i:i + chunk] = np.sqrt(np.maximum(d2, 0.0))
+    return out
+
+
+def knn_radii(features: np.ndarray, k: int = 3) -> np.ndarray:
+    """Distance of each row to its k-th nearest other row (the k-NN sphere radius r_k)."""
+    d = pairwise_distances(features, features)
+    np.fill_diagonal(d, np.inf)
+    return np.partition(d, k - 1, axis=1)[:, k - 1]
+
+
+def prune_spheres(features: np.ndarray, radii: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Keep the real images whose radius is at most the median (Kynkäänniemi et al., Sec. 5)."""
+    keep = radii <= np.median(radii)
+    return features[keep], radii[keep]
+
+
+def realism_score(features: np.ndarray, real_features: np.ndarray,
+                  real_radii: np.ndarray) -> np.ndarray:
+    """R(x) = max_i r_k(real_i) / ||f(x) - f(real_i)|| (N,); >= 1 inside some real sphere.
+
+    NOTE: pass the pruned spheres (:func:`prune_spheres`); the paper's score uses them.
+    """
+    d = pairwise_distances(features, real_features)
+    return (np.asarray(real_radii, np.float32)[None, :] / np.maximum(d, _EPS)).max(axis=1)
+
+
+def shifted_views(images: np.ndarray) -> np.ndarray:
+    """Small perturbations of uint8 images: :data:`SHIFTS` and a 3x3 binomial blur.
+
+    Returns:
+        uint8 (V, N, 32, 32, 3), V = len(SHIFTS) + 1.
+    """
+    x = np.asarray(images, np.uint8)
+    pad = np.pad(x, ((0, 0), (2, 2), (2, 2), (0, 0)), mode="edge")
+    h, w = x.shape[1:3]
+    views = [pad[:, 2 - dy:2 - dy + h, 2 - dx:2 - dx + w] for dy, dx in SHIFTS]
+    p = pad[:, 1:h + 3, 1:w + 3].astype(np.float32)
+    rows = (p[:, :-2] + 2 * p[:, 1:-1] + p[:, 2:]) / 4.0
+    blur = (rows[:, :, :-2] + 2 * rows[:, :, 1:-1] + rows[:, :, 2:]) / 4.0
+    views.append(np.clip(np.rint(blur), 0, 255).astype(np.uint8))
+    return np.stack(views)
+
+
+def tile_components(judge: JudgeLike, images: np.ndarray,
+                    model: RealismModel) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """The raw components of the score and the judge's top class for each image.
+
+    Args:
+        judge: Anything with ``predict(uint8 images) -> (probs, features)``; its
+            ``class_stats`` (if any) gives ``log_mahalanobis`` (else NaN).
+        images: uint8 (N, 32, 32, 3).
+        model: The realism asset (reference features and radii).
+
+    Returns:
+        (components by name, predicted class (N,)).
+    """
+    probs, feats = judge.predict(images)
+    top = probs.argmax(axis=1)
+    p1 = np.clip(probs[np.arange(len(top)), top], _EPS, 1 - _EPS)
+    views = shifted_views(images)
+    vprobs, _ = judge.predict(views.reshape(-1, *views.shape[2:]))
+    vprobs = vprobs.reshape(len(views), len(images), -1)
+    stats = getattr(judge, "class_stats", None)
+    maha = (stats.min_mahalanobis(feats) if stats is not None
+            else np.full(len(top), np.nan))
+    comps = {
+        "logit_top1": np.log(p1 / (1 - p1)),
+        "log_realism": np.log(np.maximum(
+            realism_score(feats, model.real_features, model.real_radii), _EPS)),
+        "shift_agreement": vprobs[:, np.arange(len(top)), top].mean(axis=0),
+        "log_mahalanobis": np.log(np.maximum(maha, _EPS)),
+        "feature_norm": np.linalg.norm(feats, axis=1),
+    }
+    return comps, top
+
+
+def _sigmoid(z: np.ndarray) -> np.ndarray:
+    return 0.5 * (1.0 + np.tanh(0.5 * z))
+
+
+def scores_from_components(components: dict[str, np.ndarray],
+                           model: RealismModel) -> tuple[np.ndarray, np.ndarray]:
+    """(p_clear, p_named) from raw components with the model's coefficients."""
+    z = np.stack([(components[c] - m) / s for c, m, s in
+                  zip(model.components, model.mean, model.scale)], axis=1)
+    p_clear = _sigmoid(z @ model.coef_clear + model.intercept_clear)
+    p_named = np.maximum(_sigmoid(z @ model.coef_named + model.intercept_named), p_clear)
+    return p_clear, p_named
+
+
+def tile_scores(judge: JudgeLike, images: np.ndarray,
+                model: RealismModel | None = None) -> TileScores:
+    """Per-tile recognizability of uint8 images (N, 32, 32, 3).
+
+    Args:
+        judge: The loaded judge (:func:`grader.judge.classifier.load_judge`) or a stand-in.
+        images: uint8 (N, 32, 32, 3).
+        model: The realism asset; default the shipped one (:func:`load_realism`).
+
+    Returns:
+        Probabilities, thresholded flags, the predicted class and the components.
+
+    Raises:
+        ValueError: The images are not uint8 (N, 32, 32, 3).
+        JudgeAssetError: The shipped asset is missing or malformed.
+    """
+    x = np.asarray(images)
+    if x.dtype != np.uint8 or x.ndim != 4 or x.shape[1:] != (32, 32, 3):
+        raise ValueError(f"tile_scores takes uint8 images (N, 32, 32, 3); got {x.dtype} {x.shape}")
+    model = model or load_realism()
+    if len(x) == 0:
+        empty = np.zeros(0)
+        return TileScores(empty, empty, np.zeros(0, np.int64), {c: empty for c in COMPONENTS},
+                          np.zeros(0, bool), np.zeros(0, bool))
+    comps, top = tile_components(judge, x, model)
+    p_clear, p_named = scores_from_components(comps, model)
+    return TileScores(p_clear, p_named, top, comps, p_clear >= model.threshold_clear,
+                      p_named >= model.threshold_named)

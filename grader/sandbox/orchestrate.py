@@ -1,0 +1,301 @@
+"""The isolated run of one submission, in two sandboxed processes, checked by the parent.
+
+1. The **student's process** (:mod:`grader.sandbox.student`) runs the student's code: it
+   finds and builds the models, runs the checks that need the student's functions, and
+   exports each variant as data (model files, loss coefficients, optimizer configs). It never
+   sees real training data.
+2. The parent validates the export and copies the model files (and nothing else) into the
+   **trusted process**'s folder (:mod:`grader.sandbox.trusted`), which imports no student
+   code: it verifies the models, restores the student's checkpoint into the architecture
+   the code builds, trains each variant with the grader's trainer, and samples it.
+3. A variant that cannot cross as data (custom layers, another loss) is trained by a second
+   student process, given the training images only then; its results are *unverified*.
+4. The parent checks every number that comes back against what it asked for
+   (:func:`verify_trusted`); a mismatch is an error that names the tampering.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from grader.assignment import Assignment
+from grader.errors import detail_text, student_text
+from grader.evidence import CheckResult, VariantRun, load_images_npz
+from grader.sandbox.launch import ChildOutcome, run_child
+from grader.sandbox.limits import Limits
+from grader.sandbox.plan import checks_from_outcome, make_plan, parse_variant, write_real_images
+from grader.text import Msg, msg
+
+STUDENT_MODULE = "grader.sandbox.student"
+TRUSTED_MODULE = "grader.sandbox.trusted"
+VARIANT_NAMES = ("baseline", "final")
+_PLAIN_FILE = re.compile(r"^(baseline|final)_(generator|discriminator)\.keras$")
+MAX_MODEL_BYTES = 256 << 20
+#: images per second above which a reported training run is not believable on any machine
+MAX_PLAUSIBLE_IMAGES_PER_S = 2_000_000
+
+
+@dataclass
+class RunRequest:
+    """What the parent asks for: budgets, limits and the checkpoint to sample."""
+
+    steps: int
+    batch_size: int
+    sample_every: int
+    n_samples: int
+    check_timeout_s: float
+    train_timeout_s: float
+    checkpoint_timeout_s: float
+    checkpoint: str | None = None
+    """Absolute path of the student's checkpoint (a prefix, folder or model file)."""
+    seed: int = 0
+    threads: int = 2
+    memory_mb: int = 4096
+    isolation: str = "auto"
+
+
+@dataclass
+class IsolatedRun:
+    """What came back, validated: checks, variants, checkpoint samples and messages."""
+
+    checks: list[CheckResult] = field(default_factory=list)
+    variants: list[VariantRun] = field(default_factory=list)
+    checkpoint: dict[str, Any] | None = None
+    checkpoint_samples_file: str | None = None
+    isolation: str = ""
+    logs: str = ""
+    timings: dict[str, float] = field(default_factory=dict)
+    warnings: list[Msg] = field(default_factory=list)
+    trusted_models: bool = False
+
+
+def _export_entries(result: dict[str, Any] | None) -> list[dict[str, Any]]:
+    raw = ((result or {}).get("export") or {}).get("variants")
+    return [v for v in raw if isinstance(v, dict) and v.get("name") in VARIANT_NAMES][:2] \
+        if isinstance(raw, list) else []
+
+
+def _copy_models(entry: dict[str, Any], student_box: Path, trusted_box: Path) -> dict[str, str]:
+    """Copy the variant's model files (plain names, regular files, bounded size)."""
+    out = {}
+    for role in ("generator", "discriminator"):
+        name = entry.get(f"{role}_file")
+        if not isinstance(name, str) or not _PLAIN_FILE.match(name) or \
+                not name.startswith(f"{entry['name']}_{role}"):
+            raise ValueError(f"the {role} file name {name!r} is not one the grader asked for")
+        src = student_box / name
+        if src.is_symlink() or not src.is_file() or src.stat().st_size > MAX_MODEL_BYTES:
+            raise ValueError(f"the {role} file is missing or not a plain file")
+        shutil.copyfile(src, trusted_box / name)
+        out[role] = name
+    return out
+
+
+def trusted_plan(entries: list[dict[str, Any]], copied: dict[str, dict[str, str]],
+                 req: RunRequest, assignment: Assignment, read_only: list[str]
+                 ) -> dict[str, Any]:
+    """The trusted process's plan: variants as data, then verify, checkpoint, train."""
+    variants = []
+    for e in entries:
+        if e["name"] not in copied:
+            continue
+        variants.append({
+            "name": e["name"], "generator": copied[e["name"]]["generator"],
+            "discriminator": copied[e["name"]]["discriminator"],
+            "generator_fn": student_text(e.get("generator_fn"), 200),
+            "discriminator_fn": student_text(e.get("discriminator_fn"), 200),
+            "noise_dim": int(e.get("noise_dim") or assignment.noise_dim),
+            "losses": e.get("losses"), "optimizers": e.get("optimizers"),
+            "output_kind": "probabilities" if e.get("output_kind") == "probabilities"
+            else "logits"})
+    phases: list[dict[str, Any]] = [{"name": "verify", "timeout_s": req.check_timeout_s}]
+    if req.checkpoint and any(v["name"] == "final" for v in variants):
+        phases.append({"name": "sample_checkpoint", "path": req.checkpoint, "into": "final",
+                       "n": req.n_samples, "timeout_s": req.checkpoint_timeout_s})
+    phases.append({"name": "train", "timeout_s": req.train_timeout_s,
+                   "budget": {"steps": req.steps, "batch_size": req.batch_size,
+                              "sample_every": req.sample_every, "n_samples": req.n_samples,
+                              "n_fixed": 16}})
+    return {"version": 1, "assignment": assignment.facts(), "seed": req.seed,
+            "threads": req.threads, "real_images": "real_images.npy", "variants": variants,
+            "phases": phases, "read_only": read_only}
+
+
+def expected_frames(steps: int, every: int) -> int:
+    """Frames the trainer records: step 0, every ``every`` steps, and the last step."""
+    marks = {0, steps} | set(range(every, steps + 1, every))
+    return len(marks)
+
+
+def verify_trusted(run: VariantRun, req: RunRequest, work: Path,
+                   shape: tuple[int, ...]) -> str | None:
+    """Why the trusted run of a variant does not match what was asked (None: it matches)."""
+    h = run.history
+    lengths = {len(h.gen_loss), len(h.disc_loss), len(h.real_accuracy), len(h.fake_accuracy)}
+    if lengths != {req.steps} or h.steps != req.steps:
+        return f"the history has {sorted(lengths)} steps, but {req.steps} were asked for"
+    if h.batch_size != req.batch_size:
+        return f"the batch size is {h.batch_size}, but {req.batch_size} was asked for"
+    if not all(0.0 <= a <= 1.0 for a in h.fake_accuracy + h.real_accuracy if a == a):
+        return "the history holds accuracies outside [0, 1]"
+    if h.wall_s <= 0 or req.steps * req.batch_size / h.wall_s > MAX_PLAUSIBLE_IMAGES_PER_S:
+        return f"{req.steps} steps in {h.wall_s:.3g} s is not a believable training time"
+    try:
+        samples = load_images_npz(work / (run.samples_file or ""), "images", shape)
+        frames = load_images_npz(work / (run.frames_file or ""), "frames", shape)
+    except (OSError, ValueError) as exc:
+        return f"its images are unreadable: {exc}"
+    if samples.ndim != 4 or len(samples) != req.n_samples:
+        return f"{len(samples)} samples came back, {req.n_samples} were asked for"
+    want = expected_frames(req.steps, req.sample_every)
+    if frames.ndim != 5 or len(frames) != want or len(run.frame_steps) != want:
+        return f"{len(frames)} frames came back, {want} were expected"
+    return None
+
+
+def _merge_checks(student: list[CheckResult], trusted: list[CheckResult]) -> list[CheckResult]:
+    """The student-side checks, with the model checks replaced by the trusted process's."""
+    verified = {c.id: c for c in trusted}
+    out = [verified.pop(c.id, c) for c in student]
+    return out + list(verified.values())
+
+
+def run_isolated(units_source: Any, req: RunRequest, work: Path, images: np.ndarray,
+                 assignment: Assignment, progress_dirs: list[Path] | None = None) -> IsolatedRun:
+    """Run the student's process, the trusted process and (if needed) the fallback.
+
+    Args:
+        units_source: An intake ``Submission`` (or code-unit dicts).
+        req: Budgets, limits and the checkpoint.
+        work: The submission's work folder (``student/``, ``trusted/`` go inside it).
+        images: Real training images (uint8), for the trusted process only.
+        assignment: The assignment.
+        progress_dirs: Filled with the folders whose ``progress.json`` the terminal follows.
+    """
+    out = IsolatedRun()
+    limits = Limits(timeout_s=req.check_timeout_s * 2 + 300, memory_mb=req.memory_mb,
+                    isolation=req.isolation, threads=req.threads)
+    student_box, trusted_box = work / "student", work / "trusted"
+    for box in (student_box, trusted_box):
+        shutil.rmtree(box, ignore_errors=True)
+    if progress_dirs is not None:
+        progress_dirs[:] = [student_box, trusted_box]
+    root = getattr(units_source, "root", None)
+    read_only = [str(root)] if root else []
+    plan = make_plan(units_source, [{"name": "check", "timeout_s": req.check_timeout_s},
+                                    {"name": "export", "timeout_s": req.check_timeout_s}],
+                     assignment=assignment, seed=req.seed, threads=req.threads)
+    s_out = run_child(plan, student_box, limits, module=STUDENT_MODULE)
+    out.isolation, out.logs = s_out.isolation, s_out.log_tail
+    out.timings.update({f"student_{k}_s": float(v) for k, v in s_out.timings.items()})
+    student_checks = checks_from_outcome(s_out)
+    entries = _export_entries(s_out.result)
+    copied: dict[str, dict[str, str]] = {}
+    trusted_box.mkdir(parents=True, exist_ok=True)
+    fallback: list[str] = []
+    for e in entries:
+        if e.get("error"):
+            out.variants.append(VariantRun(
+                name=e["name"], generator_fn=student_text(e.get("generator_fn"), 200),
+                discriminator_fn=student_text(e.get("discriminator_fn"), 200),
+                history=parse_variant({}).history, error=student_text(e["error"]),
+                error_detail=detail_text(e.get("error_detail")) or None))
+            continue
+        if not e.get("exportable"):
+            fallback.append(e["name"])
+            continue
+        try:
+            copied[e["name"]] = _copy_models(e, student_box, trusted_box)
+        except ValueError as exc:
+            out.warnings.append(Msg(f"The {e['name']} models did not cross to the grader: {exc}",
+                                    f"{e['name']} 모델을 채점기로 넘기지 못했습니다: {exc}"))
+    trusted_checks: list[CheckResult] = []
+    if copied:
+        write_real_images(trusted_box, images, assignment.image_shape)
+        t_plan = trusted_plan(entries, copied, req, assignment, read_only)
+        t_limits = Limits(timeout_s=req.check_timeout_s + req.checkpoint_timeout_s
+                          + req.train_timeout_s + 300, memory_mb=req.memory_mb,
+                          isolation=req.isolation, threads=req.threads)
+        t_out = run_child(t_plan, trusted_box, t_limits, module=TRUSTED_MODULE)
+        out.timings.update({f"trusted_{k}_s": float(v) for k, v in t_out.timings.items()})
+        trusted_checks = checks_from_outcome(t_out)
+        out.trusted_models = True
+        out.variants += _trusted_variants(t_out, req, trusted_box, assignment)
+        _checkpoint(t_out, out)
+    out.checks = _merge_checks(student_checks, trusted_checks)
+    if fallback:
+        out.variants += _fallback(units_source, fallback, req, work, images, assignment, out)
+    order = {name: i for i, name in enumerate(VARIANT_NAMES)}
+    out.variants.sort(key=lambda v: order.get(v.name, 9))
+    return out
+
+
+def _trusted_variants(t_out: ChildOutcome, req: RunRequest, box: Path,
+                      assignment: Assignment) -> list[VariantRun]:
+    runs = []
+    for raw in (t_out.result or {}).get("variants", [])[:2]:
+        if not isinstance(raw, dict):
+            continue
+        run = parse_variant(raw, prefix="trusted/")
+        if run.error is None:
+            problem = verify_trusted(run, req, box.parent, assignment.image_shape)
+            if problem:
+                run.error = f"the grader's training run does not match what it asked for: " \
+                            f"{problem}"
+                run.samples_file = run.frames_file = None
+        runs.append(run)
+    if t_out.status != "ok" and not runs:
+        runs.append(VariantRun(name="final", generator_fn="", discriminator_fn="",
+                               history=parse_variant({}).history, error=t_out.message.en,
+                               error_kind=_limit_kind(t_out.status)))
+    return runs
+
+
+def _limit_kind(status: str) -> str:
+    """``timeout``/``memory`` when a limit of the grader stopped a run, else ``error``."""
+    return {"timeout": "timeout", "memory": "memory", "oom": "memory"}.get(status, "error")
+
+
+def _checkpoint(t_out: ChildOutcome, out: IsolatedRun) -> None:
+    raw = (t_out.result or {}).get("checkpoint")
+    if not isinstance(raw, dict):
+        return
+    out.checkpoint = {"fits_code": bool(raw.get("fits_code")),
+                      "how": student_text(raw.get("how"), 60),
+                      "why": student_text(raw.get("why"))}
+    name = (t_out.result or {}).get("checkpoint_samples_file")
+    if out.checkpoint["fits_code"] and name == "checkpoint_samples.npz":
+        out.checkpoint_samples_file = "trusted/checkpoint_samples.npz"
+    elif not out.checkpoint["fits_code"]:
+        why = out.checkpoint["why"] or "it does not fit"
+        out.warnings.append(msg("sandbox.checkpoint_does_not_fit", why=why))
+
+
+def _fallback(units_source: Any, names: list[str], req: RunRequest, work: Path,
+              images: np.ndarray, assignment: Assignment, out: IsolatedRun) -> list[VariantRun]:
+    """Train variants that could not cross as data in a second student process (unverified)."""
+    box = work / "student_training"
+    shutil.rmtree(box, ignore_errors=True)
+    write_real_images(box, images, assignment.image_shape)
+    plan = make_plan(units_source, [{"name": "train", "timeout_s": req.train_timeout_s,
+                                     "steps": req.steps, "batch_size": req.batch_size,
+                                     "sample_every": req.sample_every,
+                                     "n_samples": req.n_samples, "only": names}],
+                     assignment=assignment, seed=req.seed, threads=req.threads)
+    limits = Limits(timeout_s=req.train_timeout_s + 300, memory_mb=req.memory_mb,
+                    isolation=req.isolation, threads=req.threads)
+    f_out = run_child(plan, box, limits, module=STUDENT_MODULE)
+    out.timings.update({f"fallback_{k}_s": float(v) for k, v in f_out.timings.items()})
+    runs = [parse_variant(v, prefix="student_training/") for v in
+            (f_out.result or {}).get("variants", [])[:2] if isinstance(v, dict)]
+    for run in runs:
+        run.verified = False
+    if f_out.status != "ok" and not runs:
+        out.warnings.append(f_out.message)
+    return runs

@@ -1,0 +1,641 @@
+"""Fit the per-tile recognizability score to eye-read labels and measure grid-level agreement.
+
+Inputs: the label set of ``reference/labels/`` (tiles, source table, ``labels.csv`` read by
+eye under ``reference/labels/PROTOCOL.md``). Steps:
+
+1. self-agreement of the labels (Cohen's kappa, first vs second reading);
+2. the components of :mod:`grader.judge.realism` for every tile, with the k-NN reference of
+   real *training* images (features and radii become the shipped asset);
+3. logistic fits of P(clear) and P(clear or plausible) on half of the tiles (split by tile,
+   stratified by source), thresholds chosen on that half, AUC and precision on the other
+   half, beside today's rule (top-1 probability >= tau inside the OOD gate);
+4. grids of 16 and 20 tiles and sets of 64, 256 and 512 drawn from held-out tiles of each
+   source and of mixtures: the verdict from the labels vs the verdict from the score.
+
+Writes ``grader/assets/judge/realism.npz`` and ``reference/recognizable_calibration.md``.
+
+Usage::
+
+    nice -n 10 .venv/bin/python -m reference.calibrate_recognizable
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import hashlib
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10
+    import tomli as tomllib
+
+from grader.data import CLASS_NAMES
+from grader.judge.realism import (
+    COMPONENTS,
+    REALISM_PATH,
+    RealismModel,
+    knn_radii,
+    prune_spheres,
+    save_realism,
+    scores_from_components,
+    tile_components,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+LABELS = ROOT / "reference" / "labels"
+OUT_MD = ROOT / "reference" / "recognizable_calibration.md"
+CACHE = ROOT / "runs" / "labels_cache"
+DATA = "/work/shared/data/cifar10-jpeg.tar.gz"
+SEED = 7
+N_REAL = 10000
+"""Real training images whose k-NN spheres are computed (the pruned half is shipped)."""
+K = 3
+RIDGE = 1e-2
+"""L2 penalty of the logistic fits (standardized components; intercept not penalized)."""
+TARGET_PRECISION = 0.9
+GRID_SIZES = (16, 20, 64, 256, 512)
+N_GRIDS = 200
+"""Grids drawn per (source, size)."""
+LEVEL = {"none": 0, "plausible": 1, "clear": 2}
+
+
+@dataclass(frozen=True)
+class LabelSet:
+    """Tiles, their sources and the two readings."""
+
+    tiles: np.ndarray
+    source: np.ndarray
+    batch: np.ndarray
+    """Sheet batch of each tile (1, or 2 for the sheets made after the 50-epoch run)."""
+    names: list[str]
+    first: dict[int, tuple[int, str]]
+    """tile id -> (level 0/1/2, class name or "") of the first reading."""
+    second: dict[int, tuple[int, str]]
+
+
+def load_label_set(folder: Path = LABELS) -> LabelSet:
+    """Read ``tiles.npz`` and ``labels.csv`` (passes 1 and 2)."""
+    with np.load(folder / "tiles.npz", allow_pickle=False) as z:
+        tiles, source, names = z["tiles"], z["source"].astype(int), list(z["source_names"])
+        batch = z["batch"].astype(int) if "batch" in z.files else np.ones(len(tiles), int)
+    passes: dict[int, dict[int, tuple[int, str]]] = {1: {}, 2: {}}
+    with open(folder / "labels.csv", newline="") as fh:
+        for row in csv.DictReader(fh):
+            passes[int(row["pass"])][int(row["tile_id"])] = (LEVEL[row["label"]], row["class"])
+    missing = set(range(len(tiles))) - set(passes[1])
+    if missing:
+        raise SystemExit(f"labels.csv lacks first-pass labels of {len(missing)} tiles")
+    return LabelSet(tiles, source, batch, [str(n) for n in names], passes[1], passes[2])
+
+
+# --------------------------------------------------------------------------- statistics
+def cohen_kappa(a: np.ndarray, b: np.ndarray) -> float:
+    """Cohen's kappa of two label vectors: (p_o - p_e) / (1 - p_e)."""
+    cats = np.union1d(a, b)
+    po = float(np.mean(a == b))
+    pe = float(sum(np.mean(a == c) * np.mean(b == c) for c in cats))
+    return (po - pe) / (1 - pe) if pe < 1 else 1.0
+
+
+def roc_auc(y: np.ndarray, s: np.ndarray) -> float:
+    """ROC AUC (Mann-Whitney U with mid-ranks for ties); NaN with one class only."""
+    from scipy.stats import rankdata
+
+    y = np.asarray(y, bool)
+    n1, n0 = int(y.sum()), int((~y).sum())
+    if n1 == 0 or n0 == 0:
+        return float("nan")
+    r = rankdata(s)
+    return float((r[y].sum() - n1 * (n1 + 1) / 2) / (n1 * n0))
+
+
+def auc_interval(y: np.ndarray, s: np.ndarray, n_boot: int = 1000,
+                 seed: int = SEED) -> tuple[float, float]:
+    """Percentile bootstrap 95% interval of the AUC (tiles resampled)."""
+    rng = np.random.default_rng(seed)
+    vals = []
+    for _ in range(n_boot):
+        i = rng.integers(0, len(y), len(y))
+        vals.append(roc_auc(y[i], s[i]))
+    return float(np.nanquantile(vals, 0.025)), float(np.nanquantile(vals, 0.975))
+
+
+def precision_recall(y: np.ndarray, flag: np.ndarray) -> tuple[float, float, int]:
+    """Precision and recall of a boolean flag against labels y, and the number flagged."""
+    n = int(flag.sum())
+    prec = float(y[flag].mean()) if n else float("nan")
+    rec = float(flag[y].mean()) if y.any() else float("nan")
+    return prec, rec, n
+
+
+def fit_logistic(x: np.ndarray, y: np.ndarray, ridge: float = RIDGE,
+                 iters: int = 50) -> tuple[np.ndarray, float]:
+    """L2-penalized logistic regression by Newton's method: (coefficients, intercept)."""
+    xb = np.hstack([x, np.ones((len(x), 1))])
+    w = np.zeros(xb.shape[1])
+    pen = np.full(xb.shape[1], ridge * len(x))
+    pen[-1] = 0.0
+    for _ in range(iters):
+        p = 1 / (1 + np.exp(-xb @ w))
+        grad = xb.T @ (p - y) + pen * w
+        hess = (xb * (p * (1 - p))[:, None]).T @ xb + np.diag(pen) + 1e-9 * np.eye(len(w))
+        step = np.linalg.solve(hess, grad)
+        w -= step
+        if np.abs(step).max() < 1e-8:
+            break
+    return w[:-1], float(w[-1])
+
+
+def threshold_for_precision(y: np.ndarray, p: np.ndarray, target: float = TARGET_PRECISION,
+                            min_flagged: int = 10) -> float:
+    """The lowest threshold on p whose flagged tiles reach ``target`` precision (fit data)."""
+    order = np.argsort(-p)
+    hits = np.cumsum(y[order])
+    n = np.arange(1, len(p) + 1)
+    ok = (hits / n >= target) & (n >= min_flagged)
+    if not ok.any():
+        return float(p.max() + 1e-9)
+    last = np.nonzero(ok)[0].max()
+    return float(p[order][last])
+
+
+# --------------------------------------------------------------------------- judge outputs
+def _digest(*arrays: np.ndarray | bytes) -> str:
+    h = hashlib.sha256()
+    for a in arrays:
+        h.update(a if isinstance(a, bytes) else np.ascontiguousarray(a).tobytes())
+    return h.hexdigest()[:16]
+
+
+def real_reference(judge, weights: bytes) -> tuple[np.ndarray, np.ndarray]:
+    """Judge features of N_REAL real training images, pruned to r_k <= median, with radii."""
+    path = CACHE / f"real_reference_{_digest(weights)}.npz"
+    if path.is_file():
+        with np.load(path, allow_pickle=False) as z:
+            return z["features"], z["radii"]
+    from grader.data import load_cifar10
+
+    x = load_cifar10(DATA).x_train
+    idx = np.sort(np.random.default_rng(SEED).choice(len(x), N_REAL, replace=False))
+    _, feats = judge.predict(x[idx])
+    feats = feats.astype(np.float16).astype(np.float32)  # what the asset ships
+    kept, radii = prune_spheres(feats, knn_radii(feats, K))
+    CACHE.mkdir(parents=True, exist_ok=True)
+    np.savez(path, features=kept, radii=radii)
+    return kept, radii
+
+
+def judge_tiles(judge, tiles: np.ndarray, ref: RealismModel, weights: bytes) -> dict:
+    """Components, top class and today's rule for every tile (cached on disk)."""
+    path = CACHE / f"tiles_{_digest(weights, tiles, ref.real_features)}.npz"
+    if path.is_file():
+        with np.load(path, allow_pickle=False) as z:
+            return {k: z[k] for k in z.files}
+    comps, top = tile_components(judge, tiles, ref)
+    probs, feats = judge.predict(tiles)
+    gate = judge.in_distribution(feats)
+    gate = np.ones(len(tiles), bool) if gate is None else gate
+    p1 = probs.max(axis=1)
+    out = {**comps, "top": top, "p1": p1, "gate": gate, "today": (p1 >= judge.tau) & gate}
+    CACHE.mkdir(parents=True, exist_ok=True)
+    np.savez(path, **out)
+    return out
+
+
+def split_by_source(source: np.ndarray, seed: int = SEED) -> np.ndarray:
+    """True for the fit half: half of each source's tiles (rounded down), chosen at random."""
+    rng = np.random.default_rng(seed)
+    fit = np.zeros(len(source), bool)
+    for s in np.unique(source):
+        idx = rng.permutation(np.nonzero(source == s)[0])
+        fit[idx[:len(idx) // 2]] = True
+    return fit
+
+
+# --------------------------------------------------------------------------- the score
+def fit_score(comps: dict, level: np.ndarray, fit: np.ndarray, ref_feats: np.ndarray,
+              ref_radii: np.ndarray, names: tuple[str, ...] = COMPONENTS) -> RealismModel:
+    """Standardize on the fit half, fit the two logistic models and their thresholds."""
+    raw = np.stack([comps[c] for c in names], axis=1)
+    mean, scale = raw[fit].mean(0), raw[fit].std(0) + 1e-12
+    z = (raw - mean) / scale
+    cc, ic = fit_logistic(z[fit], (level[fit] == 2).astype(float))
+    cn, inn = fit_logistic(z[fit], (level[fit] >= 1).astype(float))
+    model = RealismModel(ref_feats, ref_radii, K, names, mean, scale, cc, ic, cn, inn, 0.5, 0.5)
+    p_clear, p_named = scores_from_components(comps, model)
+    t_clear = threshold_for_precision(level[fit] == 2, p_clear[fit])
+    t_named = threshold_for_precision(level[fit] >= 1, p_named[fit])
+    return RealismModel(ref_feats, ref_radii, K, names, mean, scale, cc, ic, cn, inn,
+                        t_clear, t_named)
+
+
+def tile_metrics(y: np.ndarray, score: np.ndarray, flag: np.ndarray) -> dict:
+    """AUC (with interval), precision, recall and count flagged on one set of tiles."""
+    prec, rec, n = precision_recall(y, flag)
+    lo, hi = auc_interval(y, score)
+    return {"auc": roc_auc(y, score), "auc_lo": lo, "auc_hi": hi, "precision": prec,
+            "recall": rec, "flagged": n, "positives": int(y.sum()), "n": len(y)}
+
+
+# --------------------------------------------------------------------------- grids
+def grid_rule(n: int) -> tuple[int, int]:
+    """(clear tiles needed, clear-or-plausible tiles needed) to pass a set of n images.
+
+    A grid a TA sees (n <= 25): at least 2 clear and at least a quarter at least plausible
+    (4 of 16, 5 of 20). Larger sets: the same shares as a 16-tile grid, 1/8 and 1/4.
+    """
+    if n <= 25:
+        return 2, int(np.ceil(n / 4))
+    return int(np.ceil(n / 8)), int(np.ceil(n / 4))
+
+
+def pass_probability(pc: np.ndarray, pp: np.ndarray, need_c: int, need_n: int) -> np.ndarray:
+    """P(at least need_c clear and need_n clear-or-plausible) for independent tiles.
+
+    Args:
+        pc: P(clear) per tile, (G, N) for G grids.
+        pp: P(plausible) = p_named - p_clear per tile, (G, N).
+    """
+    g, n = pc.shape
+    a = np.zeros((g, need_c + 1, need_n + 1))
+    a[:, 0, 0] = 1.0
+    for j in range(n):
+        c, p = pc[:, j, None, None], pp[:, j, None, None]
+        named = np.zeros_like(a)
+        named[:, :, 1:] = a[:, :, :-1]
+        named[:, :, -1] += a[:, :, -1]
+        clear = np.zeros_like(a)
+        clear[:, 1:, :] = named[:, :-1, :]
+        clear[:, -1, :] += named[:, -1, :]
+        a = a * (1 - c - p) + p * named + c * clear
+    return a[:, -1, -1]
+
+
+def draw_grids(pools: list[np.ndarray], size: int, rng: np.random.Generator) -> np.ndarray:
+    """N_GRIDS index rows of ``size`` tiles; one pool, or a random two-pool mixture each.
+
+    From one pool of at least ``size`` tiles: without replacement; otherwise (and for
+    mixtures) with replacement.
+    """
+    rows = []
+    for _ in range(N_GRIDS):
+        if len(pools) == 1:
+            pool = pools[0]
+            rows.append(rng.choice(pool, size, replace=size > len(pool)))
+            continue
+        a, b = rng.choice(len(pools), 2, replace=False)
+        k = rng.binomial(size, rng.uniform())
+        rows.append(np.concatenate([rng.choice(pools[a], k), rng.choice(pools[b], size - k)]))
+    return np.stack(rows)
+
+
+def rubric_path() -> Path:
+    """The current assignment's rubric file (item 1 holds today's pass_fraction)."""
+    from grader.assignment import get_assignment
+
+    return Path(get_assignment().rubric)
+
+
+def grid_verdicts(idx: np.ndarray, level: np.ndarray, pc: np.ndarray, pn: np.ndarray,
+                  model: RealismModel, today: np.ndarray, thresholds: dict) -> dict:
+    """Verdicts (pass = True) of each grid row: labels, the score three ways, today's rules."""
+    from grader.judge.metrics import bootstrap_fraction_ci
+
+    need_c, need_n = grid_rule(idx.shape[1])
+    lab = level[idx]
+    c, n = pc[idx], pn[idx]
+    flag_t = today[idx]
+    lows = np.array([bootstrap_fraction_ci(f)[0] for f in flag_t])
+    return {
+        "labels": ((lab == 2).sum(1) >= need_c) & ((lab >= 1).sum(1) >= need_n),
+        "thresholded": (((c >= model.threshold_clear).sum(1) >= need_c)
+                        & ((n >= model.threshold_named).sum(1) >= need_n)),
+        "expected": (c.sum(1) >= need_c) & (n.sum(1) >= need_n),
+        "probability": pass_probability(c, n - c, need_c, need_n) >= 0.5,
+        "today_rubric": lows >= thresholds["pass_fraction"],
+        "today_counts": (flag_t.sum(1) >= need_c) & (flag_t.sum(1) >= need_n),
+    }
+
+
+SCORE_RULES = ("thresholded", "expected", "probability")
+TODAY_RULES = ("today_rubric", "today_counts")
+
+
+def grid_study(mask: np.ndarray, ls: LabelSet, level: np.ndarray, pc: np.ndarray,
+               pn: np.ndarray, model: RealismModel, today: np.ndarray, seed: int) -> dict:
+    """Agreement with the label verdict by (source, size), on the tiles where ``mask``."""
+    thresholds = tomllib.loads(rubric_path().read_text())["items"][0]["thresholds"]
+    thresholds = {k: v["value"] for k, v in thresholds.items()}
+    rng = np.random.default_rng(seed)
+    pools = {name: np.nonzero(mask & (ls.source == k))[0] for k, name in enumerate(ls.names)}
+    generated = [p for name, p in pools.items() if name != "real_test"]
+    table = {}
+    for size in GRID_SIZES:
+        for name, group in [*[(n, [p]) for n, p in pools.items()], ("mixture", generated)]:
+            v = grid_verdicts(draw_grids(group, size, rng), level, pc, pn, model, today,
+                              thresholds)
+            table[(name, size)] = {"n": N_GRIDS, "label_pass": float(v["labels"].mean()),
+                                   **{r: float((v[r] == v["labels"]).mean())
+                                      for r in (*SCORE_RULES, *TODAY_RULES)},
+                                   **{f"{r}_pass": float(v[r].mean())
+                                      for r in (*SCORE_RULES, *TODAY_RULES)}}
+    return table
+
+
+# --------------------------------------------------------------------------- the study
+def agreement(ls: LabelSet) -> dict:
+    """Self-agreement of the two readings: kappa on labels and on the class named."""
+    ids = sorted(ls.second)
+    a = np.array([ls.first[i][0] for i in ids])
+    b = np.array([ls.second[i][0] for i in ids])
+    both = [i for i in ids if ls.first[i][0] >= 1 and ls.second[i][0] >= 1]
+    ca = np.array([ls.first[i][1] for i in both])
+    cb = np.array([ls.second[i][1] for i in both])
+    confusion = np.zeros((3, 3), int)
+    np.add.at(confusion, (a, b), 1)
+    return {"n": len(ids), "kappa": cohen_kappa(a, b), "raw": float(np.mean(a == b)),
+            "kappa_clear": cohen_kappa(a == 2, b == 2),
+            "kappa_named": cohen_kappa(a >= 1, b >= 1),
+            "n_class": len(both), "kappa_class": cohen_kappa(ca, cb) if both else float("nan"),
+            "raw_class": float(np.mean(ca == cb)) if both else float("nan"),
+            "confusion": confusion.tolist()}
+
+
+def evaluate_tiles(out: dict, level: np.ndarray, fit: np.ndarray, generated: np.ndarray,
+                   model: RealismModel, pc: np.ndarray, pn: np.ndarray) -> dict:
+    """Held-out tile metrics of the score, of each component alone and of today's rule."""
+    held = ~fit
+    res = {}
+    for target, y_all, p, t in (("clear", level == 2, pc, model.threshold_clear),
+                                ("named", level >= 1, pn, model.threshold_named)):
+        for subset, m in (("all", held), ("generated", held & generated)):
+            y = y_all[m]
+            res[(target, subset, "score")] = tile_metrics(y, p[m], p[m] >= t)
+            res[(target, subset, "today")] = tile_metrics(y, out["today"][m].astype(float),
+                                                          out["today"][m])
+            gated_p1 = np.where(out["gate"], out["p1"], 0.0)[m]
+            res[(target, subset, "p1_in_gate")] = tile_metrics(y, gated_p1, out["today"][m])
+            for c in COMPONENTS:
+                sign = 1.0 if roc_auc(y_all[fit], out[c][fit]) >= 0.5 else -1.0
+                res[(target, subset, c)] = {"auc": roc_auc(y, sign * out[c][m]),
+                                            "sign": sign}
+    return res
+
+
+def per_source(ls: LabelSet, level: np.ndarray, fit: np.ndarray, pc: np.ndarray,
+               pn: np.ndarray, model: RealismModel, today: np.ndarray) -> list[dict]:
+    """Label distribution (all tiles) and held-out calibration of the score, per source."""
+    rows = []
+    for k, name in enumerate(ls.names):
+        m = ls.source == k
+        h = m & ~fit
+        rows.append({"source": name, "n": int(m.sum()), "clear": int((level[m] == 2).sum()),
+                     "plausible": int((level[m] == 1).sum()),
+                     "none": int((level[m] == 0).sum()), "held": int(h.sum()),
+                     "held_clear": float((level[h] == 2).mean()),
+                     "held_named": float((level[h] >= 1).mean()),
+                     "mean_p_clear": float(pc[h].mean()), "mean_p_named": float(pn[h].mean()),
+                     "flag_clear": float((pc[h] >= model.threshold_clear).mean()),
+                     "flag_named": float((pn[h] >= model.threshold_named).mean()),
+                     "today": float(today[h].mean())})
+    return rows
+
+
+def class_agreement(ls: LabelSet, level: np.ndarray, top: np.ndarray, held: np.ndarray) -> dict:
+    """How often the judge's top class is the class read by eye (held-out clear/plausible)."""
+    out = {}
+    for name, lv in (("clear", 2), ("plausible", 1)):
+        ids = np.nonzero(held & (level == lv))[0]
+        same = [CLASS_NAMES[top[i]] == ls.first[int(i)][1] for i in ids]
+        out[name] = (float(np.mean(same)) if same else float("nan"), len(ids))
+    return out
+
+
+def run_study(seed: int = SEED, folder: Path = LABELS) -> dict:
+    """Everything the report needs (and the fitted model to ship)."""
+    from grader.judge.classifier import load_judge
+
+    t0 = time.perf_counter()
+    ls = load_label_set(folder)
+    level = np.array([ls.first[i][0] for i in range(len(ls.tiles))])
+    judge = load_judge()
+    weights = Path(judge.weights_path).read_bytes()
+    ref_feats, ref_radii = real_reference(judge, weights)
+    ref = RealismModel(ref_feats, ref_radii, K, COMPONENTS, *[np.zeros(len(COMPONENTS))] * 2,
+                       np.zeros(len(COMPONENTS)), 0.0, np.zeros(len(COMPONENTS)), 0.0, 0.5, 0.5)
+    out = judge_tiles(judge, ls.tiles, ref, weights)
+    fit = split_by_source(ls.source, seed)
+    model = fit_score(out, level, fit, ref_feats, ref_radii)
+    pc, pn = scores_from_components(out, model)
+    generated = ls.source != ls.names.index("real_test")
+    top1_only = fit_score(out, level, fit, ref_feats, ref_radii, ("logit_top1",))
+    pc1, pn1 = scores_from_components(out, top1_only)
+    return {
+        "ls": ls, "level": level, "fit": fit, "model": model, "pc": pc, "pn": pn,
+        "agreement": agreement(ls), "tau": judge.tau,
+        "tiles": evaluate_tiles(out, level, fit, generated, model, pc, pn),
+        "top1_only": evaluate_tiles(out, level, fit, generated, top1_only, pc1, pn1),
+        "sources": per_source(ls, level, fit, pc, pn, model, out["today"]),
+        "classes": class_agreement(ls, level, out["top"], ~fit),
+        "grids_fit": grid_study(fit, ls, level, pc, pn, model, out["today"], seed),
+        "grids": grid_study(~fit, ls, level, pc, pn, model, out["today"], seed + 1),
+        "seconds": time.perf_counter() - t0,
+    }
+
+
+# --------------------------------------------------------------------------- the report
+def _f(x: float, digits: int = 3) -> str:
+    return "n/a" if x is None or not np.isfinite(x) else f"{x:.{digits}f}"
+
+
+def _pct(x: float) -> str:
+    return "n/a" if not np.isfinite(x) else f"{100 * x:.1f}%"
+
+
+def chosen_rule(r: dict) -> str:
+    """The score's grid rule with the best mean agreement on the *fit* half's grids."""
+    return max(SCORE_RULES, key=lambda k: np.mean([v[k] for v in r["grids_fit"].values()]))
+
+
+def section_labels(r: dict) -> list[str]:
+    """Sources, label distribution and self-agreement."""
+    ag = r["agreement"]
+    lines = ["## 1. The label set", "",
+             f"{len(r['ls'].tiles)} tiles from {len(r['ls'].names)} sources, read by eye under "
+             "`reference/labels/PROTOCOL.md` (first pass: every tile). Held-out columns: the "
+             "half of each source not used to fit the score.", "",
+             "| source | tiles | clear | plausible | none | held-out clear | mean p_clear | "
+             "flagged clear | held-out clear-or-plausible | mean p_named | flagged named | "
+             "today's rule |", "|---" * 12 + "|"]
+    for s in r["sources"]:
+        lines.append(f"| {s['source']} | {s['n']} | {s['clear']} | {s['plausible']} | "
+                     f"{s['none']} | {_pct(s['held_clear'])} | {_pct(s['mean_p_clear'])} | "
+                     f"{_pct(s['flag_clear'])} | {_pct(s['held_named'])} | "
+                     f"{_pct(s['mean_p_named'])} | {_pct(s['flag_named'])} | "
+                     f"{_pct(s['today'])} |")
+    lines += ["", "Sources read in both batches (drift check): clear / clear-or-plausible "
+              "share in batch 1 vs batch 2:", "", "| source | batch 1 | batch 2 |",
+              "|---|---|---|"]
+    for k, name in enumerate(r["ls"].names):
+        cells = []
+        for b in (1, 2):
+            m = (r["ls"].source == k) & (r["ls"].batch == b)
+            cells.append(f"{_pct((r['level'][m] == 2).mean())} / "
+                         f"{_pct((r['level'][m] >= 1).mean())} (n={int(m.sum())})"
+                         if m.any() else "")
+        if all(cells):
+            lines.append(f"| {name} | {cells[0]} | {cells[1]} |")
+    lines += ["", "### Self-agreement (second reading)", "",
+              f"{ag['n']} tiles read again on new sheets in a new order, blind to the first "
+              f"reading. Raw agreement {_pct(ag['raw'])}; **Cohen's kappa on the 3 labels "
+              f"{_f(ag['kappa'])}**; kappa of clear vs rest {_f(ag['kappa_clear'])}, of "
+              f"named (clear or plausible) vs none {_f(ag['kappa_named'])}. Among the "
+              f"{ag['n_class']} tiles named both times, the class agreed in "
+              f"{_pct(ag['raw_class'])} (kappa {_f(ag['kappa_class'])}).", "",
+              "| first \\ second | none | plausible | clear |", "|---|---|---|---|"]
+    for name, row in zip(("none", "plausible", "clear"), ag["confusion"]):
+        lines.append(f"| {name} | " + " | ".join(str(v) for v in row) + " |")
+    return lines
+
+
+def section_score(r: dict) -> list[str]:
+    """Components, coefficients and thresholds of the shipped model."""
+    m = r["model"]
+    lines = ["", "## 2. The score (`grader/judge/realism.py`)", "",
+             "Two logistic regressions on the same standardized components, fitted on the fit "
+             f"half ({int(r['fit'].sum())} tiles; L2 penalty {RIDGE} per tile): P(clear) and "
+             "P(clear or plausible). Thresholds: the lowest value whose fit-half tiles above it "
+             f"are at least {_pct(TARGET_PRECISION)} correct.", "",
+             "| component | mean | sd | coef P(clear) | coef P(named) |", "|---|---|---|---|---|"]
+    for c, mu, sd, a, b in zip(m.components, m.mean, m.scale, m.coef_clear, m.coef_named):
+        lines.append(f"| {c} | {_f(mu)} | {_f(sd)} | {_f(a, 2)} | {_f(b, 2)} |")
+    lines += [f"| intercept | | | {_f(m.intercept_clear, 2)} | {_f(m.intercept_named, 2)} |",
+              "", f"Thresholds: p_clear >= {_f(m.threshold_clear)}, p_named >= "
+              f"{_f(m.threshold_named)}. Real reference: {len(m.real_features)} training "
+              f"images (the half of {N_REAL} with the smaller {K}-NN radii).", ""]
+    return lines
+
+
+def section_tiles(r: dict) -> list[str]:
+    """Held-out AUC and precision of the score, of today's rule and of single components."""
+    lines = ["## 3. Held-out tiles", "",
+             "AUC with a 95% bootstrap interval; precision and recall at the threshold. "
+             f"Today's rule: top-1 probability >= tau ({_f(r['tau'])}) inside the OOD gate "
+             "(a yes/no rule, so its AUC is (TPR + TNR) / 2); `p1 in gate` ranks by the top-1 "
+             "probability, 0 outside the gate.", "",
+             "| target | tiles | positives | score AUC | precision | recall | flagged | "
+             "today AUC | today precision | today recall | p1-in-gate AUC | top-1-only refit "
+             "AUC |", "|---" * 12 + "|"]
+    for target in ("clear", "named"):
+        for subset in ("all", "generated"):
+            s = r["tiles"][(target, subset, "score")]
+            t = r["tiles"][(target, subset, "today")]
+            g = r["tiles"][(target, subset, "p1_in_gate")]
+            o = r["top1_only"][(target, subset, "score")]
+            lines.append(
+                f"| {target} ({subset}) | {s['n']} | {s['positives']} | **{_f(s['auc'])}** "
+                f"[{_f(s['auc_lo'])}, {_f(s['auc_hi'])}] | **{_pct(s['precision'])}** | "
+                f"{_pct(s['recall'])} | {s['flagged']} | {_f(t['auc'])} | "
+                f"{_pct(t['precision'])} | {_pct(t['recall'])} | {_f(g['auc'])} | "
+                f"{_f(o['auc'])} |")
+    lines += ["", "Single components (held-out AUC, sign fixed on the fit half):", "",
+              "| target | " + " | ".join(COMPONENTS) + " |", "|---" * (len(COMPONENTS) + 1)
+              + "|"]
+    for target in ("clear", "named"):
+        for subset in ("all", "generated"):
+            vals = [r["tiles"][(target, subset, c)] for c in COMPONENTS]
+            lines.append(f"| {target} ({subset}) | " + " | ".join(
+                f"{_f(v['auc'])}{'' if v['sign'] > 0 else ' (-)'}" for v in vals) + " |")
+    cl = r["classes"]
+    lines += ["", f"The judge's top class equals the class read by eye on "
+              f"{_pct(cl['clear'][0])} of {cl['clear'][1]} held-out clear tiles and "
+              f"{_pct(cl['plausible'][0])} of {cl['plausible'][1]} plausible ones.", ""]
+    return lines
+
+
+def section_grids(r: dict) -> list[str]:
+    """The grid rule and its agreement tables (held-out tiles)."""
+    g, rule = r["grids"], chosen_rule(r)
+    names = [*r["ls"].names, "mixture"]
+    rules = (*SCORE_RULES, *TODAY_RULES)
+    lines = ["## 4. Grids: the rubric decision", "",
+             "Rule (labels): a grid a TA sees (16 or 20 tiles) **passes when at least 2 tiles "
+             "are clear and at least a quarter (4 of 16, 5 of 20) are clear or plausible**; a "
+             "set of 64, 256 or 512 passes with the same shares as a 16-tile grid (1/8 clear, "
+             "1/4 clear or plausible). Otherwise it fails.", "",
+             f"{N_GRIDS} sets per source and size, drawn from the *held-out* tiles (without "
+             "replacement where the pool is large enough, else with replacement) and from "
+             "mixtures of two generated sources in random proportions. Score verdicts: "
+             "`thresholded` counts tiles over the thresholds; `expected` compares the sums of "
+             "p_clear and p_named with the counts needed; `probability` passes when P(pass) "
+             "under independent tiles is at least 0.5. Today: `today_rubric` is the shipped "
+             "rule (bootstrap lower bound of the recognized fraction >= pass_fraction, "
+             "collapse and near-copy checks left out); `today_counts` puts today's per-tile "
+             "flag into the new count rule.", "",
+             f"The rule used for the verdict, chosen on the fit half's grids: **{rule}**.", "",
+             "Agreement with the label verdict, all sources and mixtures pooled:", "",
+             "| size | sets | label pass rate | " + " | ".join(rules) + " |",
+             "|---" * (len(rules) + 3) + "|"]
+    for size in GRID_SIZES:
+        rows = [g[(n, size)] for n in names]
+        lines.append(f"| {size} | {sum(v['n'] for v in rows)} | "
+                     f"{_pct(np.mean([v['label_pass'] for v in rows]))} | " + " | ".join(
+                         _pct(np.mean([v[k] for v in rows])) for k in rules) + " |")
+    lines += ["", f"Per source: agreement of `{rule}` (label pass rate / score pass rate) "
+              "and, after the bar, of `today_rubric` (its pass rate):", "",
+              "| source | " + " | ".join(str(s) for s in GRID_SIZES) + " | today: "
+              + " | ".join(str(s) for s in GRID_SIZES) + " |",
+              "|---" * (2 * len(GRID_SIZES) + 1) + "|"]
+    for n in names:
+        ours = [f"{_pct(g[(n, s)][rule])} ({_pct(g[(n, s)]['label_pass'])}/"
+                f"{_pct(g[(n, s)][rule + '_pass'])})" for s in GRID_SIZES]
+        today = [f"{_pct(g[(n, s)]['today_rubric'])} ({_pct(g[(n, s)]['today_rubric_pass'])})"
+                 for s in GRID_SIZES]
+        lines.append(f"| {n} | " + " | ".join(ours) + " | " + " | ".join(today) + " |")
+    worst = min(g.items(), key=lambda kv: kv[1][rule])
+    lines += ["", f"Lowest agreement of `{rule}`: {_pct(worst[1][rule])} on {worst[0][0]} at "
+              f"{worst[0][1]} images (label pass rate {_pct(worst[1]['label_pass'])}).", ""]
+    return lines
+
+
+def write_report(r: dict, path: Path = OUT_MD) -> None:
+    """Write the markdown report from the study's results."""
+    head = ["# Recognizability of generated tiles: eye-read labels, a fitted score, grids", "",
+            "Generated by `nice -n 10 .venv/bin/python -m reference.calibrate_recognizable` "
+            f"({r['seconds']:.0f} s); every number below comes from that run. Inputs: "
+            "`reference/labels/` (tiles: `python -m reference.labels.make_sheets tiles`, "
+            "re-read subset: `... make_sheets retest`; extra generators: `python -m "
+            "reference.labels.train_sources alice|wide`; labels by eye, protocol in "
+            "`reference/labels/PROTOCOL.md`). Output: `grader/assets/judge/realism.npz` "
+            f"({r['asset_size'] / 2**20:.2f} MiB).", ""]
+    body = (section_labels(r) + section_score(r) + section_tiles(r) + section_grids(r))
+    path.write_text("\n".join(head + body) + "\n")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the study, ship the fitted score and write the report."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seed", type=int, default=SEED, help="split and grid seed")
+    parser.add_argument("--labels", type=Path, default=LABELS, help="label set folder")
+    parser.add_argument("--report", type=Path, default=OUT_MD, help="markdown report to write")
+    parser.add_argument("--asset", type=Path, default=REALISM_PATH, help="asset to write")
+    args = parser.parse_args(argv)
+    r = run_study(args.seed, args.labels)
+    save_realism(r["model"], args.asset)
+    r["asset_size"] = args.asset.stat().st_size
+    write_report(r, args.report)
+    summary = {k: r["tiles"][(k, "all", "score")]["auc"] for k in ("clear", "named")}
+    print(json.dumps({"kappa": r["agreement"]["kappa"], "heldout_auc": summary,
+                      "report": str(args.report)}))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

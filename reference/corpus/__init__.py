@@ -1,0 +1,1 @@
+"""A corpus of realistic student notebooks whose rubric truth is known by construction."""

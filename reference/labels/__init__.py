@@ -1,0 +1,1 @@
+"""The eye-read label set of generated CIFAR-10 tiles (protocol, sheets, labels)."""

@@ -1,0 +1,1 @@
+"""Synthetic history plots and the benchmark of the history-plot reader."""

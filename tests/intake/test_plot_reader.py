@@ -1,0 +1,226 @@
+"""History-plot reader: plots drawn here with matplotlib (Agg) are read back as numbers."""
+
+from __future__ import annotations
+
+import io
+import json
+import warnings
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+from grader.intake.figures.plots import (  # noqa: E402
+    FAKE_ACCURACY,
+    plot_hints_from_code,
+    read_history_plot,
+)
+
+# the lesson's plotting function, as the course prints it (minus its savefig to a course path)
+LESSON_SOURCE = '''
+def draw_train_history(history, epoch):
+    # summarize history for loss
+    plt.subplot(211)
+    plt.plot(history['gen_loss'])
+    plt.plot(history['disc_loss'])
+    plt.title('model loss')
+    plt.ylabel('loss')
+    plt.xlabel('batch iters')
+    plt.legend(['gen_loss', 'disc_loss'], loc='upper left')
+
+    # summarize history for accuracy
+    plt.subplot(212)
+    plt.plot(history['fake_accuracy'])
+    plt.plot(history['real_accuracy'])
+    plt.title('discriminator accuracy')
+    plt.ylabel('accuracy')
+    plt.xlabel('batch iters')
+    plt.legend(['fake_accuracy', 'real_accuracy'], loc='upper left')
+'''
+LESSON_RC = {"figure.figsize": (15, 6)}
+
+
+@pytest.fixture(scope="module")
+def history() -> dict[str, np.ndarray]:
+    """3,000 steps at batch 128: fake accuracy peaks early and falls towards 0.55."""
+    rng = np.random.default_rng(0)
+    n = 3000
+    t = np.linspace(0, 1, n)
+    p_fake = 0.55 + 0.4 * np.exp(-t / 0.3)
+    return {"gen_loss": 1.5 + rng.gamma(2, 0.3, n), "disc_loss": 0.4 + rng.gamma(2, 0.05, n),
+            "real_accuracy": rng.binomial(128, np.full(n, 0.9)) / 128,
+            "fake_accuracy": rng.binomial(128, p_fake) / 128}
+
+
+def _runner(source: str, **names):
+    """A draw(history) that runs our own fixture code (never student code)."""
+    def draw(history):
+        namespace = {"plt": plt, "np": np, "history": history, **names}
+        exec(source, namespace)
+        if "draw_train_history" in namespace:
+            namespace["draw_train_history"](history, 0)
+    return draw
+
+
+def _png(draw, history: dict, rc: dict | None = None, style: str = "default",
+         dpi: int = 72) -> bytes:
+    """The figure as a notebook shows it inline: PNG, cropped tight."""
+    plt.close("all")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # missing Hangul glyphs
+        with plt.style.context(style), matplotlib.rc_context({**(rc or {}), "figure.dpi": dpi}):
+            draw(history)
+            buf = io.BytesIO()
+            plt.gcf().savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
+    plt.close("all")
+    return buf.getvalue()
+
+
+def _bin_means(v: np.ndarray, n: int = 10) -> np.ndarray:
+    return np.array([c.mean() for c in np.array_split(np.asarray(v, float), n)])
+
+
+def _check_fake(reading, truth: np.ndarray, colour: str, tol: float = 0.04,
+                first_x: float = 0.0) -> None:
+    """The fake-accuracy line was found, has the right colour, and where it showed its values
+    follow the truth: means of ten stretches of columns within ``tol`` of the truth there."""
+    assert reading.ok, reading.reason
+    fake = reading.fake
+    assert fake is not None and fake.name == FAKE_ACCURACY
+    assert fake.color == colour
+    assert fake.x is not None
+    x, y = np.array(fake.x), np.array(fake.y_mean)
+    shown = ~np.array(fake.hidden)
+    per_column = max(1, round(len(truth) / len(x)))
+    smooth = np.convolve(truth, np.ones(per_column) / per_column, mode="same")
+    expected = np.interp(x, first_x + np.arange(len(truth)), smooth)
+    assert np.max(np.abs(_bin_means(y[shown]) - _bin_means(expected[shown]))) < tol
+    assert 0.0 < reading.confidence <= 1.0
+    json.dumps(reading.to_dict())  # plain data
+
+
+def test_lesson_function_is_read(history):
+    png = _png(_runner(LESSON_SOURCE), history, rc=LESSON_RC)
+    reading = read_history_plot(png, plot_hints_from_code(LESSON_SOURCE))
+    _check_fake(reading, history["fake_accuracy"], "#1f77b4")
+    assert reading.fake_panel == 1 and len(reading.panels) == 2
+    fake = reading.fake
+    assert fake.legend_text == "fake_accuracy"  # read off the legend
+    # the legend (upper left) and real accuracy drawn later hide parts of it: reported
+    assert 0.02 < fake.hidden_fraction < 0.5 and fake.hidden_handling == "interpolated"
+    assert reading.panels[1].legend_bbox is not None
+    assert fake.x is not None and abs(fake.x[0]) < 30 and abs(fake.x[-1] - 2999) < 30
+    assert len(fake.points) == pytest.approx(3000, abs=40)
+    assert "1.0" in reading.panels[1].y_axis.labels
+    assert reading.seconds < 5
+
+
+def test_lesson_without_hints_or_legend_uses_the_lesson_order(history):
+    source = "\n".join(ln for ln in LESSON_SOURCE.splitlines() if "legend" not in ln)
+    reading = read_history_plot(_png(_runner(source), history, rc=LESSON_RC))
+    _check_fake(reading, history["fake_accuracy"], "#1f77b4")
+    assert reading.fake.source == "default_order"
+
+
+def test_one_axes_four_lines(history):
+    source = '''
+plt.figure(figsize=(12, 5))
+for key in ['gen_loss', 'disc_loss', 'real_accuracy', 'fake_accuracy']:
+    plt.plot(history[key], label=key)
+plt.legend()
+'''
+    png = _png(_runner(source), history, dpi=100)
+    reading = read_history_plot(png, plot_hints_from_code(source))
+    _check_fake(reading, history["fake_accuracy"], "#d62728")  # C3: plotted fourth
+    assert len(reading.panels) == 1 and len(reading.panels[0].series) >= 4
+
+
+def test_per_epoch_means_with_markers(history):
+    fake = history["fake_accuracy"].reshape(-1, 150).mean(axis=1)
+    real = history["real_accuracy"].reshape(-1, 150).mean(axis=1)
+    source = '''
+plt.figure(figsize=(10, 5))
+plt.plot(epochs, fake, 'o-', label='fake_accuracy')
+plt.plot(epochs, real, 's-', label='real_accuracy')
+plt.xlabel('epoch')
+plt.legend()
+'''
+    draw = _runner(source, epochs=np.arange(1, len(fake) + 1), fake=fake, real=real)
+    reading = read_history_plot(_png(draw, history, dpi=100), plot_hints_from_code(source))
+    _check_fake(reading, fake, "#1f77b4", tol=0.02, first_x=1.0)
+    points = np.array(reading.fake.points)
+    assert len(points) == len(fake)  # one value per epoch: x read off the ticks
+    assert np.max(np.abs(points - fake)) < 0.03
+
+
+def test_seaborn_style(history):
+    png = _png(_runner(LESSON_SOURCE), history, rc=LESSON_RC, style="seaborn-v0_8")
+    reading = read_history_plot(png, plot_hints_from_code(LESSON_SOURCE))
+    _check_fake(reading, history["fake_accuracy"], "#4c72b0")  # seaborn deep palette, C0
+    assert reading.panels[reading.fake_panel].palette.startswith("seaborn")
+
+
+def test_korean_title_and_legend(history):
+    source = LESSON_SOURCE.replace("'discriminator accuracy'", "'판별자 정확도'").replace(
+        "['fake_accuracy', 'real_accuracy']", "['가짜 정확도', '진짜 정확도']")
+    reading = read_history_plot(_png(_runner(source), history, rc=LESSON_RC),
+                                plot_hints_from_code(source))
+    _check_fake(reading, history["fake_accuracy"], "#1f77b4")
+    assert reading.fake.source == "code_hints"  # boxes drawn for missing glyphs are not read
+    assert reading.fake.legend_text == ""
+
+
+def test_photo_like_image_is_not_a_plot():
+    rng = np.random.default_rng(1)
+    photo = np.cumsum(rng.integers(0, 40, (300, 400, 3)), axis=1) % 256
+    reading = read_history_plot(photo.astype(np.uint8))
+    assert not reading.ok
+    assert reading.reason in ("no axes found", "tick labels unreadable")
+
+
+@pytest.mark.parametrize("data", [b"", b"\x89PNG\r\n\x1a\n" + b"\x00" * 40, b"not an image"])
+def test_garbage_bytes_give_a_reason(data):
+    reading = read_history_plot(data)
+    assert not reading.ok and reading.reason
+    json.dumps(reading.to_dict())
+
+
+def test_truncated_png_gives_a_reason(history):
+    png = _png(_runner(LESSON_SOURCE), history, rc={"figure.figsize": (8, 4)})
+    reading = read_history_plot(png[: len(png) // 2])
+    assert not reading.ok and "decoded" in reading.reason
+
+
+def test_hints_from_lesson_source():
+    hints = plot_hints_from_code(LESSON_SOURCE)
+    assert hints.series_names == [["gen_loss", "disc_loss"], ["fake_accuracy", "real_accuracy"]]
+    assert [s.label for s in hints.axes[1].series] == ["fake_accuracy", "real_accuracy"]
+    assert hints.to_dict()["series_names"][1][0] == "fake_accuracy"
+
+
+def test_hints_from_other_patterns():
+    source = '''
+import matplotlib.pyplot as plt
+%matplotlib inline
+fig, axes = plt.subplots(1, 2, figsize=(14, 4))
+for name, colour in zip(['gen_loss', 'disc_loss'], ['r', 'b']):
+    axes[0].plot(history[name], color=colour, label=name)
+fake = np.array(hist.history['fake_accuracy'])
+axes[1].plot(fake, 'g--', label='D(G(z)) acc')
+axes[1].plot(hist.history['real_accuracy'])
+axes[1].legend()
+'''
+    hints = plot_hints_from_code(source)
+    assert hints.series_names == [["gen_loss", "disc_loss"], ["fake_accuracy", "real_accuracy"]]
+    assert [s.color for s in hints.axes[0].series] == ["r", "b"]
+    first = hints.axes[1].series[0]
+    assert first.color == "g" and first.label == "D(G(z)) acc"
+
+
+def test_hints_of_unparseable_code_are_empty():
+    assert plot_hints_from_code("def f(:\n  plt.plot(").empty
+    assert plot_hints_from_code("").empty
