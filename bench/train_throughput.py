@@ -89,11 +89,11 @@ def main() -> None:
     parser.add_argument("--json", default=None)
     args = parser.parse_args()
 
-    from grader.data import load_cifar10
+    from grader.data import load_dataset
     from grader.tf_setup import configure_tensorflow
 
     device = configure_tensorflow(seed=0)
-    images = load_cifar10().x_train
+    images = load_dataset().x_train
     results = {
         "lesson_loop": lesson_loop(images, args.steps, args.batch),
         "reference": reference_trainer(images, args.steps, args.batch, jit=False),

@@ -43,6 +43,8 @@ VERBS.register("judge", Verb("grader.verbs.judge_images",
                              "score images with the assignment's image judge"))
 VERBS.register("cohort", Verb("grader.verbs.grade_cohort",
                               "grade a folder of submissions (parallel, resumable, Dask)"))
+VERBS.register("rescore", Verb("grader.verbs.rescore",
+                               "score and render again from kept evidence (no training)"))
 #: the default verb: ``grade SUBMISSION [...]``
 DEFAULT_VERB = Verb("grader.verbs.grade_submission",
                     "grade one submission and write report.html + result.json")

@@ -94,11 +94,6 @@ def load_dataset(data: str | os.PathLike | None = None, *,
     )
 
 
-def load_cifar10(data: str | os.PathLike | None = None, *, use_cache: bool = True) -> Dataset:
-    """Transitional: :func:`load_dataset` of the current assignment (scripts being merged)."""
-    return load_dataset(data, use_cache=use_cache)
-
-
 def _candidates(data: str | os.PathLike | None, a: Assignment) -> Iterable[tuple[str, str]]:
     if data is not None:
         yield f"--data {data}", str(data)
@@ -377,12 +372,3 @@ def load_bundled_subset(a: Assignment | None = None) -> Dataset:
     _write_cache(cached, data)
     return data
 
-
-def __getattr__(name: str) -> object:
-    """Transitional: the old constants (``CLASS_NAMES``, ``BUNDLED_SUBSET``) of the current
-    assignment, for scripts still being merged."""
-    if name == "CLASS_NAMES":
-        return get_assignment().class_names
-    if name == "BUNDLED_SUBSET":
-        return get_assignment().data.subset
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

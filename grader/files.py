@@ -82,3 +82,27 @@ def inside(root: str | Path, rel: str | Path) -> Path:
     if path != base and base not in path.parents:
         raise ValueError(f"{rel} is outside {root}")
     return path
+
+
+SCRATCH_SUFFIXES = (".keras", ".npy", ".h5", ".weights", ".index", ".ckpt", ".pkl")
+"""Files of a work folder that nothing reads after grading: exported and copied models, the
+real training images, copies of the student's checkpoints."""
+
+
+def is_scratch(name: str) -> bool:
+    """True for a work file that is removed once the report is written (see above)."""
+    return name.endswith(SCRATCH_SUFFIXES) or ".data-" in name
+
+
+def compact_work(work: str | Path) -> int:
+    """Remove the scratch files of a work folder (never following links); bytes freed."""
+    freed = 0
+    for p in Path(work).rglob("*"):
+        if p.is_symlink() or not p.is_file() or not is_scratch(p.name):
+            continue
+        try:
+            freed += p.stat().st_size
+            p.unlink()
+        except OSError:
+            pass
+    return freed

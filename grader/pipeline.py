@@ -23,11 +23,11 @@ from grader.config import GradeOptions
 from grader.data import load_dataset
 from grader.errors import UsageError
 from grader.evidence import Artifact, CheckResult, Evidence
-from grader.files import write_text_atomic
+from grader.files import compact_work, savez_atomic, write_text_atomic
 from grader.intake import Submission, SubmissionError, load_submission
 from grader.intake.load import load_artifacts_only
 from grader.judge.classifier import load_judge
-from grader.judge.evaluate import StudentImages, judge_evidence
+from grader.judge.evaluate import StudentImages, judge_runs, judge_shown
 from grader.judge.results import JudgedEvidence
 from grader.report.gradescope import write_gradescope
 from grader.report.html import ReportImages, write_report
@@ -37,7 +37,9 @@ from grader.sandbox.isolation import choose as choose_isolation
 from grader.sandbox.launch import PROGRESS_FILE
 from grader.sandbox.orchestrate import RunRequest, run_isolated
 from grader.scoring import load_rubric, score_submission
-from grader.text import Msg, msg
+from grader.scoring.grades import Note
+from grader.scoring.overrides import apply_overrides, load_overrides
+from grader.text import Msg, msg, plain
 from grader.tf_setup import import_tensorflow_quietly, limit_threads
 
 ProgressFn = Callable[[str, float | None, str], None]
@@ -45,6 +47,8 @@ ProgressFn = Callable[[str, float | None, str], None]
 
 EVIDENCE_FILE = "evidence.json"
 JUDGED_FILE = "judged.json"
+STUDENT_TILES_FILE = "judged/student_tiles.npz"
+"""The tiles cut from the student's figures (uint8), kept for the report and for rescoring."""
 
 
 @dataclass
@@ -109,6 +113,20 @@ def grade_submission(submission: Path, options: GradeOptions,
     evidence, submission_rec = run_intake(submission, work)
     timing["intake_s"] = time.perf_counter() - t0
 
+    # What the student shows is judged while the student's code runs: it needs only the
+    # intake (and the judge), not the sandbox's results.
+    shown: dict[str, Any] = {}
+
+    def judge_what_is_shown() -> None:
+        t = time.perf_counter()
+        try:
+            shown["value"] = judge_shown(evidence, work, options.seed, assignment.folder)
+        except BaseException as exc:  # re-raised in the main thread below
+            shown["error"] = exc
+        shown["seconds"] = time.perf_counter() - t
+
+    shown_thread = threading.Thread(target=judge_what_is_shown, daemon=True)
+    shown_thread.start()
     if submission_rec is not None:
         t0 = time.perf_counter()
         run_sandbox(submission_rec, evidence, work, images, options, assignment, progress)
@@ -118,9 +136,14 @@ def grade_submission(submission: Path, options: GradeOptions,
 
     progress("judge", None, "judging the images")
     t0 = time.perf_counter()
-    judged, student = judge_evidence(evidence, work, seed=options.seed,
-                                     assignment=assignment.folder)
+    shown_thread.join()
+    if "error" in shown:
+        raise shown["error"]
+    judged, student, notes = shown["value"]
+    evidence.warnings.extend(notes)
+    judge_runs(evidence, work, judged, seed=options.seed, assignment=assignment.folder)
     timing["judge_s"] = time.perf_counter() - t0
+    timing["judge_shown_s"] = shown["seconds"]
 
     progress("report", None, "scoring and writing the report")
     return write_outputs(evidence, judged, student, rubric, work, out_dir, options, timing,
@@ -245,17 +268,41 @@ def _watch_progress(boxes: list[Path], done: threading.Event, progress: Progress
 
 def write_outputs(evidence: Evidence, judged: JudgedEvidence, student: StudentImages,
                   rubric: Rubric, work: Path, out_dir: Path, options: GradeOptions,
-                  timing: dict[str, float], t_all: float,
+                  timing: dict[str, float], t_all: float | None,
                   assignment: Assignment) -> GradeOutcome:
-    """Score, then write report.html, result.json (and Gradescope's results.json)."""
-    grade_ = score_submission(evidence, judged, rubric)
-    images = ReportImages.from_work_dir(evidence, judged, work, assignment.image_shape)
-    images.student_tiles = student.tiles
+    """Score, then write report.html, result.json (and Gradescope's results.json).
+
+    The evidence, the judged record and the student's tiles stay in ``work/`` (models and
+    real images are removed): ``grade rescore`` scores and renders again from them.
+    ``t_all`` is when grading began (None when re-scoring: ``timing`` is kept as it was).
+    """
+    if student.tiles is not None:
+        savez_atomic(work / STUDENT_TILES_FILE, tiles=student.tiles)
     write_text_atomic(work / EVIDENCE_FILE, evidence.to_json())
     write_text_atomic(work / JUDGED_FILE, judged.to_json())
-    timing["total_s"] = time.perf_counter() - t_all
+    if t_all is not None:
+        timing["total_s"] = time.perf_counter() - t_all
+    outcome = render_outputs(evidence, judged, rubric, work, out_dir, options, timing,
+                             assignment)
+    compact_work(work)
+    return outcome
+
+
+def render_outputs(evidence: Evidence, judged: JudgedEvidence, rubric: Rubric, work: Path,
+                   out_dir: Path, options: GradeOptions, timing: dict[str, float],
+                   assignment: Assignment, student: str | None = None) -> GradeOutcome:
+    """Score the kept evidence and write the report, result.json and Gradescope's file.
+
+    ``student``: the name the overrides file uses (default: the submission's name).
+    """
+    grade_ = score_submission(evidence, judged, rubric)
+    if options.overrides:
+        for problem in apply_overrides(grade_, load_overrides(options.overrides),
+                                       student or evidence.submission):
+            grade_.warnings.append(Note.of("override", plain(problem)))
+    images = ReportImages.from_work_dir(evidence, judged, work, assignment.image_shape)
     meta = RunMeta.collect(mode=options.mode, seed=options.seed,
-                           timing={k: round(v, 2) for k, v in timing.items()})
+                           timing={k: round(float(v), 2) for k, v in timing.items()})
     report = write_report(grade_, evidence, judged, images, out_dir / "report.html",
                           lang=options.lang, meta=meta)
     result_path = out_dir / "result.json"
@@ -263,8 +310,8 @@ def write_outputs(evidence: Evidence, judged: JudgedEvidence, student: StudentIm
     gs_path = None
     if options.gradescope:
         gs_path = out_dir / "results.json"
-        write_gradescope(grade_, gs_path, execution_time=timing["total_s"])
+        write_gradescope(grade_, gs_path, execution_time=float(timing.get("total_s", 0.0)))
     return GradeOutcome(out_dir, report, result_path, result, gs_path)
 
 
-__all__ = ["GradeOutcome", "default_out_dir", "grade_submission"]
+__all__ = ["GradeOutcome", "default_out_dir", "grade_submission", "render_outputs"]

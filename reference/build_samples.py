@@ -107,7 +107,7 @@ def build_alice(run: Path, out: Path) -> None:
     """Alice: the reference notebook with a lesson-style baseline, outputs and artifacts."""
     import tensorflow as tf
 
-    from grader.data import load_cifar10
+    from grader.data import load_dataset
     from grader.training.trainer import sample_images
     from reference import solution
 
@@ -128,7 +128,7 @@ def build_alice(run: Path, out: Path) -> None:
     cells.append(nbformat.v4.new_code_cell("import tensorflow as tf\nfrom tensorflow.keras "
                                            "import layers"))
     cells.append(data_cell)
-    real = load_cifar10().x_train[:10]
+    real = load_dataset().x_train[:10]
     fig = plt.figure(figsize=(10, 5))
     for i in range(10):
         plt.subplot(2, 5, i + 1)

@@ -10,7 +10,7 @@ This script measures how often that fires on
 * **healthy** sources (a false alarm): the saved generators of the long reference run
   (``reference/baselines/long``; ``--n-pool`` images for each of ``--pool-seeds`` noise
   seeds, each its own pool) from ``--healthy-min-step`` on,
-  and the 500 real test images bundled with the grader (``load_cifar10("bundled")``);
+  and the 500 real test images bundled with the grader (``load_dataset("bundled")``);
 * **early** sources: saved generators before that step. After one epoch (step 390) the
   reference DCGAN makes textured blobs, not objects, yet the judge "recognizes" about a
   quarter of them, most as one class; without the guard they would pass item 1, so a
@@ -274,7 +274,7 @@ def judge_pools(n_pool: int, seeds: Sequence[int], healthy_min_step: int = HEALT
     healthy step's records (all seeds). Returns the pools and the best step's name."""
     import tensorflow as tf
 
-    from grader.data import load_cifar10
+    from grader.data import load_dataset
     from grader.judge.classifier import load_judge
     from grader.judge.metrics import score_images
     from grader.training.trainer import sample_images, saved_generators
@@ -299,7 +299,7 @@ def judge_pools(n_pool: int, seeds: Sequence[int], healthy_min_step: int = HEALT
             labels.setdefault(path.stem, []).append(judged(x))
             pools.append(Pool(f"{path.stem} seed {s}", kind, labels[path.stem][-1]))
     best = max(healthy, key=lambda k: float((np.concatenate(labels[k]) >= 0).mean()))
-    pools.append(Pool("real_test_bundled", "healthy", judged(load_cifar10("bundled").x_test)))
+    pools.append(Pool("real_test_bundled", "healthy", judged(load_dataset("bundled").x_test)))
     pools += [Pool(f"collapsed m={m}", "collapsed", np.concatenate(labels[best]), m)
               for m in MODES]
     rng = np.random.default_rng(seeds[0])
@@ -369,7 +369,7 @@ def _intro(best: str, args: argparse.Namespace, seconds: float) -> list[str]:
         f"{a.n_pool} images for each noise seed {a.seed}..{a.seed + a.pool_seeds - 1} (one "
         "pool each) of each saved step of `reference/baselines/long`; "
         f"*healthy* from step {a.healthy_min_step} on, *early* before it. Real images: the "
-        "500 test images bundled with the grader (`load_cifar10(\"bundled\")`), healthy. "
+        "500 test images bundled with the grader (`load_dataset(\"bundled\")`), healthy. "
         "*Collapsed m*: a generator making only m distinct images of the best healthy step "
         f"({best}), simulated by resampling m per-image judge records (the judge's per-image "
         "result, its out-of-distribution gate included, is a pure function of the image); "

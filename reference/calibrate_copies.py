@@ -488,7 +488,7 @@ def report(args, index: C.CopyIndex, size: int, tt, catch, alarms, sp, seconds: 
 def main(argv: list[str] | None = None) -> int:
     """Command line: measure everything and write the report."""
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--data", required=True, help="CIFAR-10 source (as for load_cifar10)")
+    p.add_argument("--data", required=True, help="CIFAR-10 source (as for load_dataset)")
     p.add_argument("--index", type=Path, default=C.default_index_path())
     p.add_argument("--n-real", type=int, default=3000, help="real images per transformation")
     p.add_argument("--n-grid", type=int, default=960, help="real images per figure setting")
@@ -497,11 +497,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", type=Path, default=OUT)
     args = p.parse_args(argv)
-    from grader.data import load_cifar10
+    from grader.data import load_dataset
 
     t0 = time.perf_counter()
     index = C.load_copy_index(args.index)
-    d = load_cifar10(args.data)
+    d = load_dataset(args.data)
     print("held-out test -> train ...", flush=True)
     tt = C.find_copies(index.only(("train",)), d.x_test)
     print("catches ...", flush=True)

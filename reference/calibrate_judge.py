@@ -38,16 +38,14 @@ from pathlib import Path
 import numpy as np
 from scipy import optimize
 
-from grader.data import CLASS_NAMES, load_cifar10
+from grader.assignment import get_assignment
+from grader.data import load_dataset
 from grader.judge.calibration import (
-    CALIBRATION_PATH,
-    CLASS_STATS_PATH,
-    TEST_STATS_PATH,
-    WEIGHTS_PATH,
     features_to_stats,
     file_sha256,
     fit_class_stats,
     in_distribution_mask,
+    judge_files,
     save_feature_stats,
 )
 from grader.judge.classifier import images_to_pixels, load_keras_with_features, softmax
@@ -55,6 +53,7 @@ from grader.judge.metrics import frechet_distance
 from grader.judge.precision import compute_policy
 from reference.train_classifier import DEFAULT_DATA, ROOT, heldout_split
 
+CLASS_NAMES = get_assignment().class_names
 REPORT_PATH = ROOT / "reference" / "classifier" / "eval_report.md"
 TARGET_PRECISION = 0.95
 TAU_CONFIDENCE = 0.95
@@ -151,7 +150,7 @@ def _atomic_write(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
-def calibrate(data: str = DEFAULT_DATA, weights: Path = WEIGHTS_PATH,
+def calibrate(data: str = DEFAULT_DATA, weights: Path = judge_files().weights,
               asset_dir: Path | None = None, report_path: Path = REPORT_PATH) -> dict:
     """Measure everything and write the calibration assets and the report; returns the JSON.
 
@@ -163,7 +162,7 @@ def calibrate(data: str = DEFAULT_DATA, weights: Path = WEIGHTS_PATH,
         report_path: Where the evaluation report goes.
     """
     t0 = time.time()
-    ds = load_cifar10(data)
+    ds = load_dataset(data)
     fit_idx, held_idx = heldout_split(ds.y_train)
     fit_idx = np.sort(np.random.default_rng(0).choice(fit_idx, N_CLASS_FIT, replace=False))
     precision = compute_policy()
@@ -234,15 +233,15 @@ def calibrate(data: str = DEFAULT_DATA, weights: Path = WEIGHTS_PATH,
         "weights_sha256": file_sha256(weights),
         "created": time.strftime("%Y-%m-%dT%H:%M:%S"),
     }
-    out = Path(asset_dir) if asset_dir is not None else CALIBRATION_PATH.parent
+    out = Path(asset_dir) if asset_dir is not None else judge_files().calibration.parent
     out.mkdir(parents=True, exist_ok=True)
     tmp = out / ".test_stats.tmp.npz"
     save_feature_stats(stats, tmp)
-    os.replace(tmp, out / TEST_STATS_PATH.name)
+    os.replace(tmp, out / judge_files().test_stats.name)
     tmp = out / ".class_stats.tmp.npz"
     np.savez(tmp, means=class_stats.means, precision=class_stats.precision)
-    os.replace(tmp, out / CLASS_STATS_PATH.name)
-    _atomic_write(out / CALIBRATION_PATH.name, json.dumps(cal, indent=1) + "\n")
+    os.replace(tmp, out / judge_files().class_stats.name)
+    _atomic_write(out / judge_files().calibration.name, json.dumps(cal, indent=1) + "\n")
     _atomic_write(Path(report_path), render_report(cal, time.time() - t0))
     return cal
 
@@ -304,7 +303,7 @@ def main(argv: list[str] | None = None) -> None:
     """Command line: ``python -m reference.calibrate_judge [--data PATH] [--weights PATH]``."""
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--data", default=DEFAULT_DATA)
-    p.add_argument("--weights", type=Path, default=WEIGHTS_PATH)
+    p.add_argument("--weights", type=Path, default=judge_files().weights)
     a = p.parse_args(argv)
     cal = calibrate(a.data, a.weights)
     print(json.dumps({k: v for k, v in cal.items() if k != "per_class_test_accuracy"}, indent=1))

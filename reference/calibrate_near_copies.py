@@ -108,10 +108,10 @@ def distinct_pools(n_pool: int, seeds: list[int]) -> dict[str, np.ndarray]:
     """Distinct-image pools: bundled real test images and every saved reference generator."""
     import tensorflow as tf
 
-    from grader.data import load_cifar10
+    from grader.data import load_dataset
     from grader.training.trainer import sample_images, saved_generators
 
-    pools = {"real_test_bundled": unit(load_cifar10("bundled").x_test)}
+    pools = {"real_test_bundled": unit(load_dataset("bundled").x_test)}
     for _step, path in saved_generators(BASELINES):
         gen = tf.keras.models.load_model(path, compile=False)
         for s in seeds:
@@ -150,9 +150,9 @@ def main(argv: list[str] | None = None) -> int:
     max_share = max(float((d < rms).mean(axis=1).max()) for _, _, d in distinct)
     share = propose_share(max_share)
 
-    from grader.data import load_cifar10
+    from grader.data import load_dataset
 
-    real_u8 = load_cifar10("bundled").x_test
+    real_u8 = load_dataset("bundled").x_test
     copies = tile_copies(real_u8, rng)
     noisy = []
     for m in (1, 2, 3, 5):

@@ -12,7 +12,7 @@ eye under ``reference/labels/PROTOCOL.md``). Steps:
 4. grids of 16 and 20 tiles and sets of 64, 256 and 512 drawn from held-out tiles of each
    source and of mixtures: the verdict from the labels vs the verdict from the score.
 
-Writes ``grader/assets/judge/realism.npz`` and ``reference/recognizable_calibration.md``.
+Writes the assignment's ``judge/realism.npz`` and ``reference/recognizable_calibration.md``.
 
 Usage::
 
@@ -36,10 +36,9 @@ try:
 except ModuleNotFoundError:  # Python 3.10
     import tomli as tomllib
 
-from grader.data import CLASS_NAMES
+from grader.assignment import get_assignment
 from grader.judge.realism import (
     COMPONENTS,
-    REALISM_PATH,
     RealismModel,
     knn_radii,
     prune_spheres,
@@ -52,7 +51,6 @@ ROOT = Path(__file__).resolve().parent.parent
 LABELS = ROOT / "reference" / "labels"
 OUT_MD = ROOT / "reference" / "recognizable_calibration.md"
 CACHE = ROOT / "runs" / "labels_cache"
-DATA = "/work/shared/data/cifar10-jpeg.tar.gz"
 SEED = 7
 N_REAL = 10000
 """Real training images whose k-NN spheres are computed (the pruned half is shipped)."""
@@ -180,9 +178,9 @@ def real_reference(judge, weights: bytes) -> tuple[np.ndarray, np.ndarray]:
     if path.is_file():
         with np.load(path, allow_pickle=False) as z:
             return z["features"], z["radii"]
-    from grader.data import load_cifar10
+    from grader.data import load_dataset
 
-    x = load_cifar10(DATA).x_train
+    x = load_dataset().x_train  # DCGAN_GRADER_DATA, the cache or the download
     idx = np.sort(np.random.default_rng(SEED).choice(len(x), N_REAL, replace=False))
     _, feats = judge.predict(x[idx])
     feats = feats.astype(np.float16).astype(np.float32)  # what the asset ships
@@ -305,7 +303,12 @@ def rubric_path() -> Path:
 
 def grid_verdicts(idx: np.ndarray, level: np.ndarray, pc: np.ndarray, pn: np.ndarray,
                   model: RealismModel, today: np.ndarray, thresholds: dict) -> dict:
-    """Verdicts (pass = True) of each grid row: labels, the score three ways, today's rules."""
+    """Verdicts of each grid row as levels (2 pass, 1 partial, 0 fail): labels, the score
+    three ways, and the old rules (pass or fail only).
+
+    The item-1 rule: pass with ``need_c`` clear and ``need_n`` at least plausible tiles;
+    partial with ``need_n`` plausible but too few clear; fail below ``need_n`` plausible.
+    """
     from grader.judge.metrics import bootstrap_fraction_ci
 
     need_c, need_n = grid_rule(idx.shape[1])
@@ -313,14 +316,18 @@ def grid_verdicts(idx: np.ndarray, level: np.ndarray, pc: np.ndarray, pn: np.nda
     c, n = pc[idx], pn[idx]
     flag_t = today[idx]
     lows = np.array([bootstrap_fraction_ci(f)[0] for f in flag_t])
+    def level(n_clear: np.ndarray, n_named: np.ndarray) -> np.ndarray:
+        return np.where(n_named >= need_n, np.where(n_clear >= need_c, 2, 1), 0)
+
+    prob_pass = pass_probability(c, n - c, need_c, need_n) >= 0.5
     return {
-        "labels": ((lab == 2).sum(1) >= need_c) & ((lab >= 1).sum(1) >= need_n),
-        "thresholded": (((c >= model.threshold_clear).sum(1) >= need_c)
-                        & ((n >= model.threshold_named).sum(1) >= need_n)),
-        "expected": (c.sum(1) >= need_c) & (n.sum(1) >= need_n),
-        "probability": pass_probability(c, n - c, need_c, need_n) >= 0.5,
-        "today_rubric": lows >= thresholds["pass_fraction"],
-        "today_counts": (flag_t.sum(1) >= need_c) & (flag_t.sum(1) >= need_n),
+        "labels": level((lab == 2).sum(1), (lab >= 1).sum(1)),
+        "thresholded": level((c >= model.threshold_clear).sum(1),
+                             (n >= model.threshold_named).sum(1)),
+        "expected": level(c.sum(1), n.sum(1)),
+        "probability": np.where(prob_pass, 2, (n.sum(1) >= need_n).astype(int)),
+        "today_rubric": 2 * (lows >= thresholds["pass_fraction"]),
+        "today_counts": 2 * ((flag_t.sum(1) >= need_c) & (flag_t.sum(1) >= need_n)),
     }
 
 
@@ -335,16 +342,22 @@ def grid_study(mask: np.ndarray, ls: LabelSet, level: np.ndarray, pc: np.ndarray
     thresholds = {k: v["value"] for k, v in thresholds.items()}
     rng = np.random.default_rng(seed)
     pools = {name: np.nonzero(mask & (ls.source == k))[0] for k, name in enumerate(ls.names)}
+    pools = {name: p for name, p in pools.items() if len(p)}  # a source never drawn
     generated = [p for name, p in pools.items() if name != "real_test"]
     table = {}
     for size in GRID_SIZES:
         for name, group in [*[(n, [p]) for n, p in pools.items()], ("mixture", generated)]:
             v = grid_verdicts(draw_grids(group, size, rng), level, pc, pn, model, today,
                               thresholds)
-            table[(name, size)] = {"n": N_GRIDS, "label_pass": float(v["labels"].mean()),
+            table[(name, size)] = {"n": N_GRIDS,
+                                   "label_pass": float((v["labels"] == 2).mean()),
+                                   "label_partial": float((v["labels"] == 1).mean()),
                                    **{r: float((v[r] == v["labels"]).mean())
                                       for r in (*SCORE_RULES, *TODAY_RULES)},
-                                   **{f"{r}_pass": float(v[r].mean())
+                                   **{f"{r}_pass_agree": float(
+                                       ((v[r] == 2) == (v["labels"] == 2)).mean())
+                                      for r in (*SCORE_RULES, *TODAY_RULES)},
+                                   **{f"{r}_pass": float((v[r] == 2).mean())
                                       for r in (*SCORE_RULES, *TODAY_RULES)}}
     return table
 
@@ -396,6 +409,8 @@ def per_source(ls: LabelSet, level: np.ndarray, fit: np.ndarray, pc: np.ndarray,
     for k, name in enumerate(ls.names):
         m = ls.source == k
         h = m & ~fit
+        if not h.any():  # a source listed in tiles.npz but never drawn (see PROTOCOL.md)
+            continue
         rows.append({"source": name, "n": int(m.sum()), "clear": int((level[m] == 2).sum()),
                      "plausible": int((level[m] == 1).sum()),
                      "none": int((level[m] == 0).sum()), "held": int(h.sum()),
@@ -413,7 +428,8 @@ def class_agreement(ls: LabelSet, level: np.ndarray, top: np.ndarray, held: np.n
     out = {}
     for name, lv in (("clear", 2), ("plausible", 1)):
         ids = np.nonzero(held & (level == lv))[0]
-        same = [CLASS_NAMES[top[i]] == ls.first[int(i)][1] for i in ids]
+        names = get_assignment().class_names
+        same = [names[top[i]] == ls.first[int(i)][1] for i in ids]
         out[name] = (float(np.mean(same)) if same else float("nan"), len(ids))
     return out
 
@@ -563,13 +579,15 @@ def section_tiles(r: dict) -> list[str]:
 def section_grids(r: dict) -> list[str]:
     """The grid rule and its agreement tables (held-out tiles)."""
     g, rule = r["grids"], chosen_rule(r)
-    names = [*r["ls"].names, "mixture"]
+    names = [n for n in [*r["ls"].names, "mixture"] if (n, GRID_SIZES[0]) in g]
     rules = (*SCORE_RULES, *TODAY_RULES)
     lines = ["## 4. Grids: the rubric decision", "",
              "Rule (labels): a grid a TA sees (16 or 20 tiles) **passes when at least 2 tiles "
-             "are clear and at least a quarter (4 of 16, 5 of 20) are clear or plausible**; a "
-             "set of 64, 256 or 512 passes with the same shares as a 16-tile grid (1/8 clear, "
-             "1/4 clear or plausible). Otherwise it fails.", "",
+             "are clear and at least a quarter (4 of 16, 5 of 20) are clear or plausible; it "
+             "is partial when a quarter are clear or plausible but fewer than 2 are clear; it "
+             "fails when fewer than a quarter even suggest an object** (a TA's \"mostly "
+             "blobs, at most 1-3 tiles hint at an object\"). A set of 64, 256 or 512 uses the "
+             "same shares as a 16-tile grid (1/8 clear, 1/4 clear or plausible).", "",
              f"{N_GRIDS} sets per source and size, drawn from the *held-out* tiles (without "
              "replacement where the pool is large enough, else with replacement) and from "
              "mixtures of two generated sources in random proportions. Score verdicts: "
@@ -580,14 +598,19 @@ def section_grids(r: dict) -> list[str]:
              "collapse and near-copy checks left out); `today_counts` puts today's per-tile "
              "flag into the new count rule.", "",
              f"The rule used for the verdict, chosen on the fit half's grids: **{rule}**.", "",
-             "Agreement with the label verdict, all sources and mixtures pooled:", "",
-             "| size | sets | label pass rate | " + " | ".join(rules) + " |",
-             "|---" * (len(rules) + 3) + "|"]
+             "Agreement with the label verdict (all three levels; the old rules only pass or "
+             "fail, so they can never match a partial), all sources and mixtures pooled:", "",
+             "| size | sets | label pass rate | label partial rate | " + " | ".join(rules)
+             + f" | `{rule}`: pass vs not | today_rubric: pass vs not |",
+             "|---" * (len(rules) + 6) + "|"]
     for size in GRID_SIZES:
         rows = [g[(n, size)] for n in names]
         lines.append(f"| {size} | {sum(v['n'] for v in rows)} | "
-                     f"{_pct(np.mean([v['label_pass'] for v in rows]))} | " + " | ".join(
-                         _pct(np.mean([v[k] for v in rows])) for k in rules) + " |")
+                     f"{_pct(np.mean([v['label_pass'] for v in rows]))} | "
+                     f"{_pct(np.mean([v['label_partial'] for v in rows]))} | " + " | ".join(
+                         _pct(np.mean([v[k] for v in rows])) for k in rules) + " | "
+                     f"{_pct(np.mean([v[rule + '_pass_agree'] for v in rows]))} | "
+                     f"{_pct(np.mean([v['today_rubric_pass_agree'] for v in rows]))} |")
     lines += ["", f"Per source: agreement of `{rule}` (label pass rate / score pass rate) "
               "and, after the bar, of `today_rubric` (its pass rate):", "",
               "| source | " + " | ".join(str(s) for s in GRID_SIZES) + " | today: "
@@ -613,7 +636,7 @@ def write_report(r: dict, path: Path = OUT_MD) -> None:
             "`reference/labels/` (tiles: `python -m reference.labels.make_sheets tiles`, "
             "re-read subset: `... make_sheets retest`; extra generators: `python -m "
             "reference.labels.train_sources alice|wide`; labels by eye, protocol in "
-            "`reference/labels/PROTOCOL.md`). Output: `grader/assets/judge/realism.npz` "
+            "`reference/labels/PROTOCOL.md`). Output: the assignment's `judge/realism.npz` "
             f"({r['asset_size'] / 2**20:.2f} MiB).", ""]
     body = (section_labels(r) + section_score(r) + section_tiles(r) + section_grids(r))
     path.write_text("\n".join(head + body) + "\n")
@@ -625,8 +648,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=SEED, help="split and grid seed")
     parser.add_argument("--labels", type=Path, default=LABELS, help="label set folder")
     parser.add_argument("--report", type=Path, default=OUT_MD, help="markdown report to write")
-    parser.add_argument("--asset", type=Path, default=REALISM_PATH, help="asset to write")
+    parser.add_argument("--asset", type=Path, default=None,
+                        help="asset to write (default: the assignment's judge/realism.npz)")
     args = parser.parse_args(argv)
+    args.asset = args.asset or get_assignment().judge.realism
     r = run_study(args.seed, args.labels)
     save_realism(r["model"], args.asset)
     r["asset_size"] = args.asset.stat().st_size

@@ -79,10 +79,10 @@ def build_sets(n: int, data: str, seed: int) -> list[tuple[str, str, int, np.nda
     """(name, kind, step, uint8 images) for every set in the study."""
     import keras
 
-    from grader.data import load_cifar10
+    from grader.data import load_dataset
     from reference.solution import make_generator_model
 
-    real = load_cifar10(data).x_test
+    real = load_dataset(data).x_test
     real = real[np.random.default_rng(seed).permutation(len(real))[:n]]
     sets = [("real test images", "real", 0, real),
             ("real, via 4x4 matplotlib grid + tiles", "tiles", 0, through_tiles(real))]

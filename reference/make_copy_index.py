@@ -117,10 +117,10 @@ def file_sha256(path: Path) -> str:
 
 
 def build_from_data(data: str, thresholds: tuple[float, float]) -> C.CopyIndex:
-    """Load CIFAR-10 from ``data`` (any source ``grader.data.load_cifar10`` reads) and index it."""
-    from grader.data import load_cifar10
+    """Load CIFAR-10 from ``data`` (any source ``grader.data.load_dataset`` reads) and index it."""
+    from grader.data import load_dataset
 
-    d = load_cifar10(data)
+    d = load_dataset(data)
     path = Path(data)
     sha = file_sha256(path) if path.is_file() else ""
     images = np.concatenate([d.x_train, d.x_test])

@@ -19,7 +19,9 @@ from pathlib import Path
 
 import numpy as np
 
-from grader.data import BUNDLED_SUBSET, CLASS_NAMES
+from grader.assignment import get_assignment
+
+CLASS_NAMES = get_assignment().class_names
 
 
 def build(archive: Path, train_per_class: int, test_per_class: int, out: Path) -> int:
@@ -55,7 +57,7 @@ def main() -> None:
     parser.add_argument("archive", type=Path, help="cifar10-jpeg.tar.gz (train/<class>/NNNN.jpg)")
     parser.add_argument("--train-per-class", type=int, default=500)
     parser.add_argument("--test-per-class", type=int, default=50)
-    parser.add_argument("--out", type=Path, default=BUNDLED_SUBSET)
+    parser.add_argument("--out", type=Path, default=get_assignment().data.subset)
     args = parser.parse_args()
     size = build(args.archive, args.train_per_class, args.test_per_class, args.out)
     print(f"wrote {args.out} ({size / 1e6:.2f} MB)")

@@ -30,13 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
-from grader.judge.calibration import (
-    ASSET_DIR,
-    CALIBRATION_PATH,
-    CLASS_STATS_PATH,
-    TEST_STATS_PATH,
-    WEIGHTS_PATH,
-)
+from grader.judge.calibration import judge_files
 from reference.calibrate_judge import REPORT_PATH, calibrate
 from reference.train_classifier import DEFAULT_DATA, ROOT
 
@@ -79,8 +73,9 @@ def check_candidate(stage: Path, cal: dict, max_noise: float) -> list[str]:
     noise = cal["noise_recognized_with_gate"]
     if noise > max_noise:
         problems.append(f"uniform noise: {noise:.1%} recognizable (> {max_noise:.1%})")
-    judge = load_judge(stage / WEIGHTS_PATH.name, stage / CALIBRATION_PATH.name,
-                       stage / TEST_STATS_PATH.name)
+    files = judge_files()
+    judge = load_judge(stage / files.weights.name, stage / files.calibration.name,
+                       stage / files.test_stats.name)
     untrained = score_images(untrained_generator_images(), judge, n_boot=100)
     cal["untrained_generator_recognized"] = untrained.recognizable_fraction
     if untrained.recognizable_fraction > max_noise:
@@ -100,12 +95,12 @@ def main(argv: list[str] | None = None) -> int:
     a = p.parse_args(argv)
     shutil.rmtree(STAGE, ignore_errors=True)
     STAGE.mkdir(parents=True)
-    stage_weights(a.weights, STAGE / WEIGHTS_PATH.name)
-    cal = calibrate(a.data, STAGE / WEIGHTS_PATH.name, asset_dir=STAGE,
+    stage_weights(a.weights, STAGE / judge_files().weights.name)
+    cal = calibrate(a.data, STAGE / judge_files().weights.name, asset_dir=STAGE,
                     report_path=STAGE / REPORT_PATH.name)
     problems = check_candidate(STAGE, cal, a.max_noise)
     try:
-        shipped = json.loads(CALIBRATION_PATH.read_text())["test_accuracy"]
+        shipped = json.loads(judge_files().calibration.read_text())["test_accuracy"]
     except (OSError, ValueError, KeyError):
         shipped = 0.0
     if cal["test_accuracy"] < shipped and not a.allow_worse:
@@ -122,11 +117,13 @@ def main(argv: list[str] | None = None) -> int:
     if a.dry_run:
         print(f"would ship (dry run); staged in {STAGE}")
         return 0
-    for name in (TEST_STATS_PATH.name, CLASS_STATS_PATH.name, CALIBRATION_PATH.name,
-                 WEIGHTS_PATH.name):
-        os.replace(STAGE / name, ASSET_DIR / name)
+    files = judge_files()
+    for name in (files.test_stats.name, files.class_stats.name, files.calibration.name,
+                 files.weights.name):
+        os.replace(STAGE / name, files.weights.parent / name)
     os.replace(STAGE / REPORT_PATH.name, REPORT_PATH)
-    print(f"shipped: {ASSET_DIR} (test accuracy {cal['test_accuracy']:.2%}, was {shipped:.2%})")
+    print(f"shipped: {files.weights.parent} (test accuracy {cal['test_accuracy']:.2%}, "
+          f"was {shipped:.2%})")
     return 0
 
 

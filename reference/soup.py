@@ -54,9 +54,9 @@ def main(argv: list[str] | None = None) -> None:
     a = p.parse_args(argv)
     import tensorflow as tf
 
-    from grader.data import load_cifar10
+    from grader.data import load_dataset
 
-    ds = load_cifar10(a.data)
+    ds = load_dataset(a.data)
     _, held = heldout_split(ds.y_train)
     x_held, y_held = ds.x_train[held], ds.y_train[held]
     model = build_model(tuple(map(int, a.widths.split(","))), tuple(map(int, a.blocks.split(","))))

@@ -419,9 +419,9 @@ def train(cfg: TrainConfig, data: str, resume: bool, max_epochs: int | None,
     import keras
     import tensorflow as tf
 
-    from grader.data import load_cifar10
+    from grader.data import load_dataset
 
-    ds = load_cifar10(data)
+    ds = load_dataset(data)
     fit_idx, held_idx = heldout_split(ds.y_train)
     x_fit, y_fit = ds.x_train[fit_idx], ds.y_train[fit_idx]
     x_held, y_held = ds.x_train[held_idx], ds.y_train[held_idx]

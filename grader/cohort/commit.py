@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from grader.cohort.execute import KEEP_FILES, JobOutcome
+from grader.cohort.execute import JobOutcome, is_kept
 from grader.cohort.keys import ENTRY_FILE
 from grader.cohort.roster import Student
 from grader.errors import UsageError
@@ -53,7 +53,7 @@ def read_ledger(out: Path) -> dict[str, dict[str, Any]]:
     return raw if isinstance(raw, dict) else {}
 
 
-def _record_in_ledger(out: Path, student: str, record: dict[str, Any]) -> None:
+def record_in_ledger(out: Path, student: str, record: dict[str, Any]) -> None:
     ledger = read_ledger(out)
     ledger[student] = {"hashes": file_hashes(out / student), "score": record.get("score"),
                        "max_score": record.get("max_score"), "status": record.get("status")}
@@ -105,9 +105,8 @@ def commit(out: Path, student: str, staged: Path, record: dict[str, Any]) -> Non
     Scratch files are removed first; the record is written last inside ``staged``, so a
     committed folder always has its record and a folder without one is never trusted.
     """
-    keep = {staged / rel for rel in KEEP_FILES}
     for p in sorted(staged.rglob("*"), key=lambda q: len(q.parts), reverse=True):
-        if p.is_symlink() or (p.is_file() and p not in keep):
+        if p.is_symlink() or (p.is_file() and not is_kept(p.relative_to(staged).as_posix())):
             p.unlink()
         elif p.is_dir() and not any(p.iterdir()):
             p.rmdir()
@@ -119,7 +118,7 @@ def commit(out: Path, student: str, staged: Path, record: dict[str, Any]) -> Non
         os.replace(final, trash)
     os.replace(staged, final)
     shutil.rmtree(trash, ignore_errors=True)
-    _record_in_ledger(out, student, record)
+    record_in_ledger(out, student, record)
 
 
 @contextlib.contextmanager

@@ -19,11 +19,24 @@ from typing import Any
 
 from grader.cohort.worker import PARENT_ENV
 from grader.config import SANDBOX
+from grader.files import is_scratch
 
-#: Files of a grading output folder that a cohort keeps (the rest is scratch: real images,
-#: caches). Relative to the student's output folder.
-KEEP_FILES = ("report.html", "result.json", "results.json", "work/evidence.json",
-              "work/judged.json", "work/sandbox/child.log", "grade.log")
+#: Files of a grading output folder that a cohort keeps: the outputs, and under ``work/`` the
+#: evidence that ``grade rescore`` re-scores and re-renders from (the grader's own samples,
+#: the student's judged tiles and figures, logs). Models and real images are scratch.
+TOP_FILES = ("report.html", "result.json", "results.json", "grade.log")
+
+
+def is_kept(rel: str) -> bool:
+    """True for a kept file of a grading output folder (``rel``: relative POSIX path)."""
+    if rel in TOP_FILES:
+        return True
+    parts = rel.split("/")
+    if parts[0] != "work" or ".." in parts or len(parts) < 2:
+        return False
+    return not is_scratch(parts[-1])
+
+
 LOG_FILE = "grade.log"
 
 
@@ -186,12 +199,13 @@ def collect_files(out_dir: Path, limit_bytes: int = 64 << 20) -> dict[str, bytes
     """The kept files of a grading output folder, as ``{relative path: bytes}``."""
     files: dict[str, bytes] = {}
     total = 0
-    for rel in KEEP_FILES:
-        p = out_dir / rel
-        if p.is_file() and not p.is_symlink():
-            size = p.stat().st_size
-            if total + size > limit_bytes:
-                continue
-            files[rel] = p.read_bytes()
-            total += size
+    for p in sorted(out_dir.rglob("*")):
+        rel = p.relative_to(out_dir).as_posix()
+        if p.is_symlink() or not p.is_file() or not is_kept(rel):
+            continue
+        size = p.stat().st_size
+        if total + size > limit_bytes:
+            continue
+        files[rel] = p.read_bytes()
+        total += size
     return files

@@ -56,7 +56,12 @@ def run_dask(jobs: list[tuple[Student, GradeJob]], staging: Path, address: str, 
     threads), so a cohort of large notebooks never sits in memory at once. ``--full`` tasks
     need the worker resource ``GPU``.
     """
-    from distributed import Client, as_completed
+    try:
+        from distributed import Client, as_completed
+    except ImportError as exc:
+        raise UsageError("Grading on a Dask cluster needs the 'cluster' extra.",
+                         "Install it with: pip install -e \".[cpu,cluster]\" (or "
+                         "pip install 'distributed>=2024.1').") from exc
 
     from grader.cohort.remote import grade_on_worker, pack_submission
 

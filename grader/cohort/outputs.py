@@ -101,11 +101,12 @@ def write_failure_report(student_dir: Path, student: str, reason: str, lang: str
 
 
 def csv_header(items: list[str]) -> list[str]:
-    """``student,status,total,max_total,<item>_score,<item>_status,...,flags,reason``."""
+    """``student,status,total,max_total,<item>_score,<item>_status,...,review_needed,
+    pending,overrides,flags,reason``."""
     cols = ["student", "status", "total", "max_total"]
     for iid in items:
         cols += [f"{iid}_score", f"{iid}_status"]
-    return cols + ["flags", "reason"]
+    return cols + ["review_needed", "pending", "overrides", "flags", "reason"]
 
 
 def grades_csv_text(records: list[dict], results: dict[str, dict], flags: list[dict],
@@ -136,6 +137,12 @@ def grades_csv_text(records: list[dict], results: dict[str, dict], flags: list[d
         for iid in items:
             it = by_id.get(iid) or {}
             row += [_num(it.get("score")), str(it.get("status") or "")]
+        overrides = [f"{iid}: {o.get('points', 0):g}" + (f" ({o['comment']})"
+                                                         if o.get("comment") else "")
+                     for iid, it in by_id.items() if isinstance(o := it.get("override"), dict)]
+        row += ["yes" if (res or {}).get("review_needed") else ("no" if res else ""),
+                _num((res or {}).get("pending_points", 0.0) if res else None),
+                _cell("; ".join(overrides))]
         phrases = [flag_phrase(f, name, t) for _, f in student_flags(flags, name)]
         row += [_cell("; ".join(phrases)), _cell("" if graded else str(rec.get("reason") or ""))]
         writer.writerow(row)

@@ -193,14 +193,3 @@ def features_to_stats(features: np.ndarray) -> FeatureStats:
         raise ValueError(f"need features of shape (N>=2, D), got {f.shape}")
     return FeatureStats(mean=f.mean(0), cov=np.cov(f, rowvar=False), n=len(f))
 
-
-def __getattr__(name: str) -> Path:
-    """Transitional: the old module constants (``ASSET_DIR``, ``WEIGHTS_PATH``, ...) while
-    modules still being written elsewhere move to :func:`judge_files`."""
-    files = judge_files()
-    legacy = {"ASSET_DIR": files.weights.parent, "WEIGHTS_PATH": files.weights,
-              "CALIBRATION_PATH": files.calibration, "TEST_STATS_PATH": files.test_stats,
-              "CLASS_STATS_PATH": files.class_stats}
-    if name in legacy:
-        return legacy[name]
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -54,7 +54,7 @@ class StudentImages:
 
 def judge_evidence(evidence: Evidence, work: Path, seed: int = 0,
                    assignment: str | Path | None = None) -> tuple[JudgedEvidence, StudentImages]:
-    """Judge the grader's samples and frames, the checkpoint samples and the student's images.
+    """Judge the student's shown evidence and the grader's own outputs (see the two parts).
 
     Args:
         evidence: The evidence record; file names are relative to ``work``.
@@ -65,35 +65,26 @@ def judge_evidence(evidence: Evidence, work: Path, seed: int = 0,
     Raises:
         GraderError: The judge's classifier is missing from this install.
     """
+    judged, student, notes = judge_shown(evidence, work, seed, assignment)
+    evidence.warnings.extend(notes)
+    judge_runs(evidence, work, judged, seed, assignment)
+    return judged, student
+
+
+def judge_shown(evidence: Evidence, work: Path, seed: int = 0,
+                assignment: str | Path | None = None
+                ) -> tuple[JudgedEvidence, StudentImages, list[Msg]]:
+    """Judge what the student shows: final and before grids, history plot, GIF.
+
+    Reads only the intake's part of ``evidence`` (artifacts, run map, missing files), so it
+    can run while the student's code runs in the sandbox. Returns the judged evidence, the
+    student's tiles and notes for the evidence's warnings.
+    """
     judge = load_judge(assignment=assignment)
     shape = judge.image_shape
-    judged = JudgedEvidence()
-
-    def score(images: np.ndarray | None, groups: np.ndarray | None = None
-              ) -> JudgeResult | None:
-        if images is None or len(images) == 0:
-            return None
-        return score_images(images, judge, seed=seed, groups=groups)
-
-    variants = {v.name: v for v in evidence.variants}
-    for name, attr in (("final", "final_samples"), ("baseline", "baseline_samples")):
-        run = variants.get(name)
-        if run is not None and run.samples_file:
-            setattr(judged, attr, score(_npz(work, run.samples_file, "images", evidence,
-                                             shape)))
-    final = variants.get("final")
-    if final is not None and final.frames_file:
-        frames = _npz(work, final.frames_file, "frames", evidence, shape)
-        if frames is not None and frames.ndim == 5:
-            judged.grader_frames = score_sets(list(frames), judge, seed)
-            judged.grader_frame_change = float(np.abs(frames[-1].astype(np.float64)
-                                                      - frames[0]).mean() / 255.0)
-    if evidence.checkpoint_samples_file:
-        judged.checkpoint_samples = score(
-            _npz(work, evidence.checkpoint_samples_file, "images", evidence, shape))
+    judged, student, notes = JudgedEvidence(), StudentImages(), []
     story = RunMap.from_dict(evidence.run_map) if evidence.run_map else None
     final_fig, before_fig = choose_figures(story, evidence.artifacts)
-    student = StudentImages()
     for role, figure in (("final", final_fig), ("before", before_fig)):
         if figure is None:
             continue
@@ -111,13 +102,45 @@ def judge_evidence(evidence: Evidence, work: Path, seed: int = 0,
         judged.student_after_images = judged.student_images
     if final_fig is None:  # no story: the latest sample files, as before
         files = student_sample_tiles(evidence.artifacts, work, shape)
-        judged.student_images = score(files.tiles, files.figure_of)
+        if files.tiles is not None and len(files.tiles):
+            judged.student_images = score_images(files.tiles, judge, seed=seed,
+                                                 groups=files.figure_of)
         student.tiles, student.origins = files.tiles, files.origins
-        evidence.warnings.extend(files.notes)
+        notes.extend(files.notes)
     judged.history = read_history(story, evidence.artifacts, work)
     judged.gif_info, gif_tiles = read_gif(evidence, work, shape, story)
     judged.gif_frames = score_sets(gif_tiles, judge, seed)
-    return judged, student
+    return judged, student, notes
+
+
+def judge_runs(evidence: Evidence, work: Path, judged: JudgedEvidence, seed: int = 0,
+               assignment: str | Path | None = None) -> None:
+    """Judge the grader's own outputs into ``judged``: each variant's samples, the final
+    variant's fixed-noise frames and the samples of the student's checkpoint."""
+    judge = load_judge(assignment=assignment)
+    shape = judge.image_shape
+
+    def score(images: np.ndarray | None) -> JudgeResult | None:
+        if images is None or len(images) == 0:
+            return None
+        return score_images(images, judge, seed=seed)
+
+    variants = {v.name: v for v in evidence.variants}
+    for name, attr in (("final", "final_samples"), ("baseline", "baseline_samples")):
+        run = variants.get(name)
+        if run is not None and run.samples_file:
+            setattr(judged, attr, score(_npz(work, run.samples_file, "images", evidence,
+                                             shape)))
+    final = variants.get("final")
+    if final is not None and final.frames_file:
+        frames = _npz(work, final.frames_file, "frames", evidence, shape)
+        if frames is not None and frames.ndim == 5:
+            judged.grader_frames = score_sets(list(frames), judge, seed)
+            judged.grader_frame_change = float(np.abs(frames[-1].astype(np.float64)
+                                                      - frames[0]).mean() / 255.0)
+    if evidence.checkpoint_samples_file:
+        judged.checkpoint_samples = score(
+            _npz(work, evidence.checkpoint_samples_file, "images", evidence, shape))
 
 
 @dataclass(frozen=True)
@@ -348,15 +371,32 @@ def student_sample_tiles(artifacts: list[Artifact], work: Path,
     return out
 
 
+MIN_CHANGE_FRAMES = 3
+"""A GIF with fewer frames cannot show images improving (the rubric's ``min_gif_frames``)."""
+
+
 def read_gif(evidence: Evidence, work: Path, shape: tuple[int, int, int],
              story: RunMap | None = None) -> tuple[GifInfo | None, list[np.ndarray]]:
     """Find the student's GIF, read its frames and cut tiles from each (evenly subsampled).
 
-    A GIF the notebook shows (an output) is preferred, the latest run's first; else a file.
+    A GIF the notebook shows (an output) is preferred, the latest shown one with at least
+    :data:`MIN_CHANGE_FRAMES` frames first; else a file.
     """
     gifs = [a for a in evidence.artifacts if a.kind == "gif"]
     shown_files = {f"intake/{i.file}" for i in story.images if i.kind == "gif"} if story else set()
-    gifs.sort(key=lambda a: (a.file not in shown_files, a.file is None, "output" in a.origin))
+    shown_order = {f"intake/{i.file}": k for k, i in enumerate(story.images)} if story else {}
+
+    def frames_of(a: Artifact) -> int:
+        try:
+            return len(read_frames(inside(work, a.file)).frames) if a.file else 0
+        except (GraderError, OSError, ValueError):
+            return 0
+
+    # the latest shown GIF with enough frames to show a change; else any shown; else a file
+    counts = {id(a): frames_of(a) for a in gifs} if len(gifs) > 1 else {}
+    gifs.sort(key=lambda a: (a.file not in shown_files, a.file is None,
+                             counts.get(id(a), MIN_CHANGE_FRAMES) < MIN_CHANGE_FRAMES,
+                             -shown_order.get(a.file, -1), "output" in a.origin))
     if not gifs:
         return None, []
     art = gifs[0]

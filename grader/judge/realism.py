@@ -35,8 +35,6 @@ import numpy as np
 
 from grader.judge.calibration import JudgeAssetError
 
-REALISM_PATH = Path(__file__).resolve().parent.parent / "assets" / "judge" / "realism.npz"
-"""The shipped asset (fitted to the CIFAR-10 judge; see :data:`REFIT_HINT`)."""
 COMPONENTS: tuple[str, ...] = ("logit_top1", "log_realism", "shift_agreement",
                                "log_mahalanobis", "feature_norm")
 REFIT_HINT = "Run: .venv/bin/python -m reference.calibrate_recognizable"
@@ -99,13 +97,13 @@ class TileScores:
     """``p_named >= threshold_named`` (N,) bool."""
 
 
-def load_realism(path: Path | None = None) -> RealismModel:
-    """Read the shipped realism asset (``allow_pickle=False``).
+def load_realism(path: Path) -> RealismModel:
+    """Read a realism asset (``allow_pickle=False``): an assignment's ``[judge] realism`` file.
 
     Raises:
         JudgeAssetError: The file is missing or malformed.
     """
-    path = Path(path or REALISM_PATH)
+    path = Path(path)
     try:
         with np.load(path, allow_pickle=False) as z:
             model = RealismModel(

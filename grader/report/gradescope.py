@@ -76,6 +76,10 @@ def _test(item: Any, langs: tuple[str, ...], strings: dict[str, dict[str, str]],
         lines += [f"- {_md_safe(r)}" for r in reasons]
         if item.status == "needs_review":
             lines.append(f"- {t['gs_needs_review']}")
+        if item.override:
+            note = item.override.get("comment") or ""
+            lines.append(f"- {t['gs_override']}: {item.override['points']:g}"
+                         + (f" ({_md_safe(note)})" if note else ""))
         lines.append("")
     name_lang = langs[0]
     return {

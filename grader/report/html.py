@@ -85,6 +85,7 @@ class ReportImages:
                 out.shown_final = tiles
             elif fig.role == "before":
                 out.shown_before = tiles
+        out.student_tiles = _npz(work, "judged/student_tiles.npz", "tiles", shape)
         if out.shown_final is None:
             out.shown_final = out.student_tiles
         h = judged.history
@@ -122,8 +123,7 @@ def load_strings() -> dict[str, dict[str, str]]:
 def _environment() -> Environment:
     env = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=True,
                       undefined=StrictUndefined, trim_blocks=False)
-    env.globals.update(fmt=lambda x: f"{float(x):g}", pct=lambda x: f"{100 * float(x):.0f}%",
-                       signed=lambda x: f"{100 * float(x):+.0f}%p")
+    env.globals.update(fmt=lambda x: f"{float(x):g}", pct=lambda x: f"{100 * float(x):.0f}%")
     return env
 
 
@@ -211,6 +211,8 @@ def _items(grade: Grade, t: dict[str, str], lang: str) -> list[dict[str, Any]]:
             "fix": it.fix_ko if lang == "ko" else it.fix_en,
             "review": it.review_reason_ko if lang == "ko" else it.review_reason_en,
             "pending": it.pending,
+            "override": it.override,
+            "grader_status_label": t.get(f"status_{(it.override or {}).get('grader_status')}", ""),
             "evidence_label": source_label(it.evidence).text(lang),
             "numbers_json": numbers,
             "parts": [{"title": p.get(f"title_{lang}", p["id"]), "status": p["status"],
@@ -303,12 +305,34 @@ def _shown(grade: Grade, images: ReportImages, judged: JudgedEvidence, t: dict[s
     return out
 
 
+def _diff_text(d: Any, t: dict[str, str]) -> dict[str, str] | None:
+    """Before, after and the difference as text: fractions in percent (points for the
+    difference), a classifier score as a plain number."""
+    if not isinstance(d, dict) or d.get("before") is None:
+        return None
+    if d.get("metric", "recognizable_fraction") == "recognizable_fraction":
+        def value(x: Any) -> str:
+            return f"{100 * float(x):.0f}%"
+
+        def signed(x: Any) -> str:
+            return f"{100 * float(x):+.0f} {t['percent_points']}"
+    else:
+        def value(x: Any) -> str:
+            return f"{float(x):.2f}"
+
+        signed = "{:+.2f}".format
+    return {"metric": t.get(f"metric_{d.get('metric')}", str(d.get("metric"))),
+            "before": value(d["before"]), "after": value(d["after"]),
+            "diff": signed(d["diff"]), "ci_low": signed(d["ci_low"]),
+            "ci_high": signed(d["ci_high"])}
+
+
 def _improvement(grade: Grade, images: ReportImages, judged: JudgedEvidence,
                  t: dict[str, str]) -> dict[str, Any]:
     diff = None
     for it in grade.items:
         if it.id == "improvement":
-            diff = it.numbers.get("difference")
+            diff = _diff_text(it.numbers.get("difference"), t)
     pairs = []
     if images.baseline_samples is not None and images.final_samples is not None:
         pairs = [{"title": t["before"], "tiles": gallery_tiles(images.baseline_samples,

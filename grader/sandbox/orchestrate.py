@@ -227,6 +227,7 @@ def run_isolated(units_source: Any, req: RunRequest, work: Path, images: np.ndar
         trusted_checks = checks_from_outcome(t_out)
         out.trusted_models = True
         out.variants += _trusted_variants(t_out, req, trusted_box, assignment)
+        _note_student_step(out.variants, entries)
         _checkpoint(t_out, out)
     out.checks = _merge_checks(student_checks, trusted_checks)
     if fallback:
@@ -255,6 +256,24 @@ def _trusted_variants(t_out: ChildOutcome, req: RunRequest, box: Path,
                                history=parse_variant({}).history, error=t_out.message.en,
                                error_kind=_limit_kind(t_out.status)))
     return runs
+
+
+def _note_student_step(runs: list[VariantRun], entries: list[dict[str, Any]]) -> None:
+    """Say on each trusted run whether the student's own ``train_step`` ran in their process."""
+    by_name = {e.get("name"): e for e in entries}
+    for run in runs:
+        smoke = (by_name.get(run.name) or {}).get("train_step")
+        if not isinstance(smoke, dict) or not smoke.get("present"):
+            continue
+        if smoke.get("ok"):
+            run.history.loop_note = ("your train_step ran on sample batches in your own "
+                                     "process with finite losses; the grader's numbers come "
+                                     "from its own loop with your models, losses and "
+                                     "optimizers")
+        else:
+            run.history.loop_note = student_text(f"your train_step failed in your own process: "
+                                                 f"{smoke.get('error') or 'unknown error'}")
+            run.history.loop_note_detail = detail_text(smoke.get("error_detail")) or ""
 
 
 def _limit_kind(status: str) -> str:

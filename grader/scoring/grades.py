@@ -57,6 +57,9 @@ class ItemGrade:
     review_reason_ko: str = ""
     pending: float = 0.0
     """Points that wait for an instructor's review (not in ``score`` until decided)."""
+    override: dict[str, Any] | None = None
+    """Points set by an instructor (``points``, ``comment``, ``grader_status``,
+    ``grader_score``, ``by``; :mod:`grader.scoring.overrides`); None: the grader's own."""
 
     def reasons(self, lang: str) -> list[str]:
         """The reasons in ``lang``."""

@@ -3,8 +3,9 @@
 The main evidence is what a TA looks at: the final sample grid of the notebook's last run,
 judged tile by tile with the score fitted on eye labels (``grader.judge.realism``): a grid
 passes with at least ``grid_min_clear`` tiles whose class can be named without doubt and
-``grid_min_named`` tiles at least plausible (per 16 tiles); blobs with fewer clear tiles
-fail. A display bug that hides the colours counts against the grid (it is what the TA
+``grid_min_named`` tiles at least plausible (per 16 tiles); a grid where enough tiles
+suggest an object but too few are clear is partial; fewer plausible tiles ("mostly blobs, at
+most a few hint at an object") fail. A display bug that hides the colours counts against the grid (it is what the TA
 sees), and is named with its fix. The student's checkpoint, sampled by the grader when it
 loads into the generator the code builds, stands in when no grid is shown. Copies of real
 images, repeated images and collapse to one class fail. The grader's own short run only
@@ -161,12 +162,12 @@ def set_verdict(r: JudgeResult, source: str, item: RubricItem) -> Verdict:
         return collapsed
     if r.clear_count >= need_clear - 1e-9 and r.named_count >= need_named - 1e-9:
         return Verdict("pass", source, [head, msg("scoring.rec_pass")], nums)
-    if r.clear_count < need_clear - 1e-9:
+    if r.named_count < need_named - 1e-9:  # "mostly blobs, at most 1-3 tiles hint at an object"
         return Verdict("fail", source, [head, msg("scoring.rec_blobs",
-                                                  need=_count(need_clear))], nums,
+                                                  need=_count(need_named))], nums,
                        fix=msg("scoring.rec_train_longer"))
-    return Verdict("partial", source, [head, msg("scoring.rec_few_plausible",
-                                                 need=_count(need_named))], nums,
+    return Verdict("partial", source, [head, msg("scoring.rec_few_clear",
+                                                 need=_count(need_clear))], nums,
                    fix=msg("scoring.rec_train_longer"))
 
 

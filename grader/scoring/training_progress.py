@@ -28,6 +28,7 @@ from grader.scoring.common import (
     trusted_variant,
 )
 from grader.scoring.grades import ItemGrade, ItemStatus
+from grader.scoring.improvement import compare_sets
 from grader.scoring.items import register_item
 from grader.scoring.verification import verify
 from grader.stats.trend import RiseStats, TrendStats, fake_accuracy_trend, quality_rise
@@ -82,7 +83,7 @@ def gif_part(item: RubricItem, evidence: Evidence, judged: JudgedEvidence,
     damaged = [msg("scoring.gif_damaged", origin=gi.origin, n=gi.n_frames)] if gi.damaged \
         else []
     if gi.n_frames < min_frames:
-        return Verdict("partial", "student_gif", [msg("scoring.gif_few_frames", origin=gi.origin,
+        return Verdict("fail", "student_gif", [msg("scoring.gif_few_frames", origin=gi.origin,
                                                       n=gi.n_frames), *damaged], nums,
                        fix=msg("scoring.gif_few_frames_fix"))
     if gi.colormapped:
@@ -98,6 +99,16 @@ def gif_part(item: RubricItem, evidence: Evidence, judged: JudgedEvidence,
     if rise.rho >= min_rho and rise.p < alpha:
         return Verdict("pass", "student_gif", [head, msg("scoring.gif_rises"), *damaged], nums)
     if rise.rho >= min_rho:
+        # Too few frames for a rank test: compare the first and the last frame's tiles, as a
+        # TA compares the start and the end of a short GIF (a bootstrap over the tiles).
+        ends = compare_sets(judged.gif_frames[0], judged.gif_frames[-1], "classifier_score",
+                            n_boot=int(rubric.threshold("bootstrap_samples")),
+                            seed=rubric.seed, ci_level=0.95)
+        if ends is not None:
+            nums["first_vs_last"] = ends.to_dict()
+            if ends.ci_low > 0:
+                return Verdict("pass", "student_gif", [head, msg("scoring.gif_ends_better",
+                                                                 n=len(series)), *damaged], nums)
         return needs_review("student_gif", [head, *damaged], msg("scoring.gif_rise_unsure",
                                                                  n=len(series)), nums)
     return Verdict("partial", "student_gif", [head, msg("scoring.gif_flat", rho=min_rho),

@@ -120,6 +120,21 @@ def sample_images(generator: tf.keras.Model, n: int, seed: int, batch: int = 256
     return images[..., :channels] if channels else images
 
 
+def _build_optimizer(optimizer, model) -> None:
+    """Create an optimizer's slot variables before the step is traced.
+
+    A Keras 3 optimizer builds its variables on its first ``apply_gradients``; inside a
+    ``tf.function`` that makes TensorFlow trace the step twice (once to create them). Built
+    here, the step is traced once. Optimizers without ``build`` (or already built) are left.
+    """
+    build = getattr(optimizer, "build", None)
+    if callable(build) and not getattr(optimizer, "built", False):
+        try:
+            build(model.trainable_variables)
+        except Exception:  # an optimizer that builds differently: it builds itself later
+            pass
+
+
 def _make_step(generator, discriminator, generator_loss, discriminator_loss,
                gen_opt, disc_opt, nz: int, seed: int, jit: bool, threshold: float = 0.0):
     """Build the compiled training step (trusted accuracy computed from logits)."""
@@ -252,6 +267,8 @@ def train_gan(
             history, frames, frame_steps = _load_partial(out_dir, start_step, history)
 
     loop = "student_train_step" if train_step is not None else "reference"
+    _build_optimizer(gen_opt, generator)
+    _build_optimizer(disc_opt, discriminator)
     if train_step is None:
         step_fn = _make_step(generator, discriminator, generator_loss, discriminator_loss,
                              gen_opt, disc_opt, nz, cfg.seed, cfg.jit_compile,

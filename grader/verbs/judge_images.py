@@ -63,6 +63,18 @@ def _rows(r: InputReport) -> list[tuple[str, str]]:
             ("near-copies", f"{res.get('near_copy_fraction', 0.0):.0%} (images with an almost "
                             "identical image in the same set)"),
         ]
+        if res.get("clear_count") is not None:
+            rows.insert(2, ("by eye (fitted score)",
+                            f"{res['clear_count']} clear, {res['named_count']} at least "
+                            f"plausible of {res['n']} (expected clear "
+                            f"{_fmt(res.get('expected_clear'), '.1f')}; the score fitted to "
+                            "eye-read labels)"))
+        if res.get("copy_fraction") is not None:
+            copies = [f"#{k} = {v['copy_of']}" for k, v in enumerate(res.get("per_image", []))
+                      if v.get("copy_of")]
+            rows.append(("copies of CIFAR-10", f"{res['copy_fraction']:.0%}"
+                         + (f": {', '.join(copies[:8])}" + (" ..." if len(copies) > 8 else "")
+                            if copies else " (no image is a real CIFAR-10 image)")))
     notes = [r.message] + r.notes + list(res.get("warnings", []))
     rows += [("note", n) for n in notes if n]
     return rows

@@ -163,9 +163,9 @@ def write_csv(path: Path, header: list[str], rows: list[list]) -> None:
 
 def make_tiles(batch: int) -> None:
     """Sample all sources of one batch, shuffle, append to the tiles and tables, draw sheets."""
-    from grader.data import load_cifar10
+    from grader.data import load_dataset
 
-    real = load_cifar10(DATA).x_test
+    real = load_dataset(DATA).x_test
     parts = [draw_source(src, batch, real) for src in SOURCES]
     tiles = np.concatenate(parts)
     source = np.concatenate([np.full(len(t), k, np.int16) for k, t in enumerate(parts)])
@@ -204,6 +204,7 @@ def make_retest() -> None:
         tiles = z["tiles"]
     rng = np.random.default_rng(SEED + 1)
     ids = rng.choice(len(tiles), RETEST_SHEETS * PER_SHEET, replace=False)  # random order
+    SHEET_DIR.mkdir(parents=True, exist_ok=True)
     rows = []
     for k in range(RETEST_SHEETS):
         block = ids[k * PER_SHEET:(k + 1) * PER_SHEET]

@@ -17,8 +17,9 @@ import argparse
 import csv
 from pathlib import Path
 
-from grader.data import CLASS_NAMES
+from grader.assignment import get_assignment
 
+CLASS_NAMES = get_assignment().class_names
 HERE = Path(__file__).resolve().parent
 LABELS_CSV = HERE / "labels.csv"
 HEADER = ["tile_id", "label", "class", "sheet", "pass"]

@@ -8,7 +8,7 @@
   networks (G 384-192-96, D 96-192-384) and one-sided label smoothing (real target 0.9,
   Salimans et al. 2016, "Improved Techniques for Training GANs").
 
-Both run the grader's trusted trainer (:func:`reference.trainer.train_gan`) under a wall-clock
+Both run the grader's trusted trainer (:func:`grader.training.trainer.train_gan`) under a wall-clock
 budget; generators are saved at fixed steps, so a slow machine only drops the last ones.
 
 Usage::
@@ -103,15 +103,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
 
-    from grader.data import load_cifar10
-    from grader.tf_setup import import_tensorflow_quietly
+    from grader.data import load_dataset
+    from grader.tf_setup import configure_tensorflow, import_tensorflow_quietly
 
     tf = import_tensorflow_quietly()
     from grader.training.trainer import TrainConfig, train_gan
-    from reference.tf_setup import configure_tensorflow
 
     configure_tensorflow(seed=args.seed)
-    images = load_cifar10(DATA).x_train
+    images = load_dataset(DATA).x_train
     g, d, g_opt, d_opt = (make_alice if args.family == "alice" else make_wide)(tf)
     g_loss, d_loss = losses(tf, 1.0 if args.family == "alice" else 0.9)
     save_at = SAVE_AT[args.family]

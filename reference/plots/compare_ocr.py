@@ -18,6 +18,7 @@ import json
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -71,12 +72,12 @@ def tesseract_reader() -> Reader | None:
         return None
 
     def read(ink: np.ndarray) -> tuple[str, float]:
-        buf = Image.fromarray(_crop_image(ink, min_height=40))
-        tmp = Path("/tmp/_ocr_crop.png")
-        buf.save(tmp)
-        out = subprocess.run([exe, str(tmp), "stdout", "--psm", "7", "-c",
-                              "tessedit_char_whitelist=0123456789.-"],
-                             capture_output=True, text=True, timeout=30)
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / "crop.png"
+            Image.fromarray(_crop_image(ink, min_height=40)).save(path)
+            out = subprocess.run([exe, str(path), "stdout", "--psm", "7", "-c",
+                                  "tessedit_char_whitelist=0123456789.-"],
+                                 capture_output=True, text=True, timeout=30)
         text = out.stdout.strip().replace(" ", "")
         return (text.replace("-", "−"), 1.0) if text else ("", 0.0)
 

@@ -13,7 +13,7 @@ For every image it reads the plot and scores three things:
   column*: the plotted polyline sampled at 16 points across the column's width, and their
   median (for 10,000 steps in 800 columns that is the median of the ~12 steps there, a
   single dip does not move it); the per-plot error is the median absolute difference;
-* trend verdict: ``grader.trend.fake_accuracy_trend`` with the rubric's thresholds and the
+* trend verdict: ``grader.stats.trend.fake_accuracy_trend`` with the rubric's thresholds and the
   pass/partial/fail rule of the training_progress scorer, on the recovered values and on the
   true plotted values (per step, or per epoch for per-epoch plots); also against the true
   per-step history when the plot shows per-epoch means.
@@ -35,7 +35,7 @@ from grader.errors import UsageError
 from grader.intake.figures.plots import plot_hints_from_code, read_history_plot
 from grader.intake.figures.plots.raster import MAX_SIDE
 from grader.rubric import Rubric, RubricItem, load_rubric
-from grader.trend import TrendStats, fake_accuracy_trend
+from grader.stats.trend import TrendStats, fake_accuracy_trend
 
 #: points sampled across one pixel column of the true polyline
 SAMPLES_PER_COLUMN = 16
@@ -50,8 +50,8 @@ COLOUR_SLACK = 40.0
 def trend_status(t: TrendStats, item: RubricItem, alpha: float) -> str:
     """pass / partial / fail of a fake-accuracy trend.
 
-    A copy of the decision in ``grader.scoring.training_progress._trend_status`` (that module
-    pulls in the whole scoring stack; the reader may import only ``grader.trend`` and
+    A copy of the decision in ``grader.scoring.training_progress.trend_status`` (that module
+    pulls in the whole scoring stack; the reader may import only ``grader.stats.trend`` and
     ``grader.rubric``). Keep the two in step.
     """
     approaching = t.tau_distance < 0 and t.p_distance < alpha

@@ -49,7 +49,7 @@ def test_every_student_gets_a_report_and_the_cohort_files(local_run):
         assert (out / name / "report.html").is_file()
         assert entry["status"] == "graded", entry  # broken notebooks are graded, with failures
         assert (out / name / "result.json").is_file()
-    assert not (out / "sol" / "work" / "sandbox" / "real_images.npy").exists()
+    assert not (out / "sol" / "work" / "trusted" / "real_images.npy").exists()
     with open(out / "grades.csv", encoding="utf-8-sig", newline="") as fh:
         rows = {r["student"]: r for r in csv.DictReader(fh)}
     assert set(rows) == set(found)
@@ -69,6 +69,39 @@ def test_a_second_run_grades_nothing_and_changes_nothing(local_run):
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "0 graded now, 4 cached" in proc.stdout
     assert {n: e["graded_at"] for n, e in entries(out).items()} == before
+
+
+def test_rescore_rewrites_the_cohort_from_kept_evidence_and_keeps_the_ledger(local_run):
+    root, out = local_run["root"], local_run["out"]
+    before = {n: e["score"] for n, e in entries(out).items()}
+    overrides = local_run["root"].parent / "overrides.csv"
+    overrides.write_text("student,item,points,comment\nbob,2,2.5,\"curve read by hand\"\n",
+                         encoding="utf-8")
+    t0 = time.perf_counter()
+    proc = subprocess.run([sys.executable, "-m", "grader.cli", "rescore", str(out), "--lang",
+                           "ko", "--overrides", str(overrides)],
+                          capture_output=True, text=True, timeout=300, cwd=ROOT)
+    seconds = time.perf_counter() - t0
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "re-scored 4 student(s)" in proc.stdout, proc.stdout
+    assert seconds < 60, seconds  # bench: ~10 s here; no student code runs, nothing trains
+    after = {n: e["score"] for n, e in entries(out).items()}
+    assert {n: s for n, s in after.items() if n != "bob"} == \
+        {n: s for n, s in before.items() if n != "bob"}
+    bob = json.loads((out / "bob" / "result.json").read_text(encoding="utf-8"))
+    item2 = next(i for i in bob["items"] if i["number"] == 2)
+    assert item2["score"] == 2.5 and item2["override"]["comment"] == "curve read by hand"
+    assert "강사가 정한 점수" in (out / "bob" / "report.html").read_text(encoding="utf-8")
+    with open(out / "grades.csv", encoding="utf-8-sig", newline="") as fh:
+        rows = {r["student"]: r for r in csv.DictReader(fh)}
+    assert rows["bob"]["overrides"] == "training_progress: 2.5 (curve read by hand)"
+    assert float(rows["bob"]["total"]) == after["bob"]
+    assert all("rescored_at" in e for e in entries(out).values())
+    assert '<html lang="ko">' in (out / "index.html").read_text(encoding="utf-8")[:300]
+    assert '<html lang="ko">' in (out / "sol" / "report.html").read_text(encoding="utf-8")[:300]
+    again = cohort(str(root), "--out", str(out), "--steps", STEPS)  # the ledger still trusts
+    assert again.returncode == 0 and "0 graded now, 4 cached" in again.stdout
+    assert "tamper" not in (again.stdout + again.stderr).lower()
 
 
 def test_changed_only_and_force(local_run):

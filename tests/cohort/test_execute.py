@@ -39,7 +39,7 @@ def test_failure_reason_for_a_crash():
 
 
 def test_collect_files_keeps_only_the_outputs(tmp_path):
-    (tmp_path / "work" / "sandbox").mkdir(parents=True)
+    (tmp_path / "work" / "trusted").mkdir(parents=True)
     (tmp_path / "report.html").write_text("r")
-    (tmp_path / "work" / "sandbox" / "real_images.npy").write_bytes(b"0" * 100)
+    (tmp_path / "work" / "trusted" / "real_images.npy").write_bytes(b"0" * 100)
     assert set(collect_files(tmp_path)) == {"report.html"}

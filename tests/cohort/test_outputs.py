@@ -76,7 +76,8 @@ def test_csv_parses_back_with_the_right_values(tmp_path, cohort):
     assert raw.startswith(b"\xef\xbb\xbf")  # BOM: Excel then reads the Korean names right
     header = next(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
     assert header == ["student", "status", "total", "max_total",
-                      *[f"{i}_{k}" for i in ITEMS for k in ("score", "status")], "flags", "reason"]
+                      *[f"{i}_{k}" for i in ITEMS for k in ("score", "status")],
+                      "review_needed", "pending", "overrides", "flags", "reason"]
     rows = {r["student"]: r for r in read_csv(paths.csv)}
     assert list(rows) == [r["student"] for r in cohort["records"]]  # roster order
     assert rows["alice"]["total"] == "30" and rows["alice"]["max_total"] == "30"
@@ -153,7 +154,7 @@ def test_zero_students_still_writes_valid_files(tmp_path):
     paths = write_cohort_outputs(tmp_path / "out", [], {}, [], {})
     assert read_csv(paths.csv) == []
     header = paths.csv.read_text(encoding="utf-8-sig").strip()
-    assert header == "student,status,total,max_total,flags,reason"
+    assert header == "student,status,total,max_total,review_needed,pending,overrides,flags,reason"
     obj = json.loads(paths.json.read_text(encoding="utf-8"))
     assert obj["summary"]["n"] == 0 and obj["summary"]["mean"] is None
     assert obj["summary"]["histogram"] == [] and obj["students"] == []

@@ -99,18 +99,19 @@ def test_select_only(tmp_path):
 def test_commit_replaces_atomically_and_prunes_scratch(tmp_path):
     out = tmp_path / "out"
     staged = out / ".cohort" / "work" / "alice"
-    (staged / "work" / "sandbox").mkdir(parents=True)
+    for box in ("student", "trusted"):
+        (staged / "work" / box).mkdir(parents=True)
     (staged / "report.html").write_text("<html>new</html>")
     (staged / "result.json").write_text("{}")
-    (staged / "work" / "sandbox" / "real_images.npy").write_bytes(b"0" * 1000)
-    (staged / "work" / "sandbox" / "child.log").write_text("log")
+    (staged / "work" / "trusted" / "real_images.npy").write_bytes(b"0" * 1000)
+    (staged / "work" / "student" / "child.log").write_text("log")
     (out / "alice").mkdir(parents=True)
     (out / "alice" / "report.html").write_text("old")
     commit(out, "alice", staged, {"student": "alice", "key": "k1"})
     assert not staged.exists()
     assert (out / "alice" / "report.html").read_text() == "<html>new</html>"
-    assert not (out / "alice" / "work" / "sandbox" / "real_images.npy").exists()
-    assert (out / "alice" / "work" / "sandbox" / "child.log").exists()
+    assert not (out / "alice" / "work" / "trusted" / "real_images.npy").exists()
+    assert (out / "alice" / "work" / "student" / "child.log").exists()
     assert read_entry(out / "alice")["key"] == "k1"
     assert not list((out / ".cohort" / "trash").iterdir())
 

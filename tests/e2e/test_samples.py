@@ -36,13 +36,19 @@ def test_result_json_follows_the_schema(graded):
         validate_result(g["result"])
 
 
-def test_alice_is_not_failed_by_quick_mode(graded):
+def test_alice_is_graded_on_her_final_grid_as_a_ta_reads_it(graded):
+    """alice trained the reference DCGAN for 12 epochs: her final grid is blurry blobs by eye
+    (reference/labels: 0 of 288 tiles of that generator clear), so item 1 is not a pass; the
+    grader's 10 verification steps neither decide it nor leave it to review."""
     res = graded["alice"]["result"]
     items = _items(res)
     assert not [c for c in res["checks"] if c["status"] == "fail"]
-    assert items["recognizable"]["status"] == "pass"  # her final grid, as a TA reads it
-    assert items["recognizable"]["evidence"] == "student_images"
-    assert all(i["status"] != "fail" for i in items.values())
+    rec = items["recognizable"]
+    assert rec["evidence"] == "student_images" and rec["status"] in ("fail", "partial")
+    assert rec["numbers"]["clear"] < 2 and rec["numbers"]["n"] == 16
+    progress = items["training_progress"]
+    assert "student_history_plot" in progress["evidence"] and progress["score"] > 0
+    assert not res["review_needed"]
 
 
 def test_bob_fails_the_gates_with_the_fashion_mnist_message(graded):
@@ -69,7 +75,7 @@ def test_dave_is_contained_and_reported(graded):
     text = json.dumps(res)
     assert "longer than" in text or "timed out" in text or "stopped" in text
     if res["isolation"] == "bwrap":  # the sibling alice lies in the grader's own checkout
-        log = graded["dave"]["out"] / "work" / "sandbox" / "child.log"
+        log = graded["dave"]["out"] / "work" / "student" / "child.log"
         assert "found a sibling" not in log.read_text(errors="replace")
     improvement = next(i for i in res["items"] if i["id"] == "improvement")
     assert improvement["score"] == 0  # his broken v2 earns nothing, and is named
@@ -115,3 +121,33 @@ def test_no_code_check_quotes_the_notebook_problem_in_korean(tmp_path):
     check = {c.id: c for c in evidence.checks}["code_cells"]
     assert "could not be read" in check.message.en
     assert "주피터 노트북으로 읽을 수 없어" in check.message.ko and "could not" not in check.message.ko
+
+
+def test_rescore_applies_an_edited_threshold_without_training(graded, tmp_path):
+    """``grade rescore`` re-scores from the kept evidence: a rubric edit changes the grade."""
+    import re
+    import shutil
+    import subprocess
+    import sys
+
+    folder = tmp_path / "alice"
+    shutil.copytree(graded["alice"]["out"], folder)
+    assert not [p for p in (folder / "work").rglob("*.keras") if p.is_file()]  # scratch
+    assert sum(p.stat().st_size for p in folder.rglob("*") if p.is_file()) < 20 * 2**20
+    rubric = (ROOT / "grader" / "assignments" / "cifar10_dcgan" / "rubric.toml").read_text(
+        encoding="utf-8")
+    easy = re.sub(r"grid_min_clear = \{ value = \d+", "grid_min_clear = { value = 0", rubric)
+    easy = re.sub(r"grid_min_named = \{ value = \d+", "grid_min_named = { value = 1", easy)
+    assert easy != rubric
+    (tmp_path / "easy.toml").write_text(easy, encoding="utf-8")
+    proc = subprocess.run([sys.executable, "-m", "grader.cli", "rescore", str(folder),
+                           "--rubric", str(tmp_path / "easy.toml")],
+                          capture_output=True, text=True, timeout=300, cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    res = json.loads((folder / "result.json").read_text())
+    before = _items(graded["alice"]["result"])["recognizable"]
+    after = _items(res)["recognizable"]
+    assert before["status"] != "pass" and after["status"] == "pass"
+    assert after["numbers"]["named"] == before["numbers"]["named"]  # same evidence
+    assert res["score"] > graded["alice"]["result"]["score"]
+    assert (folder / "results.json").is_file()  # Gradescope's file is rewritten too

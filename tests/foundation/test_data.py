@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from grader import data as data_mod
-from grader.data import CLASS_NAMES, load_cifar10
+from grader.assignment import get_assignment
+from grader.data import load_dataset
 from grader.errors import DataError
 
 
@@ -47,7 +47,7 @@ def _write_batches(folder: Path) -> tuple[np.ndarray, np.ndarray]:
 
 def _write_tree(root: Path, suffix: str = ".png") -> None:
     for split, n in (("train", 2), ("test", 1)):
-        for label, cls in enumerate(CLASS_NAMES[:3]):
+        for label, cls in enumerate(get_assignment().class_names[:3]):
             d = root / split / cls
             d.mkdir(parents=True)
             for i in range(n):
@@ -59,7 +59,7 @@ def test_npz_source(tmp_path):
     x, y = _images(6, 0)
     path = tmp_path / "c.npz"
     np.savez(path, x_train=x, y_train=y, x_test=x[:2], y_test=y[:2])
-    d = load_cifar10(path)
+    d = load_dataset(path)
     assert d.x_train.shape == (6, 32, 32, 3) and d.x_train.dtype == np.uint8
     np.testing.assert_array_equal(d.x_train, x)
     assert "npz" in d.source
@@ -69,14 +69,14 @@ def test_npz_float_images_are_converted(tmp_path):
     x, y = _images(4, 0)
     f = x.astype(np.float32) / 127.5 - 1.0
     np.savez(tmp_path / "f.npz", x_train=f, y_train=y, x_test=f, y_test=y)
-    d = load_cifar10(tmp_path / "f.npz")
+    d = load_dataset(tmp_path / "f.npz")
     assert np.abs(d.x_train.astype(int) - x).max() <= 1
 
 
 def test_batches_folder_and_parent(tmp_path):
     x, y = _write_batches(tmp_path / "cifar-10-batches-py")
     for path in (tmp_path / "cifar-10-batches-py", tmp_path):
-        d = load_cifar10(path, use_cache=False)
+        d = load_dataset(path, use_cache=False)
         np.testing.assert_array_equal(d.x_train, x)
         np.testing.assert_array_equal(d.y_train, y)
         assert d.x_test.shape == (3, 32, 32, 3)
@@ -87,26 +87,26 @@ def test_batches_tarball(tmp_path):
     archive = tmp_path / "cifar-10-python.tar.gz"
     with tarfile.open(archive, "w:gz") as tar:
         tar.add(tmp_path / "src" / "cifar-10-batches-py", arcname="cifar-10-batches-py")
-    assert load_cifar10(archive).x_train.shape == (20, 32, 32, 3)
+    assert load_dataset(archive).x_train.shape == (20, 32, 32, 3)
 
 
 def test_image_tree_folder_and_tarball(tmp_path):
     _write_tree(tmp_path / "tree")
-    d = load_cifar10(tmp_path / "tree")
+    d = load_dataset(tmp_path / "tree")
     assert d.x_train.shape == (6, 32, 32, 3) and d.x_test.shape == (3, 32, 32, 3)
     assert sorted(set(d.y_train.tolist())) == [0, 1, 2]
     archive = tmp_path / "tree.tar.gz"
     with tarfile.open(archive, "w:gz") as tar:
         tar.add(tmp_path / "tree", arcname="cifar")
-    d2 = load_cifar10(archive)
+    d2 = load_dataset(archive)
     np.testing.assert_array_equal(d.x_train, d2.x_train)  # PNG is lossless: same pixels
 
 
 def test_cache_is_used_and_fast(tmp_path):
     _write_tree(tmp_path / "tree", ".jpg")
-    first = load_cifar10(tmp_path / "tree")
+    first = load_dataset(tmp_path / "tree")
     t0 = time.perf_counter()
-    second = load_cifar10(tmp_path / "tree")
+    second = load_dataset(tmp_path / "tree")
     assert time.perf_counter() - t0 < 1.0
     assert second.source.endswith("(cached)")
     np.testing.assert_array_equal(first.x_train, second.x_train)
@@ -116,15 +116,15 @@ def test_env_var_and_keras_cache_order(tmp_path, monkeypatch):
     x, y = _images(4, 1)
     np.savez(tmp_path / "env.npz", x_train=x, y_train=y, x_test=x, y_test=y)
     _write_batches(tmp_path / "keras_home" / "datasets" / "cifar-10-batches-py")
-    assert "cifar-10-batches-py" in load_cifar10().source  # keras cache beats bundled
+    assert "cifar-10-batches-py" in load_dataset().source  # keras cache beats bundled
     monkeypatch.setenv("DCGAN_GRADER_DATA", str(tmp_path / "env.npz"))
-    assert "env.npz" in load_cifar10().source  # env var beats keras cache
-    assert load_cifar10("bundled").is_subset  # --data beats env var
+    assert "env.npz" in load_dataset().source  # env var beats keras cache
+    assert load_dataset("bundled").is_subset  # --data beats env var
 
 
 def test_bundled_subset_is_balanced_and_small():
-    assert data_mod.BUNDLED_SUBSET.stat().st_size <= 5 * 1024 * 1024
-    d = load_cifar10("bundled")
+    assert get_assignment().data.subset.stat().st_size <= 5 * 1024 * 1024
+    d = load_dataset("bundled")
     counts = np.bincount(d.y_train, minlength=10)
     assert counts.min() == counts.max() >= 400
     assert np.bincount(d.y_test, minlength=10).min() >= 50
@@ -140,6 +140,6 @@ def test_bad_sources_give_clear_error(tmp_path, bad):
     np.savez(tmp_path / "wrong_shape.npz", x_train=np.zeros((2, 28, 28)), y_train=[0, 1],
              x_test=np.zeros((1, 28, 28)), y_test=[0])
     with pytest.raises(DataError) as info:
-        load_cifar10(bad.format(tmp=tmp_path))
+        load_dataset(bad.format(tmp=tmp_path))
     message = str(info.value)
     assert "No usable CIFAR-10 data" in message and "--data" in message

@@ -9,11 +9,11 @@ import pytest
 
 tf = pytest.importorskip("tensorflow")
 
-from grader.data import load_cifar10  # noqa: E402
+from grader.data import load_dataset  # noqa: E402
 from grader.training.trainer import TrainConfig, train_gan  # noqa: E402
 from reference import solution  # noqa: E402
 
-IMAGES = load_cifar10("bundled").x_train[:96]
+IMAGES = load_dataset("bundled").x_train[:96]
 
 
 def _tiny_models(seed: int = 0):

@@ -27,7 +27,7 @@ def test_a_student_cannot_rewrite_another_students_results(tmp_path):
     second = _cohort(str(root), "--out", str(out), "--steps", "2")
     assert second.returncode == 0, second.stderr[-3000:]
     assert (out / "empty" / "result.json").read_bytes() == victim_before
-    log = (out / "mallory" / "work" / "sandbox" / "child.log")
+    log = (out / "mallory" / "work" / "student" / "child.log")
     logs = log.read_text(errors="replace") if log.is_file() else ""
     logs += (out / "mallory" / "grade.log").read_text(errors="replace") \
         if (out / "mallory" / "grade.log").is_file() else ""

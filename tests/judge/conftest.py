@@ -14,9 +14,9 @@ from grader.judge.calibration import FeatureStats
 @pytest.fixture(scope="session")
 def real_images() -> np.ndarray:
     """The bundled subset's 500 real CIFAR-10 test images (uint8)."""
-    from grader.data import load_cifar10
+    from grader.data import load_dataset
 
-    return load_cifar10("bundled").x_test
+    return load_dataset("bundled").x_test
 
 
 def render_png(fig) -> np.ndarray:

@@ -21,9 +21,9 @@ ARCHIVE_SHA256 = "c8bf302352fdc88827187ced53d62bc26cdd5e2e2f619d5354cbd3bbd2402f
 @pytest.fixture(scope="module")
 def subset():
     """300 train and 100 test images of the bundled subset (spread over the classes)."""
-    from grader.data import load_cifar10
+    from grader.data import load_dataset
 
-    d = load_cifar10("bundled")
+    d = load_dataset("bundled")
     tr = np.linspace(0, len(d.x_train) - 1, N_TRAIN).astype(int)
     te = np.linspace(0, len(d.x_test) - 1, N_TEST).astype(int)
     return d.x_train[tr], d.y_train[tr], d.x_test[te], d.y_test[te]
@@ -212,9 +212,9 @@ def test_shipped_index_is_small_and_records_its_data(shipped):
 
 def test_shipped_index_finds_real_test_images(shipped):
     """The bundled subset's test images are the first 50 files of each class's test folder."""
-    from grader.data import load_cifar10
+    from grader.data import load_dataset
 
-    d = load_cifar10("bundled")
+    d = load_dataset("bundled")
     pick = np.arange(0, len(d.x_test), 37)
     per_class = len(d.x_test) // 10
     expected = d.y_test[pick] * 1000 + pick % per_class

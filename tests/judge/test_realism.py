@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from grader.assignment import get_assignment
 from grader.judge.calibration import ClassStats, JudgeAssetError
 from grader.judge.realism import (
     COMPONENTS,
-    REALISM_PATH,
     RealismModel,
     knn_radii,
     load_realism,
@@ -125,7 +125,8 @@ def test_asset_round_trip_and_bad_files(tmp_path) -> None:
 
 
 def test_shipped_asset_loads() -> None:
-    model = load_realism()
-    assert REALISM_PATH.stat().st_size <= 3 * 2**20
+    path = get_assignment().judge.realism
+    model = load_realism(path)
+    assert path.stat().st_size <= 3 * 2**20
     assert model.real_features.shape[1] == 128 and len(model.real_features) >= 2000
     assert 0 < model.threshold_clear < 1 and 0 < model.threshold_named < 1

@@ -7,15 +7,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from grader.judge.calibration import (
-    CALIBRATION_PATH,
-    CLASS_STATS_PATH,
-    TEST_STATS_PATH,
-    WEIGHTS_PATH,
-)
+from grader.judge.calibration import judge_files
 
 pytestmark = pytest.mark.skipif(
-    not all(p.is_file() for p in (WEIGHTS_PATH, CALIBRATION_PATH, TEST_STATS_PATH, CLASS_STATS_PATH)),
+    not all(getattr(judge_files(), f).is_file()
+            for f in ("weights", "calibration", "test_stats", "class_stats")),
     reason="shipped judge assets are missing: run reference/train_classifier.py and "
            "reference/calibrate_judge.py",
 )

@@ -196,7 +196,7 @@ def generator_loss(fake_output):
 
 def test_training_errors_reach_the_variant_as_one_line_with_a_detail(tmp_path):
     pytest.importorskip("tensorflow")
-    from grader.data import load_cifar10
+    from grader.data import load_dataset
     from grader.sandbox.launch import run_child
     from grader.sandbox.limits import Limits
     from grader.sandbox.plan import make_plan, write_real_images
@@ -206,7 +206,7 @@ def test_training_errors_reach_the_variant_as_one_line_with_a_detail(tmp_path):
     for i, unit in enumerate(units[-2:]):
         unit["origin"] = f"errors_g.ipynb cell {8 + i}"
     work = tmp_path / "work"
-    write_real_images(work, load_cifar10().x_train[:96], (32, 32, 3))
+    write_real_images(work, load_dataset().x_train[:96], (32, 32, 3))
     plan = make_plan(units, [{"name": "train", "timeout_s": 200, "steps": 2, "batch_size": 16,
                               "sample_every": 2, "n_samples": 4}], assignment=get_assignment(), threads=2)
     out = run_child(plan, work, Limits(timeout_s=240, memory_mb=3072))

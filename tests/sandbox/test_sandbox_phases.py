@@ -21,9 +21,9 @@ BCE_P = tf.keras.losses.BinaryCrossentropy(from_logits=False)
 
 def _run(tmp_path, units, phases=None):
     work = tmp_path / "work"
-    from grader.data import load_cifar10
+    from grader.data import load_dataset
 
-    write_real_images(work, load_cifar10().x_train[:96], (32, 32, 3))
+    write_real_images(work, load_dataset().x_train[:96], (32, 32, 3))
     plan = make_plan(units, phases or [{"name": "check", "timeout_s": 120}], assignment=get_assignment(), threads=2)
     out = run_child(plan, work, LIMITS)
     return out, {c.id: c for c in checks_from_outcome(out)}

@@ -66,8 +66,8 @@ def test_accuracy_bug_smoothing_one_frame_gif_is_partial(rubric):
     prog = items["training_progress"]
     assert prog.status == "partial"
     parts = {p["id"]: p["status"] for p in prog.parts}
-    assert parts == {"gif": "partial", "fake_accuracy_trend": "pass"}
-    assert prog.score == pytest.approx(10 * (0.5 * 0.5 + 0.5 * 1.0))
+    assert parts == {"gif": "fail", "fake_accuracy_trend": "pass"}  # one frame shows no change
+    assert prog.score == pytest.approx(10 * (0.5 * 0.0 + 0.5 * 1.0))
     assert any("only 1 frame" in r for r in prog.reasons_en)
     assert any("accuracy_function" in r for r in prog.reasons_en)  # the bug is explained
     assert "frame" in prog.fix_en
@@ -125,7 +125,9 @@ def test_quick_mode_samples_do_not_decide(rubric):
 
 
 @pytest.mark.parametrize("clear,named,status", [
-    (0, 0, "fail"), (1, 16, "fail"), (2, 3, "partial"), (2, 4, "pass"), (8, 12, "pass")])
+    (0, 0, "fail"), (2, 3, "fail"),  # "mostly blobs, at most 1-3 tiles hint at an object"
+    (1, 16, "partial"), (0, 4, "partial"),  # objects suggested, too few clear
+    (2, 4, "pass"), (8, 12, "pass")])
 def test_grid_counts_decide_item_1(rubric, clear, named, status):
     ev, judged = synth.good_student()
     judged.student_images = synth.grid(clear, named)
@@ -408,3 +410,16 @@ def test_unverified_training_earns_at_most_partial_and_asks_for_review(rubric):
         assert item.score == item.max_score / 2 and item.pending == item.max_score / 2
         assert "not independently checked" in item.review_reason_en
     assert g.score == 15 and g.pending_points == 15
+
+
+def test_a_short_gif_passes_when_its_last_frame_is_clearly_better_than_its_first(rubric):
+    ev, judged = synth.good_student()
+    fractions = [0.0, 0.5, 0.4, 0.9]  # rising, but 4 frames are too few for a rank test
+    judged.gif_frames = [synth.judge_dict(16, f, seed=k) for k, f in enumerate(fractions)]
+    judged.gif_info.n_frames = 4
+    part = _part(_items(score_submission(ev, judged, rubric))["training_progress"], "gif")
+    assert part["status"] == "pass"
+    judged.gif_frames = [synth.judge_dict(16, f, seed=k)
+                         for k, f in enumerate([0.4, 0.5, 0.4, 0.5])]  # barely moves
+    part = _part(_items(score_submission(ev, judged, rubric))["training_progress"], "gif")
+    assert part["status"] in ("needs_review", "partial")
