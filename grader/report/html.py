@@ -113,6 +113,10 @@ def _npz(work: Path, name: str | None, key: str, shape: tuple[int, ...]) -> np.n
         return None
 
 
+INPUT_CHECKS = ("code_cells",)
+"""Checks that fail when the submission itself cannot be read: they lead the report."""
+
+
 @cache
 def load_strings() -> dict[str, dict[str, str]]:
     """All UI strings, by language (``templates/strings.toml``)."""
@@ -174,6 +178,9 @@ def render_report(grade: Grade, evidence: Evidence, judged: JudgedEvidence,
         "logs": evidence.logs[-MAX_LOG_CHARS:], "grader_version": __version__,
     }
     ctx.update(_improvement(grade, images, judged, t))
+    ctx["input_problems"] = [c["message_ko" if lang == "ko" else "message_en"]
+                             for c in grade.checks
+                             if c.get("id") in INPUT_CHECKS and c.get("status") == "fail"]
     ctx["shown"] = _shown(grade, images, judged, t, lang)
     return _environment().get_template("report.html.j2").render(**ctx)
 

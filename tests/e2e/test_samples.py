@@ -102,6 +102,9 @@ def test_broken_submissions_get_a_report_not_a_traceback(tmp_path):
     checks = {c["id"]: c for c in res["checks"]}
     assert checks["code_cells"]["status"] == "fail"
     assert res["score"] == 0
+    html = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
+    lead = html.index("Your submission could not be read")  # the cause leads the report
+    assert lead < html.index('id="item-recognizable"')
     missing = subprocess.run([sys.executable, "-m", "grader.cli", str(tmp_path / "nope")],
                              capture_output=True, text=True, timeout=120)
     assert missing.returncode == 2 and "does not exist" in missing.stderr
