@@ -28,7 +28,7 @@ from grader.intake import Submission, SubmissionError, load_submission
 from grader.intake.load import load_artifacts_only
 from grader.judge.classifier import load_judge
 from grader.judge.evaluate import StudentImages, judge_runs, judge_shown
-from grader.judge.results import JudgedEvidence
+from grader.judge.results import STUDENT_TILES_FILE, JudgedEvidence
 from grader.report.gradescope import write_gradescope
 from grader.report.html import ReportImages, write_report
 from grader.report.result_json import RunMeta, write_result_json
@@ -47,8 +47,6 @@ ProgressFn = Callable[[str, float | None, str], None]
 
 EVIDENCE_FILE = "evidence.json"
 JUDGED_FILE = "judged.json"
-STUDENT_TILES_FILE = "judged/student_tiles.npz"
-"""The tiles cut from the student's figures (uint8), kept for the report and for rescoring."""
 
 
 @dataclass

@@ -104,13 +104,9 @@ def rescore_folder(folder: str | Path, *, rubric: str | Path | None = None,
                            overrides=Path(overrides) if overrides else None)
     timing = {k: float(v) for k, v in (old.get("timing") or {}).items()
               if isinstance(v, (int, float))}
-    t0 = time.perf_counter()
     the_rubric = load_rubric(rubric or the_assignment.rubric)
-    timing["rescore_s"] = 0.0
-    outcome = render_outputs(evidence, judged, the_rubric, work, folder, options, timing,
-                             the_assignment, student=student)
-    outcome.result.setdefault("timing", {})["rescore_s"] = round(time.perf_counter() - t0, 2)
-    return outcome
+    return render_outputs(evidence, judged, the_rubric, work, folder, options, timing,
+                          the_assignment, student=student)
 
 
 def rescore_cohort(out: str | Path, *, rubric: str | Path | None = None,

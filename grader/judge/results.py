@@ -36,6 +36,11 @@ def _int(raw: dict[str, Any], key: str, default: int = 0) -> int:
     return value
 
 
+STUDENT_TILES_FILE = "judged/student_tiles.npz"
+"""Where the tiles cut from the student's figures are kept in the work folder (uint8), for
+the report and for ``grade rescore``."""
+
+
 @dataclass
 class ImageVerdict:
     """The judge on one image of a set."""

@@ -15,7 +15,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from grader import __version__
 from grader.evidence import Evidence, load_images_npz
 from grader.files import write_text_atomic
-from grader.judge.results import JudgedEvidence, JudgeResult
+from grader.judge.results import STUDENT_TILES_FILE, JudgedEvidence, JudgeResult
 from grader.report.images import (
     data_uri,
     frames_to_gif,
@@ -85,7 +85,7 @@ class ReportImages:
                 out.shown_final = tiles
             elif fig.role == "before":
                 out.shown_before = tiles
-        out.student_tiles = _npz(work, "judged/student_tiles.npz", "tiles", shape)
+        out.student_tiles = _npz(work, STUDENT_TILES_FILE, "tiles", shape)
         if out.shown_final is None:
             out.shown_final = out.student_tiles
         h = judged.history

@@ -85,6 +85,13 @@ class Grade:
     pending_points: float = 0.0
     """Points of the items awaiting review (not in ``score`` until someone decides)."""
 
+    def recount(self) -> Grade:
+        """Set the total, the pending points and ``review_needed`` from the items."""
+        self.score = round(sum(i.score for i in self.items), 2)
+        self.pending_points = round(sum(i.pending for i in self.items), 2)
+        self.review_needed = any(i.status == "needs_review" for i in self.items)
+        return self
+
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON dict."""
         return asdict(self)

@@ -114,7 +114,5 @@ def apply_overrides(grade: Grade, overrides: list[Override], submission: str) ->
                                                                  else "partial")
         item.pending = 0.0
         item.review_reason_en = item.review_reason_ko = ""
-    grade.score = round(sum(i.score for i in grade.items), 2)
-    grade.pending_points = round(sum(i.pending for i in grade.items), 2)
-    grade.review_needed = any(i.status == "needs_review" for i in grade.items)
+    grade.recount()
     return problems

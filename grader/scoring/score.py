@@ -38,12 +38,10 @@ def score_submission(evidence: Evidence, judged: JudgedEvidence | dict[str, Any]
         items.append(ITEMS[item.id].scorer(item, evidence, judged, rubric))
     notes = collect_notes(evidence, judged, rubric, items)
     return Grade(
-        score=round(sum(i.score for i in items), 2), max_score=rubric.max_score, items=items,
+        score=0.0, max_score=rubric.max_score, items=items,
         checks=[_check_row(c) for c in evidence.checks], warnings=notes, rubric_id=rubric.id,
         rubric_version=rubric.version, rubric_calibrated=rubric.calibrated,
-        rubric_title_en=rubric.title_en, rubric_title_ko=rubric.title_ko,
-        review_needed=any(i.status == "needs_review" for i in items),
-        pending_points=round(sum(i.pending for i in items), 2))
+        rubric_title_en=rubric.title_en, rubric_title_ko=rubric.title_ko).recount()
 
 
 def _check_row(c: CheckResult) -> dict[str, Any]:

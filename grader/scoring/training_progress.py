@@ -103,7 +103,7 @@ def gif_part(item: RubricItem, evidence: Evidence, judged: JudgedEvidence,
         # TA compares the start and the end of a short GIF (a bootstrap over the tiles).
         ends = compare_sets(judged.gif_frames[0], judged.gif_frames[-1], "classifier_score",
                             n_boot=int(rubric.threshold("bootstrap_samples")),
-                            seed=rubric.seed, ci_level=0.95)
+                            seed=rubric.seed, ci_level=1 - alpha)
         if ends is not None:
             nums["first_vs_last"] = ends.to_dict()
             if ends.ci_low > 0:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import io
 import json
 import warnings
@@ -19,29 +20,11 @@ from grader.intake.figures.plots import (  # noqa: E402
     plot_hints_from_code,
     read_history_plot,
 )
+from reference.plots import styles  # noqa: E402
 
-# the lesson's plotting function, as the course prints it (minus its savefig to a course path)
-LESSON_SOURCE = '''
-def draw_train_history(history, epoch):
-    # summarize history for loss
-    plt.subplot(211)
-    plt.plot(history['gen_loss'])
-    plt.plot(history['disc_loss'])
-    plt.title('model loss')
-    plt.ylabel('loss')
-    plt.xlabel('batch iters')
-    plt.legend(['gen_loss', 'disc_loss'], loc='upper left')
-
-    # summarize history for accuracy
-    plt.subplot(212)
-    plt.plot(history['fake_accuracy'])
-    plt.plot(history['real_accuracy'])
-    plt.title('discriminator accuracy')
-    plt.ylabel('accuracy')
-    plt.xlabel('batch iters')
-    plt.legend(['fake_accuracy', 'real_accuracy'], loc='upper left')
-'''
-LESSON_RC = {"figure.figsize": (15, 6)}
+# the lesson's plotting function, as the course prints it (one copy: the plot generator's)
+LESSON_SOURCE = "\n" + inspect.getsource(styles.draw_train_history)
+LESSON_RC = styles.LESSON_RC
 
 
 @pytest.fixture(scope="module")
