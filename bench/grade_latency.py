@@ -1,9 +1,14 @@
-"""Wall time and peak memory of ``grade submissions/alice --quick`` (the README demo).
+"""Wall time and peak memory of ``grade SUBMISSION --quick`` (default: alice, the README demo).
 
 Peak memory is the largest sum of resident memory (RSS) over the whole process tree (the
-grader and the sandboxed child), sampled every 0.1 s from /proc.
+grader and its sandboxed children), sampled every 0.1 s from /proc.
 
-Usage: python bench/grade_latency.py [SUBMISSION] [--runs 1] [--json out.json] [-- extra args]
+``--before TREE`` also runs another checkout of the grader (e.g. a ``git worktree`` of the
+previous commit, run through ``PYTHONPATH``; its children run its own code), interleaved
+with this one, run by run, so that both see the same machine load.
+
+Usage: python bench/grade_latency.py [SUBMISSION...] [--runs 1] [--before TREE]
+       [--json out.json] [-- extra args]
 """
 
 from __future__ import annotations
@@ -28,13 +33,18 @@ def tree_rss_mb(pid: int) -> float:
     return rss_of(process_tree(pid))
 
 
-def measure(submission: str, extra: list[str]) -> dict:
-    """Run the command once; return wall seconds, peak tree RSS and the exit code."""
+def measure(submission: str, extra: list[str], tree: Path | None = None) -> dict:
+    """Run the command once (with the grader of ``tree``, default this checkout); return
+    wall seconds, peak tree RSS and the exit code."""
+    env = dict(os.environ)
+    if tree is not None:
+        env["PYTHONPATH"] = str(Path(tree).resolve())
     with tempfile.TemporaryDirectory() as out:
-        cmd = [sys.executable, "-m", "grader.cli", submission, "--quick", "--out", out, *extra]
+        cmd = [sys.executable, "-m", "grader.cli", str(Path(submission).resolve()), "--quick",
+               "--out", out, *extra]
         t0 = time.perf_counter()
-        proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL,
-                                stderr=subprocess.PIPE, text=True)
+        proc = subprocess.Popen(cmd, cwd=tree or ROOT, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.PIPE, text=True, env=env)
         peak = 0.0
         while proc.poll() is None:
             peak = max(peak, tree_rss_mb(proc.pid))
@@ -54,15 +64,24 @@ def measure(submission: str, extra: list[str]) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("submission", nargs="?", default="submissions/alice")
+    parser.add_argument("submissions", nargs="*", default=["submissions/alice"])
     parser.add_argument("--runs", type=int, default=1)
+    parser.add_argument("--before", type=Path, default=None,
+                        help="another checkout of the grader to compare with (run first)")
     parser.add_argument("--json", default=None)
     args, extra = parser.parse_known_args()
     extra = [e for e in extra if e != "--"]
-    runs = [measure(args.submission, extra) for _ in range(args.runs)]
-    for r in runs:
-        print(f"{args.submission}: {r['wall_s']} s wall, peak {r['peak_rss_mb']} MB RSS, "
-              f"exit {r['rc']}, score {r['score']}")
+    trees = [("before", args.before), ("now", None)] if args.before else [("now", None)]
+    runs = []
+    for submission in args.submissions:
+        for _ in range(args.runs):
+            for label, tree in trees:
+                r = measure(submission, extra, tree)
+                r.update(submission=submission, tree=label)
+                runs.append(r)
+                print(f"{label:<6} {Path(submission).name}: {r['wall_s']} s wall, peak "
+                      f"{r['peak_rss_mb']} MB RSS, exit {r['rc']}, score {r['score']}",
+                      flush=True)
     print(f"machine: {os.cpu_count()} cores; load average {os.getloadavg()[0]:.1f}")
     if args.json:
         Path(args.json).write_text(json.dumps(runs, indent=1))

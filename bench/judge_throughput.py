@@ -2,7 +2,7 @@
 
 Usage: nice -n 10 .venv/bin/python bench/judge_throughput.py [--n 5000] [--repeat 3] [--compare]
 Prints one JSON line. Uses the shipped weights in grader/assets/judge/, in the arithmetic
-``grader.judge.precision`` picks here (``GRADER_JUDGE_PRECISION=float32`` to force float32).
+``grader.judge.precision`` picks here (``DCGAN_GRADER_JUDGE_PRECISION=float32`` to force float32).
 ``--compare`` also times the shipped judge's ``predict`` in float32 and in bfloat16 in this same
 process (batches of 500) and reports the ratio.
 """

@@ -3,7 +3,8 @@
 Same models (``reference.solution``), same batch, same data, one run, warm-up excluded.
 Variants: the lesson loop (``tf.data`` shuffle+batch, ``@tf.function`` train_step, history
 appended as tensors); the reference trainer (in-memory uint8 batches, ``tf.function``);
-the reference trainer with ``jit_compile=True`` (XLA).
+the reference trainer with ``jit_compile=True`` (XLA); both again with the models built
+under the ``mixed_bfloat16`` policy (bfloat16 compute, float32 weights).
 
 Usage: python bench/train_throughput.py [--steps 60] [--batch 128] [--json out.json]
 """
@@ -60,16 +61,18 @@ def lesson_loop(images: np.ndarray, steps: int, batch: int) -> float:
     return batch * steps / (time.perf_counter() - t0)
 
 
-def reference_trainer(images: np.ndarray, steps: int, batch: int, jit: bool) -> float:
+def reference_trainer(images: np.ndarray, steps: int, batch: int, jit: bool,
+                      precision: str = "float32") -> float:
     """The reference trainer; images/s measured after a 3-step warm-up."""
     import tensorflow as tf
 
-    from grader.training.trainer import TrainConfig, train_gan
+    from grader.training.trainer import TrainConfig, precision_policy, train_gan
     from reference import solution
 
     tf.keras.utils.set_random_seed(0)
-    generator = solution.make_generator_model()
-    discriminator = solution.make_discriminator_model()
+    with precision_policy(precision):
+        generator = solution.make_generator_model()
+        discriminator = solution.make_discriminator_model()
     times: list[float] = []
 
     def tick(step: int, _values: dict) -> None:
@@ -98,9 +101,16 @@ def main() -> None:
         "lesson_loop": lesson_loop(images, args.steps, args.batch),
         "reference": reference_trainer(images, args.steps, args.batch, jit=False),
         "reference_jit": reference_trainer(images, args.steps, args.batch, jit=True),
+        "reference_bf16": reference_trainer(images, args.steps, args.batch, jit=False,
+                                            precision="mixed_bfloat16"),
+        "reference_bf16_jit": reference_trainer(images, args.steps, args.batch, jit=True,
+                                                precision="mixed_bfloat16"),
     }
     base = results["lesson_loop"]
-    print(f"device {device}, batch {args.batch}, {args.steps} timed steps each")
+    from grader.judge.precision import native_bfloat16
+
+    print(f"device {device}, batch {args.batch}, {args.steps} timed steps each, "
+          f"native bfloat16: {native_bfloat16()}")
     for name, ips in results.items():
         print(f"  {name:<15} {ips:8.1f} img/s   x{ips / base:.2f} vs lesson loop")
     if args.json:

@@ -21,13 +21,14 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - Python 3.10 only
     import tomli as tomllib
 
+from grader.config import ENV_PREFIX
 from grader.errors import UsageError
 from grader.registry import Registry
 
 BUILTIN_DIR = Path(__file__).resolve().parent / "assignments"
 ASSIGNMENT_FILE = "assignment.toml"
 DEFAULT_ASSIGNMENT = "cifar10_dcgan"
-ENV_ASSIGNMENT = "DCGAN_GRADER_ASSIGNMENT"
+ENV_ASSIGNMENT = f"{ENV_PREFIX}ASSIGNMENT"
 
 
 @dataclass(frozen=True)

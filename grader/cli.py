@@ -15,13 +15,15 @@ import importlib
 import os
 import signal
 import sys
+import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import metadata
 
 from grader import __version__
 from grader.config import DATA_HELP
-from grader.errors import GraderError
+from grader.course_config import apply_config, find_config, load_config
+from grader.errors import EXIT_MEANINGS, ExitCode, GraderError
 from grader.registry import Registry
 
 ENTRY_POINT_GROUP = "dcgan_grader.verbs"
@@ -45,6 +47,8 @@ VERBS.register("cohort", Verb("grader.verbs.grade_cohort",
                               "grade a folder of submissions (parallel, resumable, Dask)"))
 VERBS.register("rescore", Verb("grader.verbs.rescore",
                                "score and render again from kept evidence (no training)"))
+VERBS.register("gradescope", Verb("grader.verbs.gradescope",
+                                  "build the Gradescope autograder zip (gradescope build)"))
 #: the default verb: ``grade SUBMISSION [...]``
 DEFAULT_VERB = Verb("grader.verbs.grade_submission",
                     "grade one submission and write report.html + result.json")
@@ -77,8 +81,26 @@ def _overview(plugins: dict[str, Verb]) -> str:
     lines = ["commands:", f"  {'SUBMISSION':<12}{DEFAULT_VERB.help}"]
     lines += [f"  {name:<12}{verb.help}" for name, verb in VERBS.items()]
     lines += [f"  {name:<12}{_verb_help(verb)}" for name, verb in sorted(plugins.items())]
-    lines += ["", "Run 'grade COMMAND --help' for a command's options.", "", "data sources:",
-              f"  {DATA_HELP}"]
+    lines += ["", "Run 'grade COMMAND --help' for a command's options.", "", "data sources:"]
+    lines += textwrap.wrap(DATA_HELP, 88, initial_indent="  ", subsequent_indent="  ")
+    return "\n".join(lines)
+
+
+def _grading_options() -> str:
+    """The options of ``grade SUBMISSION``, as its own ``--help`` lists them."""
+    parser = argparse.ArgumentParser(prog="grade", add_help=False)
+    _load_verb(DEFAULT_VERB.module).add_arguments(parser)
+    text = parser.format_help()
+    body = text.split("\n\n", 1)[1] if "\n\n" in text else text
+    body = body.replace("positional arguments:", "grading (grade SUBMISSION ...):", 1)
+    return body.replace("\noptions:\n", "\n", 1).rstrip()
+
+
+def _exit_codes() -> str:
+    lines = ["exit codes (every command):"]
+    for code, meaning in EXIT_MEANINGS.items():
+        lines += textwrap.wrap(meaning.replace("`", ""), 88, initial_indent=f"  {int(code):<5}",
+                               subsequent_indent=" " * 7)
     return "\n".join(lines)
 
 
@@ -92,6 +114,16 @@ def _load_verb(module_name: str):
                 "Install it with: pip install -e '.[cpu]' (or '.[gpu]' on an NVIDIA GPU machine).",
             ) from exc
         raise
+
+
+def _config_arg(rest: list[str]) -> str | None:
+    """The value of ``--config`` in the arguments, read before the verb parses them."""
+    for k, arg in enumerate(rest):
+        if arg == "--config" and k + 1 < len(rest):
+            return rest[k + 1]
+        if arg.startswith("--config="):
+            return arg.split("=", 1)[1]
+    return None
 
 
 def _sigterm_as_interrupt() -> None:
@@ -112,12 +144,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not argv:
         print("usage: grade SUBMISSION [options] | grade COMMAND ... (try 'grade --help')",
               file=sys.stderr)
-        return 2
+        return ExitCode.USAGE
     plugins = plugin_verbs()
     if argv[0] in ("-h", "--help"):
         print("usage: grade SUBMISSION [options]\n       grade COMMAND [options]\n\n"
               "Automated grader for GAN image-generation assignments (CIFAR-10 DCGAN by "
-              "default).\n\n" + _overview(plugins))
+              "default).\n\n" + _overview(plugins) + "\n\n" + _grading_options()
+              + "\n\n" + _exit_codes())
         return 0
     if argv[0] == "--version":
         print(f"dcgan-grader {__version__}")
@@ -129,20 +162,50 @@ def main(argv: Sequence[str] | None = None) -> int:
                                      description=verb.help or None,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     _sigterm_as_interrupt()
+    args = None
     try:
         module = _load_verb(verb.module)
         module.add_arguments(parser)
+        parser.add_argument("--config", metavar="FILE", default=None,
+                            help="course config with defaults (default: $DCGAN_GRADER_CONFIG, "
+                                 "else ./grade.toml when present)")
+        config = find_config(_config_arg(rest))
+        if config is not None:
+            apply_config(parser, load_config(config, name))
         args = parser.parse_args(rest)
         return int(module.run(args) or 0)
     except GraderError as exc:
-        print(f"error: {exc.student}", file=sys.stderr)
+        korean = getattr(args, "lang", None) == "ko"
+        print(f"{'오류' if korean else 'error'}: {exc.message.ko if korean else exc.student}",
+              file=sys.stderr)
         if exc.detail:
             print(exc.detail, file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
-        return 130
+        return ExitCode.INTERRUPTED
+
+
+def exit_fast(code: int) -> None:
+    """End the process with ``code``; once TensorFlow is loaded, skip its teardown.
+
+    Everything is written by then; TensorFlow's interpreter teardown only costs about a
+    second per process (measured), which a cohort pays once per student.
+    """
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass
+    if "tensorflow" in sys.modules:
+        os._exit(code)
+    sys.exit(code)
+
+
+def run() -> None:
+    """The ``grade`` console script: :func:`main`, then :func:`exit_fast`."""
+    exit_fast(main())
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run()

@@ -65,7 +65,10 @@ class Budget:
 #: rest on it. bench/verification_budget.py: after 5 steps honest lesson code has changed its
 #: generator weights by 0.3% while code that cannot learn changes them by exactly 0; 10 steps
 #: of batch 32 (a few seconds on 2 cores, even for large student models) leave margin.
-QUICK = Budget(steps=10, batch_size=32, sample_every=5, n_samples=256, train_timeout_s=300.0)
+#: 64 samples per set: what a verification run and a checkpoint need (4 grids of 16 for item
+#: 1's per-16 counts); each judged image costs 7 forward passes of the judge (the eye-label
+#: score's shifted views), so 256 took ~3x longer to judge (bench/results/README.md).
+QUICK = Budget(steps=10, batch_size=32, sample_every=5, n_samples=64, train_timeout_s=300.0)
 #: ``--full``: the assignment's 50 epochs of its full training set at batch 256 (for a GPU).
 FULL_BATCH = 256
 
@@ -78,6 +81,10 @@ def full_budget(epochs: int, train_size: int) -> Budget:
 
 
 MODES = ("quick", "full")
+#: Gradescope's visibility values (``results.json`` ``visibility``), most hidden first
+GRADESCOPE_VISIBILITIES = ("hidden", "after_due_date", "after_published", "visible")
+#: languages of Gradescope's ``results.json`` (``both``: Korean first, then English)
+GRADESCOPE_LANGS = ("en", "ko", "both")
 
 
 @dataclass(frozen=True)
@@ -95,6 +102,10 @@ class GradeOptions:
     lang: str = "en"
     out_dir: Path | None = None
     gradescope: bool = False
+    gradescope_lang: str | None = None
+    """Language of Gradescope's ``results.json`` (``en``, ``ko``, ``both``; None: ``lang``)."""
+    gradescope_visibility: str = "visible"
+    """Visibility of Gradescope's results (one of :data:`GRADESCOPE_VISIBILITIES`)."""
     isolation: str = "auto"
     memory_mb: int = SANDBOX.memory_mb
     check_timeout_s: float = SANDBOX.check_timeout_s

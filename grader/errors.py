@@ -3,14 +3,42 @@
 from __future__ import annotations
 
 import re
+from enum import IntEnum
 
 from grader.text import Msg
+
+
+class ExitCode(IntEnum):
+    """The exit codes of every ``grade`` verb; :data:`EXIT_MEANINGS` says what each means."""
+
+    OK = 0
+    PROBLEM = 1
+    USAGE = 2
+    CANNOT_RUN = 3
+    INTERRUPTED = 130
+
+
+#: one sentence per exit code (the README's table is checked against these)
+EXIT_MEANINGS: dict[ExitCode, str] = {
+    ExitCode.OK: "done: the report was written, whatever the score (`grade`, `grade cohort` "
+                 "even when some students' grading failed: their reports say why), no check "
+                 "failed, every input was read",
+    ExitCode.PROBLEM: "done, and a problem was found: a check failed or the submission could "
+                      "not be read (`grade check`), an image could not be read (`grade "
+                      "judge`)",
+    ExitCode.USAGE: "usage: an unknown option or bad value, a path that does not exist, or a "
+                    "bad rubric, overrides, roster or `grade.toml` file",
+    ExitCode.CANNOT_RUN: "the grader could not run at all: no training data, the judge's "
+                         "weights missing, no sandbox on this machine",
+    ExitCode.INTERRUPTED: "stopped by Ctrl-C or SIGTERM (children are killed, finished "
+                          "results are kept)",
+}
 
 
 class GraderError(Exception):
     """An error with a student-facing sentence and an optional instructor-facing detail."""
 
-    exit_code = 3
+    exit_code: int = ExitCode.CANNOT_RUN
 
     def __init__(self, student: str | Msg, detail: str = "") -> None:
         message = student if isinstance(student, Msg) else Msg(str(student), str(student))
@@ -33,7 +61,7 @@ class DataError(GraderError):
 class UsageError(GraderError):
     """The command line or a configuration file is wrong."""
 
-    exit_code = 2
+    exit_code = ExitCode.USAGE
 
 
 #: longest one-line text from the isolated run kept for students (characters)

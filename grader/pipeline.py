@@ -26,7 +26,7 @@ from grader.evidence import Artifact, CheckResult, Evidence
 from grader.files import compact_work, savez_atomic, write_text_atomic
 from grader.intake import Submission, SubmissionError, load_submission
 from grader.intake.load import load_artifacts_only
-from grader.judge.classifier import load_judge
+from grader.judge.classifier import check_judge_files
 from grader.judge.evaluate import StudentImages, judge_runs, judge_shown
 from grader.judge.results import STUDENT_TILES_FILE, JudgedEvidence
 from grader.report.gradescope import write_gradescope
@@ -38,7 +38,14 @@ from grader.sandbox.launch import PROGRESS_FILE
 from grader.sandbox.orchestrate import RunRequest, run_isolated
 from grader.scoring import load_rubric, score_submission
 from grader.scoring.grades import Note
-from grader.scoring.overrides import apply_overrides, load_overrides
+from grader.scoring.overrides import (
+    KEPT_FILE,
+    applied_overrides,
+    apply_overrides,
+    kept_json,
+    load_overrides,
+    read_kept,
+)
 from grader.text import Msg, msg, plain
 from grader.tf_setup import import_tensorflow_quietly, limit_threads
 
@@ -94,10 +101,8 @@ def grade_submission(submission: Path, options: GradeOptions,
     assignment = get_assignment(options.assignment)
     if images is None:
         images = load_training_images(options, assignment)
-    import_tensorflow_quietly()
-    limit_threads(options.trusted_threads)
     rubric = load_rubric(options.rubric or assignment.rubric)
-    load_judge(assignment=assignment.folder)  # fail early (exit 3) when the judge is missing
+    check_judge_files(assignment.folder)  # fail early (exit 3) when the judge is missing
     isolation = choose_isolation(options.isolation)  # ... or when student code cannot be isolated
     if isolation == "none":
         progress("isolation", None, "WARNING: student code runs WITHOUT isolation "
@@ -117,7 +122,9 @@ def grade_submission(submission: Path, options: GradeOptions,
 
     def judge_what_is_shown() -> None:
         t = time.perf_counter()
-        try:
+        try:  # TensorFlow is imported here, while the student's code runs
+            import_tensorflow_quietly()
+            limit_threads(options.trusted_threads)
             shown["value"] = judge_shown(evidence, work, options.seed, assignment.folder)
         except BaseException as exc:  # re-raised in the main thread below
             shown["error"] = exc
@@ -238,6 +245,17 @@ def run_sandbox(submission: Submission, evidence: Evidence, work: Path, images: 
     evidence.warnings.extend(run.warnings)
 
 
+#: what each phase of the two child processes does, for the progress line
+PHASE_TEXT = {
+    "load": "running your code, cell by cell",
+    "check": "checking your models (shapes, ranges, losses)",
+    "export": "saving your models for the grader",
+    "verify": "rebuilding your models outside your code",
+    "sample_checkpoint": "sampling your checkpoint",
+    "train": "training your models with the grader's loop",
+}
+
+
 def _watch_progress(boxes: list[Path], done: threading.Event, progress: ProgressFn,
                     steps: int) -> None:
     """Forward the children's ``progress.json`` (phase, training step) to the terminal."""
@@ -247,6 +265,8 @@ def _watch_progress(boxes: list[Path], done: threading.Event, progress: Progress
         for box in reversed(boxes):  # the later process is the one running
             try:
                 info = json.loads((box / PROGRESS_FILE).read_text()[:4096])
+                if isinstance(info, dict) and info.get("phase") == "waiting":
+                    continue  # the trusted process, started early, waits for its plan
                 break
             except (OSError, ValueError):
                 continue
@@ -260,8 +280,8 @@ def _watch_progress(boxes: list[Path], done: threading.Event, progress: Progress
         if phase == "train" and isinstance(info.get("step"), int):
             detail = f"training {info.get('variant', '')} variant"
             progress("train", min(1.0, info["step"] / max(1, steps)), detail)
-        else:
-            progress(phase, None, f"running your code: {phase}")
+        elif phase in PHASE_TEXT:
+            progress(phase, None, PHASE_TEXT[phase])
 
 
 def write_outputs(evidence: Evidence, judged: JudgedEvidence, student: StudentImages,
@@ -294,10 +314,14 @@ def render_outputs(evidence: Evidence, judged: JudgedEvidence, rubric: Rubric, w
     ``student``: the name the overrides file uses (default: the submission's name).
     """
     grade_ = score_submission(evidence, judged, rubric)
-    if options.overrides:
-        for problem in apply_overrides(grade_, load_overrides(options.overrides),
-                                       student or evidence.submission):
+    name = student or evidence.submission
+    earlier = read_kept(work)  # an instructor's earlier decisions stick (re-scores keep them)
+    new = load_overrides(options.overrides) if options.overrides else []
+    if earlier or new:
+        apply_overrides(grade_, earlier, name)  # their problems were reported the first time
+        for problem in apply_overrides(grade_, new, name):
             grade_.warnings.append(Note.of("override", plain(problem)))
+        write_text_atomic(work / KEPT_FILE, kept_json(applied_overrides(grade_, name)))
     images = ReportImages.from_work_dir(evidence, judged, work, assignment.image_shape)
     meta = RunMeta.collect(mode=options.mode, seed=options.seed,
                            timing={k: round(float(v), 2) for k, v in timing.items()})
@@ -308,7 +332,9 @@ def render_outputs(evidence: Evidence, judged: JudgedEvidence, rubric: Rubric, w
     gs_path = None
     if options.gradescope:
         gs_path = out_dir / "results.json"
-        write_gradescope(grade_, gs_path, execution_time=float(timing.get("total_s", 0.0)))
+        write_gradescope(grade_, gs_path, lang=options.gradescope_lang or options.lang,
+                         visibility=options.gradescope_visibility,
+                         execution_time=float(timing.get("total_s", 0.0)))
     return GradeOutcome(out_dir, report, result_path, result, gs_path)
 
 

@@ -20,14 +20,17 @@ from pathlib import Path
 from typing import Any
 
 from grader.assignment import get_assignment
-from grader.cohort.keys import ENTRY_FILE, read_entry
+from grader.cohort.class_list import load_class_list, to_meta
+from grader.cohort.keys import ENTRY_FILE, read_entry, scoring_key
 from grader.config import GradeOptions
 from grader.errors import UsageError
 from grader.evidence import Evidence
 from grader.files import write_text_atomic
 from grader.judge.results import JudgedEvidence
 from grader.pipeline import EVIDENCE_FILE, JUDGED_FILE, GradeOutcome, render_outputs
-from grader.scoring import load_rubric
+from grader.report.gradescope import write_gradescope
+from grader.scoring import load_rubric, score_submission
+from grader.scoring.overrides import Override, apply_overrides
 
 _LANG = re.compile(rb'<html[^>]*\blang="(en|ko)"')
 
@@ -56,6 +59,20 @@ def _previous(folder: Path) -> dict[str, Any]:
     return raw if isinstance(raw, dict) else {}
 
 
+def _previous_gradescope(folder: Path) -> dict[str, str] | None:
+    """Language and visibility of the folder's ``results.json`` (None: there is none)."""
+    try:
+        raw = json.loads((folder / "results.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(raw, dict):
+        return None
+    extra = raw.get("extra_data") if isinstance(raw.get("extra_data"), dict) else {}
+    # written before the language was recorded: always both languages then
+    return {"lang": str(extra.get("lang") or "both"),
+            "visibility": str(raw.get("visibility") or "visible")}
+
+
 def _html_lang(page: Path) -> str:
     try:
         head = page.read_bytes()[:2000]
@@ -68,7 +85,8 @@ def _html_lang(page: Path) -> str:
 def rescore_folder(folder: str | Path, *, rubric: str | Path | None = None,
                    lang: str | None = None, gradescope: bool | None = None,
                    assignment: str | Path | None = None, overrides: str | Path | None = None,
-                   student: str | None = None) -> GradeOutcome:
+                   student: str | None = None, gradescope_lang: str | None = None,
+                   gradescope_visibility: str | None = None) -> GradeOutcome:
     """Re-score one grading output folder from its kept evidence.
 
     Args:
@@ -80,11 +98,37 @@ def rescore_folder(folder: str | Path, *, rubric: str | Path | None = None,
         overrides: An instructor's overrides file (:mod:`grader.scoring.overrides`).
         student: The name the overrides use (default: the submission's own name; a cohort
             passes the student's folder name).
+        gradescope_lang: Language of ``results.json`` (default: ``lang`` when given, else
+            the one the existing ``results.json`` was written with, else the report's).
+        gradescope_visibility: Its visibility (default: the existing one, else visible).
 
     Raises:
         UsageError: The folder holds no kept evidence, or it cannot be read.
     """
     folder = Path(folder)
+    evidence, judged = _kept_evidence(folder)
+    work = folder / "work"
+    old = _previous(folder)
+    the_assignment = get_assignment(assignment)
+    report_lang = lang or _html_lang(folder / "report.html")
+    old_gs = _previous_gradescope(folder) or {}
+    options = GradeOptions(mode=str(old.get("mode") or "quick"), seed=int(old.get("seed") or 0),
+                           lang=report_lang, out_dir=folder,
+                           gradescope=(folder / "results.json").is_file()
+                           if gradescope is None else gradescope,
+                           gradescope_lang=gradescope_lang or lang or old_gs.get("lang")
+                           or report_lang,
+                           gradescope_visibility=gradescope_visibility
+                           or old_gs.get("visibility") or "visible",
+                           overrides=Path(overrides) if overrides else None)
+    timing = {k: float(v) for k, v in (old.get("timing") or {}).items()
+              if isinstance(v, (int, float))}
+    the_rubric = load_rubric(rubric or the_assignment.rubric)
+    return render_outputs(evidence, judged, the_rubric, work, folder, options, timing,
+                          the_assignment, student=student)
+
+
+def _kept_evidence(folder: Path) -> tuple[Evidence, JudgedEvidence]:
     if not is_graded_folder(folder):
         raise UsageError(f"{folder} holds no kept evidence (work/{EVIDENCE_FILE} and "
                          f"work/{JUDGED_FILE}).",
@@ -95,25 +139,49 @@ def rescore_folder(folder: str | Path, *, rubric: str | Path | None = None,
         judged = JudgedEvidence.from_json((work / JUDGED_FILE).read_text(encoding="utf-8"))
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise UsageError(f"The kept evidence in {work} cannot be read: {exc}") from exc
+    return evidence, judged
+
+
+def write_gradescope_only(folder: str | Path, *, rubric: str | Path | None = None,
+                          lang: str = "en", visibility: str = "visible",
+                          assignment: str | Path | None = None) -> Path:
+    """Write Gradescope's ``results.json`` alone from the kept evidence (seconds).
+
+    ``report.html`` and ``result.json`` stay as they are (a cohort's ledger keeps trusting
+    them); the overrides ``result.json`` records are applied again, so all three agree.
+
+    Raises:
+        UsageError: The folder holds no kept evidence, or it cannot be read.
+    """
+    folder = Path(folder)
+    evidence, judged = _kept_evidence(folder)
+    grade_ = score_submission(evidence, judged,
+                              load_rubric(rubric or get_assignment(assignment).rubric))
     old = _previous(folder)
-    the_assignment = get_assignment(assignment)
-    options = GradeOptions(mode=str(old.get("mode") or "quick"), seed=int(old.get("seed") or 0),
-                           lang=lang or _html_lang(folder / "report.html"), out_dir=folder,
-                           gradescope=(folder / "results.json").is_file()
-                           if gradescope is None else gradescope,
-                           overrides=Path(overrides) if overrides else None)
-    timing = {k: float(v) for k, v in (old.get("timing") or {}).items()
-              if isinstance(v, (int, float))}
-    the_rubric = load_rubric(rubric or the_assignment.rubric)
-    return render_outputs(evidence, judged, the_rubric, work, folder, options, timing,
-                          the_assignment, student=student)
+    kept = [Override(evidence.submission, str(item.get("id")), float(item["override"]["points"]),
+                     str(item["override"].get("comment") or ""))
+            for item in old.get("items") or []
+            if isinstance(item, dict) and isinstance(item.get("override"), dict)
+            and isinstance(item["override"].get("points"), (int, float))]
+    if kept:
+        apply_overrides(grade_, kept, evidence.submission)
+    total = (old.get("timing") or {}).get("total_s")
+    path = folder / "results.json"
+    write_gradescope(grade_, path, lang=lang, visibility=visibility,
+                     execution_time=float(total) if isinstance(total, (int, float)) else None)
+    return path
 
 
 def rescore_cohort(out: str | Path, *, rubric: str | Path | None = None,
                    lang: str | None = None, gradescope: bool | None = None,
                    assignment: str | Path | None = None,
-                   overrides: str | Path | None = None) -> CohortRescore:
-    """Re-score every graded student of a ``grade cohort`` output folder (see the module)."""
+                   overrides: str | Path | None = None, gradescope_lang: str | None = None,
+                   gradescope_visibility: str | None = None,
+                   roster: str | Path | None = None) -> CohortRescore:
+    """Re-score every graded student of a ``grade cohort`` output folder (see the module).
+
+    ``roster``: a class list to join to ``grades.csv`` now (default: the one kept).
+    """
     from grader.cohort.commit import (
         cohort_lock,
         integrity_problems,
@@ -160,9 +228,12 @@ def rescore_cohort(out: str | Path, *, rubric: str | Path | None = None,
                 continue
             outcome = rescore_folder(out / name, rubric=rubric, lang=lang,
                                      gradescope=gradescope, assignment=assignment,
-                                     overrides=overrides, student=name)
+                                     overrides=overrides, student=name,
+                                     gradescope_lang=gradescope_lang,
+                                     gradescope_visibility=gradescope_visibility)
             entry.update(score=outcome.result["score"], max_score=outcome.result["max_score"],
-                         rescored_at=time.strftime("%Y-%m-%dT%H:%M:%S"))
+                         rescored_at=time.strftime("%Y-%m-%dT%H:%M:%S"),
+                         scoring_key=scoring_key(_html_lang(out / name / "report.html"), rubric))
             write_text_atomic(out / name / ENTRY_FILE,
                               json.dumps(entry, ensure_ascii=False, indent=1))
             record_in_ledger(out, name, entry)
@@ -172,6 +243,8 @@ def rescore_cohort(out: str | Path, *, rubric: str | Path | None = None,
         meta = {**(cohort.get("meta") or {}), "rescored": time.strftime("%Y-%m-%dT%H:%M:%S")}
         if rubric:
             meta["rubric_file"] = str(rubric)
+        if roster:
+            meta["roster"] = to_meta(load_class_list(roster), Path(roster).resolve())
         write_cohort_outputs(out, records, results, cohort.get("similarity") or [], meta,
                              lang=lang or _html_lang(out / "index.html"))
     done.seconds = time.perf_counter() - t0

@@ -15,10 +15,21 @@ Images. Sample grids made of real CIFAR-10 images (the bundled subset) and of sm
 blobs (what an early generator draws) are compared with each other (different) and with
 re-saved, JPEG-compressed, resized and re-margined copies of themselves (copied).
 
+Notebook. The same corpus and copies, scored as the notebook score scores a pair: added code
+and the markdown that is not the course notes' (the copies are scripts: the copy's own text is
+none, so the score is the share of the copy's code found in the original). The threshold is
+chosen as for code.
+
+A realistic cohort (``--corpus``): the TA-evidence corpus plus planted copies, fingerprinted and
+compared as ``grade cohort`` does, without grading (``reference/similarity_corpus.py``); with
+``--before REV`` the same cohorts are compared by the similarity code of an older commit too.
+
 Usage::
 
     python -m reference.calibrate_similarity            # writes reference/similarity_calibration.md
     python -m reference.calibrate_similarity --check    # exit 1 when the module's constants differ
+    python -m reference.calibrate_similarity --corpus runs/corpus [--before REV]
+    python -m reference.calibrate_similarity --lesson-text   # rebuild the course notes' text hashes
 """
 
 from __future__ import annotations
@@ -26,13 +37,18 @@ from __future__ import annotations
 import argparse
 import ast
 import io
+import json
+import os
 import random
 import re
+import subprocess
 import sys
+import tarfile
 import tempfile
 import tokenize
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -160,10 +176,20 @@ def user_names(text: str) -> set[str]:
     return names - {"self", "cls", "_"}
 
 
-def rename(text: str, rng: random.Random) -> str:
-    """Give every user-defined name a new one (a search-and-replace copier)."""
-    names = sorted(user_names(text))
-    new = {n: f"{rng.choice(_WORDS)}_{i}" for i, n in enumerate(names)}
+def new_names(names: set[str], rng: random.Random) -> dict[str, str]:
+    """A new name for each of ``names`` (deterministic for one ``rng``)."""
+    return {n: f"{rng.choice(_WORDS)}_{i}" for i, n in enumerate(sorted(names))}
+
+
+def rename(text: str, rng: random.Random, new: dict[str, str] | None = None) -> str:
+    """Give every user-defined name a new one (a search-and-replace copier).
+
+    Args:
+        text: Python source.
+        rng: Chooses the new names.
+        new: Old name -> new name (default: every name ``text`` defines).
+    """
+    new = new_names(user_names(text), rng) if new is None else new
     toks = _tokens(text)
     edits = []
     for i, t in enumerate(toks):
@@ -335,6 +361,76 @@ def calibrate_code(sources: dict[str, list[tuple[str, str, bool]]], lesson: froz
     return cal
 
 
+@dataclass
+class NotebookCalibration:
+    """Notebook scores of independent and copied pairs, and the threshold chosen from them."""
+
+    independent: list[tuple[str, str, float]] = field(default_factory=list)
+    copied: list[tuple[str, str, float]] = field(default_factory=list)
+    too_small: list[str] = field(default_factory=list)
+    features: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def max_independent(self) -> float:
+        return max((s for *_, s in self.independent), default=0.0)
+
+    @property
+    def min_copied(self) -> float:
+        return min((s for *_, s in self.copied), default=1.0)
+
+    @property
+    def threshold(self) -> float:
+        return round((self.max_independent + self.min_copied) / 2, 2)
+
+
+def corpus_texts(paths: dict[str, Path]) -> dict[str, list[int]]:
+    """Name -> the markdown shingles of its notebooks (the course notes' removed)."""
+    from grader.cohort.similarity.text import notebook_text
+
+    out: dict[str, list[int]] = {}
+    for name, path in paths.items():
+        files = [path] if path.is_file() else sorted(path.rglob("*.ipynb"))
+        cells = [c for f in files if f.suffix == ".ipynb"
+                 for c in notebook_text(f.read_bytes(), f.name)]
+        out[name] = sim.text_print(cells)
+    return out
+
+
+def _notebook_score(a: sim.SubmissionPrint, b: sim.SubmissionPrint) -> float | None:
+    scores, _ = sim.notebook_scores({"a": a, "b": b}, ignore_common=False)
+    hit = scores.get(("a", "b"))
+    return None if hit is None else hit[0]
+
+
+def calibrate_notebook(sources: dict[str, list[tuple[str, str, bool]]],
+                       texts: dict[str, list[int]]) -> NotebookCalibration:
+    """Notebook-score every independent pair and every (original, copy) pair."""
+    cal = NotebookCalibration()
+    prints = {n: sim.fingerprint_sources(n, segs) for n, segs in sources.items()}
+    for n, p in prints.items():
+        p.text = texts.get(n, [])
+        cal.features[n] = len(p.notebook())
+        if cal.features[n] < sim.MIN_NOTEBOOK_FEATURES:
+            cal.too_small.append(n)
+    scores, _ = sim.notebook_scores(prints, ignore_common=False)
+    names = sorted(prints)
+    for i, a in enumerate(names):
+        for b in names[i + 1:]:
+            if a in cal.too_small or b in cal.too_small or (a, b) in DERIVED:
+                continue
+            cal.independent.append((a, b, scores.get((a, b), (0.0, 0))[0]))
+    for seed, name in enumerate(names):
+        if name in cal.too_small:
+            continue
+        script = as_script(sources[name])
+        for how in TRANSFORMS:
+            copy = sim.fingerprint_sources(f"{name}-{how}", [("copy.py", transform(script, how, seed), False)])
+            score = _notebook_score(prints[name], copy)
+            if score is not None:
+                cal.copied.append((name, how, score))
+    return cal
+
+
 # ---------------------------------------------------------------- images
 
 
@@ -455,8 +551,9 @@ def _stats(values: list[float]) -> str:
     return f"{min(values):.3f} / {q[0]:.3f} / {q[1]:.3f} / {max(values):.3f}"
 
 
-def render(cal: CodeCalibration, sweep: list[CodeCalibration], img: ImageCalibration) -> str:
-    """The Markdown report."""
+def render(cal: CodeCalibration, sweep: list[CodeCalibration], img: ImageCalibration,
+           nb: NotebookCalibration | None = None, corpus: str = "") -> str:
+    """The Markdown report (``corpus``: the realistic-cohort section, kept as it is)."""
     ind = sorted(cal.independent, key=lambda x: -x[2])
     lines = [
         "# Similarity calibration",
@@ -523,6 +620,8 @@ def render(cal: CodeCalibration, sweep: list[CodeCalibration], img: ImageCalibra
         lines += ["", f"k = {sim.K} is used: the margin grows slowly past it, while a statement "
                   "shorter than k tokens gives no shingle at all (12 tokens is about one Keras "
                   "layer line).", ""]
+    if nb is not None:
+        lines += render_notebook(nb)
     lines += [
         "## Sample images",
         "",
@@ -541,7 +640,47 @@ def render(cal: CodeCalibration, sweep: list[CodeCalibration], img: ImageCalibra
     lines += ["", f"**Threshold: {img.threshold:.2f}** (highest different {img.max_different:.3f}, "
               f"lowest copy {img.min_copied:.3f}).", "",
               "Checkpoints are flagged only when the sha256 of their weight data is equal.", ""]
+    if corpus:
+        lines += [corpus.rstrip("\n"), ""]
     return "\n".join(lines)
+
+
+def render_notebook(nb: NotebookCalibration) -> list[str]:
+    """The notebook section of the report."""
+    lines = [
+        "## Notebook",
+        "",
+        "Score: containment of the smaller set of a student's own content in the other's: the "
+        "added code shingles above and the markdown word shingles (5 words, per line) that the "
+        f"course notes do not hold. In a cohort, features that more than "
+        f"max({sim.NOTEBOOK_COMMON_MIN}, {sim.NOTEBOOK_COMMON_FRACTION:.0%} of the class) students "
+        f"hold are dropped; a pair is scored when both hold at least {sim.MIN_NOTEBOOK_FEATURES} "
+        "features (where the code score needs 100 added shingles). Same corpus and copies as for "
+        f"code; {len(nb.features) - len(nb.too_small)} of {len(nb.features)} hold enough.",
+        "",
+        "| | pairs | min / median / 90% / max |",
+        "| --- | ---: | --- |",
+        f"| independent pairs | {len(nb.independent)} | {_stats([s for *_, s in nb.independent])} |",
+    ]
+    for how in TRANSFORMS:
+        vals = [s for _, t, s in nb.copied if t == how]
+        lines.append(f"| copied: {how} | {len(vals)} | {_stats(vals)} |")
+    top = sorted(nb.independent, key=lambda x: -x[2])[:5]
+    lines += [
+        "",
+        f"**Notebook threshold: {nb.threshold:.2f}** = midway between the highest independent "
+        f"score ({nb.max_independent:.3f}) and the lowest copied score ({nb.min_copied:.3f}).",
+        "",
+        "Highest independent pairs: " + ", ".join(f"{a} ~ {b} {s:.3f}" for a, b, s in top) + ".",
+        "",
+        "Features per corpus member: " + ", ".join(f"{n} {c}" for n, c in sorted(nb.features.items()))
+        + ".",
+        "",
+        "The hand-written corpus has almost no markdown of its own, so this calibrates the code "
+        "side; the markdown side is measured on the realistic cohort below.",
+        "",
+    ]
+    return lines
 
 
 def sweep_k(sources: dict[str, list[tuple[str, str, bool]]]) -> list[CodeCalibration]:
@@ -557,21 +696,215 @@ def sweep_k(sources: dict[str, list[tuple[str, str, bool]]]) -> list[CodeCalibra
     return out
 
 
+# ---------------------------------------------------------------- a realistic cohort
+
+CORPUS_BEGIN = "<!-- corpus: written by --corpus, kept when the rest is rewritten -->"
+CORPUS_END = "<!-- /corpus -->"
+
+
+def old_checkout(rev: str, into: Path) -> Path:
+    """The ``grader`` package of commit ``rev`` unpacked under ``into`` (``git archive``)."""
+    data = subprocess.run(["git", "-C", str(REPO), "archive", rev, "grader"], check=True,
+                          capture_output=True).stdout
+    with tarfile.open(fileobj=io.BytesIO(data)) as tar:
+        tar.extractall(into, filter="data")
+    return into
+
+
+def measure_corpus(corpus: Path, before: str | None = None) -> dict[str, Any]:
+    """Plant the copies, flag the cohorts with this code (and ``before``'s), sort the flags."""
+    from reference import similarity_corpus as sc
+
+    corpus = corpus.resolve()
+    out: dict[str, Any] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        planted = sc.plant_copies(corpus, work / "copies", sc.corpus_names(corpus))
+        (work / "planted.json").write_text(json.dumps(planted), encoding="utf-8")
+        raw = sc.cohort_flags(corpus, work / "copies", work / "now", planted)
+        out["now"] = sc.analyse(raw, corpus, planted)
+        out["census"], labels = sc.image_census(corpus, work / "census")
+        if before:
+            old = old_checkout(before, work / "old")
+            env = {**os.environ, "PYTHONPATH": f"{old}{os.pathsep}{REPO}"}
+            proc = subprocess.run([sys.executable, "-m", "reference.similarity_corpus", str(corpus),
+                                   str(work / "copies"), str(work / "then"),
+                                   str(work / "planted.json")], cwd=work, env=env, check=True,
+                                  capture_output=True, text=True)
+            then = sc.analyse(json.loads(proc.stdout.strip().splitlines()[-1]), corpus, planted)
+            for f in then.corpus_flags:
+                f["left_out"] = f["kind"] == "samples" and sc.rests_on_left_out(f, labels)
+            out["before"], out["rev"] = then, before
+    return out
+
+
+def _kinds(flags: list[dict[str, Any]]) -> str:
+    counts: dict[str, int] = {}
+    for f in flags:
+        counts[f["kind"]] = counts.get(f["kind"], 0) + 1
+    return ", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "none"
+
+
+def _caught(res: Any, how: str) -> str:
+    rows = [r for r in res.planted if r["how"] == how]
+    return f"{sum(r['caught'] for r in rows)} of {len(rows)}"
+
+
+def render_corpus(m: dict[str, Any], command: str) -> str:
+    """The realistic-cohort section of the report."""
+    now, then = m["now"], m.get("before")
+    cols = ([f"before ({m['rev']})"] if then else []) + ["now"]
+    runs = ([then] if then else []) + [now]
+
+    def row(label: str, cells: list[str]) -> str:
+        return f"| {label} | " + " | ".join(cells) + " |"
+
+    lines = [
+        CORPUS_BEGIN,
+        "## A realistic cohort",
+        "",
+        f"Command: `{command}` (the corpus: `nice -n 10 .venv/bin/python -m "
+        "reference.corpus.make_corpus --out runs/corpus --seed 0`; see "
+        "`reference/similarity_corpus.py` for the copies).",
+        "",
+        f"Cohort: the {now.students - sum(1 for r in now.planted if r['cohort'] == 'joint')} "
+        f"corpus notebooks and {sum(1 for r in now.planted if r['cohort'] == 'joint')} planted "
+        f"copies, {now.students} students and {now.pairs} pairs; each other derived copy is "
+        "flagged in a cohort of the corpus plus that copy. Fingerprinting takes "
+        f"{now.fingerprint_s:.2f} s a notebook here.",
+        "",
+        "| | " + " | ".join(cols) + " |",
+        "| --- | " + " | ".join("---" for _ in cols) + " |",
+        row("flags between two corpus notebooks", [f"{len(r.corpus_flags)} ({_kinds(r.corpus_flags)})"
+                                                   for r in runs]),
+        row("... sample-image flags whose closest pair holds an image every student has "
+            "(sanity plot, real preview, early frame)",
+            [str(sum(f.get("left_out", False) for f in r.corpus_flags)) if r is then else "0"
+             for r in runs]),
+        row("... false flags (nothing behind them that the corpus shares by construction)",
+            [f"{len(r.false_flags())} ({_kinds(r.false_flags())})" for r in runs]),
+    ]
+    for how in ("identical", "same code", "derived", "derived, markdown edited"):
+        lines.append(row(f"planted copies caught: {how}", [_caught(r, how) for r in runs]))
+    lines.append(row("flags between a planted copy and a corpus notebook not its original",
+                     [f"{len(r.other_flags)} ({_kinds(r.other_flags)})" for r in runs]))
+    joint = [r for r in now.planted if r["cohort"] == "joint"]
+    old = {r["copy"]: r for r in then.planted} if then else {}
+    lines += ["", "The copies in the joint cohort, with the kinds of flag between each and its "
+              "original:", "", "| copy of | how | " + ("before | " if then else "") + "now |",
+              "| --- | --- | " + ("--- | " if then else "") + "--- |"]
+    for r in joint:
+        before = [", ".join(old[r["copy"]]["kinds"]) or "not flagged"] if then else []
+        lines.append(f"| {r['original']} | {r['how']} | " + " | ".join(
+            before + [", ".join(r["kinds"]) or "not flagged"]) + " |")
+    census = m["census"]
+    lines += [
+        "",
+        "Images now (corpus notebooks): " + ", ".join(f"{k.replace('_', ' ')} {v}"
+                                                      for k, v in sorted(census.items()))
+        + " (left out by class, and the earliest third of numbered sample files and of a "
+        "training cell's grids; a GIF's first third of frames is left out when it is read).",
+        "",
+        "The corpus is written by one generator from a few code snippets and phrases per step, "
+        "and every snapshot's samples are drawn from one noise, so its notebooks share code "
+        "cells, sentences and images verbatim where independent students would not. A flag "
+        "between two corpus notebooks therefore counts as false only when the pair shares "
+        "nothing of the kind it compares by construction: no generator snapshot (images), no "
+        "identical code cell that adds to the lesson (code, identical), neither such a cell nor "
+        "an identical markdown line that is not the course notes' (notebook). With that, code "
+        "and notebook flags cannot be false here at all: nearly every corpus pair shares such "
+        "cells and lines. Independence of code and notebook scores is measured on the "
+        "hand-written corpus above.",
+        "",
+        "The same likeness limits what a copy of a corpus notebook can be caught on: once what "
+        "more than a few notebooks share is dropped, many corpus notebooks hold little or "
+        "nothing of their own (listed at the end), and a copy of such a notebook looks like its "
+        "template siblings. The derived copies that are caught score at least "
+        + (f"{min(r['score'] for r in now.planted if r['caught'] and r['how'] == 'derived'):.2f}"
+           if any(r["caught"] and r["how"] == "derived" for r in now.planted) else "-")
+        + "; a caught copy is also flagged with its original's siblings (the last row of the "
+        "table).",
+        "",
+        "Flags between corpus notebooks now:",
+        "",
+        "| a | b | kind | score | shared by construction |",
+        "| --- | --- | --- | ---: | --- |",
+    ]
+    lines += [f"| {f['a']} | {f['b']} | {f['kind']} | {f['score']:.3f} | {f['why']} |"
+              for f in now.corpus_flags]
+    missed = [r for r in now.planted if not r["caught"]]
+    lines += ["", "Planted copies not caught now, with the features of the original and of the "
+              "copy left once what more than "
+              f"{sim.notebook_cut(now.students)} notebooks share is dropped, and the notebook "
+              "score:", ""]
+    for r in sorted(missed, key=lambda r: (r["how"], r["original"])):
+        score, na, nb = r.get("notebook") or (None, "?", "?")
+        lines.append(f"- {r['original']} ({r['how']}): {na} and {nb}; " + (
+            f"{score:.2f}" if score is not None else
+            f"not compared (fewer than {sim.MIN_NOTEBOOK_FEATURES})"))
+    lines += [""]
+    lines += [CORPUS_END]
+    return "\n".join(lines) + "\n"
+
+
+def kept_corpus_section(path: Path) -> str:
+    """The realistic-cohort section of an existing report ('' when it has none)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError:
+        return ""
+    if CORPUS_BEGIN not in text or CORPUS_END not in text:
+        return ""
+    return text[text.index(CORPUS_BEGIN):text.index(CORPUS_END) + len(CORPUS_END)] + "\n"
+
+
+def rebuild_lesson_text() -> int:
+    """Write the assignment's ``lesson_text.json`` from the course notes; the shingle count."""
+    from grader.cohort.similarity.text import write_lesson_text
+    from reference.make_lesson_fingerprint import DEFAULT_NOTES, note_files
+
+    files = note_files(DEFAULT_NOTES)
+    if not files:
+        raise SystemExit(f"no course notes in {DEFAULT_NOTES}")
+    return write_lesson_text([f.read_text(encoding="utf-8") for f in files])
+
+
 def main(argv: list[str] | None = None) -> int:
     """Calibrate, write the report, and compare with the module's constants."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--out", type=Path, default=OUT_MD)
     parser.add_argument("--check", action="store_true", help="only compare with the module")
+    parser.add_argument("--corpus", type=Path, help="also measure this built corpus plus copies")
+    parser.add_argument("--before", metavar="REV", help="with --corpus: also an older commit's code")
+    parser.add_argument("--lesson-text", action="store_true",
+                        help="rebuild the course notes' text hashes and stop")
     args = parser.parse_args(argv)
+    if args.lesson_text:
+        print(f"lesson text: {rebuild_lesson_text()} shingles")
+        return 0
     sources = corpus_sources(corpus_paths())
     cal, img = calibrate_code(sources), calibrate_images()
+    nb = calibrate_notebook(sources, corpus_texts(corpus_paths()))
     if not args.check:
-        args.out.write_text(render(cal, sweep_k(sources), img), encoding="utf-8")
+        corpus = kept_corpus_section(args.out)
+        if args.corpus:
+            measured = measure_corpus(args.corpus, args.before)
+            command = "nice -n 10 .venv/bin/python -m reference.calibrate_similarity --corpus " \
+                      f"{args.corpus}" + (f" --before {args.before}" if args.before else "")
+            corpus = render_corpus(measured, command)
+            now = measured["now"]
+            print(f"corpus: {now.pairs} pairs; false flags {len(now.false_flags())}; copies caught "
+                  + "; ".join(f"{how} {_caught(now, how)}" for how in
+                              ("identical", "same code", "derived", "derived, markdown edited")))
+        args.out.write_text(render(cal, sweep_k(sources), img, nb, corpus), encoding="utf-8")
         print(f"wrote {args.out}")
     print(f"code: independent max {cal.max_independent:.3f}, copied min {cal.min_copied:.3f} -> "
-          f"{cal.threshold:.2f} (module {sim.CODE_THRESHOLD}); images: {img.max_different:.3f} / "
-          f"{img.min_copied:.3f} -> {img.threshold:.2f} (module {sim.IMAGE_THRESHOLD})")
-    if (cal.threshold, img.threshold) != (sim.CODE_THRESHOLD, sim.IMAGE_THRESHOLD):
+          f"{cal.threshold:.2f} (module {sim.CODE_THRESHOLD}); notebook: {nb.max_independent:.3f} / "
+          f"{nb.min_copied:.3f} -> {nb.threshold:.2f} (module {sim.NOTEBOOK_THRESHOLD}); images: "
+          f"{img.max_different:.3f} / {img.min_copied:.3f} -> {img.threshold:.2f} (module "
+          f"{sim.IMAGE_THRESHOLD})")
+    if (cal.threshold, nb.threshold, img.threshold) != (sim.CODE_THRESHOLD, sim.NOTEBOOK_THRESHOLD,
+                                                         sim.IMAGE_THRESHOLD):
         print("the module's constants differ from the calibration", file=sys.stderr)
         return 1
     return 0

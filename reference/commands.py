@@ -31,6 +31,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     train.add_argument("--save-generator-at-epochs", default="",
                        help="comma-separated epochs at which to keep the generator weights")
     train.add_argument("--jit", action="store_true", help="compile the step with XLA")
+    train.add_argument("--precision", choices=("float32", "mixed_bfloat16"), default="float32",
+                       help="Keras dtype policy of the models (default float32; "
+                            "mixed_bfloat16 on CPUs with bfloat16 units, see "
+                            "bench/results/README.md)")
     train.add_argument("--resume", action="store_true", help="continue from the last checkpoint")
     train.add_argument("--data", default=None, help=DATA_HELP)
     train.add_argument("--limit", type=int, default=0, help="use only the first N training images")
@@ -43,7 +47,7 @@ def run(args: argparse.Namespace) -> int:
     from grader.tf_setup import configure_tensorflow
 
     configure_tensorflow(seed=args.seed)
-    from grader.training.trainer import TrainConfig, train_gan
+    from grader.training.trainer import TrainConfig, precision_policy, train_gan
     from reference import solution
 
     data = load_dataset(args.data)
@@ -63,10 +67,11 @@ def run(args: argparse.Namespace) -> int:
                       sample_every=args.sample_every or max(1, steps // 40),
                       checkpoint_every=args.checkpoint_every or max(1, steps // 10),
                       jit_compile=args.jit, save_generator_at=save_at)
-    generator = solution.make_generator_model()
-    discriminator = solution.make_discriminator_model()
+    with precision_policy(args.precision):
+        generator = solution.make_generator_model()
+        discriminator = solution.make_discriminator_model()
     g_opt, d_opt = solution.make_optimizers()
-    print(f"data: {data.source}, {len(images)} images; {steps} steps of {args.batch} "
+    print(f"precision: {args.precision}; data: {data.source}, {len(images)} images; {steps} steps of {args.batch} "
           f"({steps / per_epoch:.2f} epochs)")
     try:
         result = train_gan(generator, discriminator, images,
@@ -76,7 +81,8 @@ def run(args: argparse.Namespace) -> int:
                            config=cfg, student_accuracy=solution.discriminator_accuracy,
                            out_dir=args.out, resume=args.resume, progress=not args.no_progress,
                            metadata={"data_source": data.source, "steps_per_epoch": per_epoch,
-                                     "epochs": steps / per_epoch})
+                                     "epochs": steps / per_epoch,
+                                     "precision": args.precision})
     except KeyboardInterrupt:
         print(f"interrupted: partial outputs and a checkpoint are in {args.out}")
         return 130

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from grader import __version__
+from grader.cohort.class_list import load_class_list, to_meta
 from grader.cohort.commit import STATE_DIR, integrity_problems, read_ledger
 from grader.cohort.keys import read_entry
 from grader.cohort.roster import Student
@@ -60,12 +61,29 @@ def write_outputs(opts: CohortOptions, students: list[Student], cached: set[str]
     committed = {r["student"] for r in records}
     flags = similarity_flags([s for s in students if s.name in committed], opts.out, hashes)
     meta = {"mode": opts.mode, "grader_version": __version__,
-            "rubric": _rubric_meta(opts.key_settings.get("rubric")),
+            "rubric": _rubric_meta(opts.rubric),
             "created": time.strftime("%Y-%m-%dT%H:%M:%S"), "workers": opts.workers,
             "scheduler": opts.scheduler, "wall_s": round(run.wall_s, 1),
             "n_cached": len(cached), "interrupted": run.interrupted}
+    roster = _roster_meta(opts)
+    if roster:
+        meta["roster"] = roster
     paths = write_cohort_outputs(opts.out, records, results, flags, meta, lang=opts.lang)
     return records, paths
+
+
+def _roster_meta(opts: CohortOptions) -> dict[str, Any] | None:
+    """The class list given now, else the one an earlier run of this folder kept."""
+    from grader.cohort.outputs import COHORT_JSON
+
+    if opts.roster:
+        return to_meta(load_class_list(opts.roster), opts.roster)
+    try:
+        old = json.loads((opts.out / COHORT_JSON).read_text(encoding="utf-8"))
+        roster = (old.get("meta") or {}).get("roster")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return roster if isinstance(roster, dict) else None
 
 
 def similarity_flags(students: list[Student], out: Path,

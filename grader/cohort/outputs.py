@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from grader.cohort import summary as cstats
+from grader.cohort.class_list import CSV_COLUMNS, ClassMember, from_meta, match
 from grader.cohort.dashboard import (
     flag_phrase,
     render_dashboard,
@@ -76,7 +77,8 @@ def write_cohort_outputs(out_dir: Path, records: list[dict], results: dict[str, 
     flags = [_plain_dict(f) for f in flags]
     summary = cstats.summarise(records, results)
     paths = CohortPaths(out_dir / GRADES_CSV, out_dir / COHORT_JSON, out_dir / INDEX_HTML)
-    write_text_atomic(paths.csv, CSV_BOM + grades_csv_text(records, results, flags, t))
+    write_text_atomic(paths.csv, CSV_BOM + grades_csv_text(records, results, flags, t,
+                                                           from_meta(meta)))
     write_text_atomic(paths.json, json.dumps(cohort_dict(records, flags, meta, summary),
                                              ensure_ascii=False, indent=1, allow_nan=False))
     write_text_atomic(paths.html, render_dashboard(records, results, flags, meta, summary, lang))
@@ -100,29 +102,34 @@ def write_failure_report(student_dir: Path, student: str, reason: str, lang: str
     return path
 
 
-def csv_header(items: list[str]) -> list[str]:
-    """``student,status,total,max_total,<item>_score,<item>_status,...,review_needed,
-    pending,overrides,flags,reason``."""
-    cols = ["student", "status", "total", "max_total"]
+def csv_header(items: list[str], with_roster: bool = False) -> list[str]:
+    """``student,[student_id,name,email,]status,total,max_total,<item>_score,<item>_status,...,
+    review_needed,pending,overrides,flags,reason``."""
+    cols = ["student", *(CSV_COLUMNS if with_roster else ()), "status", "total", "max_total"]
     for iid in items:
         cols += [f"{iid}_score", f"{iid}_status"]
     return cols + ["review_needed", "pending", "overrides", "flags", "reason"]
 
 
 def grades_csv_text(records: list[dict], results: dict[str, dict], flags: list[dict],
-                    t: dict[str, str]) -> str:
+                    t: dict[str, str], members: list[ClassMember] | None = None) -> str:
     """The text of ``grades.csv`` (without the BOM); ``t`` gives the flag phrases' language.
 
     A student whose grading failed gets total 0 and empty item cells; ``status`` says
-    ``failed`` and ``reason`` why.
+    ``failed`` and ``reason`` why. With a class list (``members``), each row gains the
+    student's id, name and e-mail, and each listed student without a submission gets a row
+    with status ``missing`` and total 0.
     """
     items = cstats.item_order([res for _, res in cstats.graded_results(records, results)])
     top = cstats.cohort_max(records, results)
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\r\n")
-    writer.writerow(csv_header(items))
+    writer.writerow(csv_header(items, bool(members)))
+    paired, absent = match(members or [], [str(r.get("student")) for r in records])
     for rec in records:
         name = str(rec.get("student"))
+        who = paired.get(name)
+        listed = [_cell(who.id), _cell(who.name), _cell(who.email)] if who else ["", "", ""]
         graded = cstats.is_graded(rec)
         res = results.get(name) if graded else None
         by_id = {str(i.get("id")): i for i in (res or {}).get("items") or []
@@ -132,7 +139,7 @@ def grades_csv_text(records: list[dict], results: dict[str, dict], flags: list[d
             score = cstats.record_score(rec, results)
         else:  # a tampered student keeps the score the runner committed (its ledger)
             score = float(rec.get("score") or 0.0) if status == "tampered" else 0.0
-        row = [_cell(name), _cell(status), _num(score),
+        row = [_cell(name), *(listed if members else []), _cell(status), _num(score),
                _num(cstats.record_max(rec, results) or top)]
         for iid in items:
             it = by_id.get(iid) or {}
@@ -146,6 +153,10 @@ def grades_csv_text(records: list[dict], results: dict[str, dict], flags: list[d
         phrases = [flag_phrase(f, name, t) for _, f in student_flags(flags, name)]
         row += [_cell("; ".join(phrases)), _cell("" if graded else str(rec.get("reason") or ""))]
         writer.writerow(row)
+    for m in absent:
+        writer.writerow([_cell(m.student), _cell(m.id), _cell(m.name), _cell(m.email), "missing",
+                         "0", _num(top), *([""] * (2 * len(items))), "", "", "", "",
+                         "no submission found"])
     return buf.getvalue()
 
 

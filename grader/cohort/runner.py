@@ -14,6 +14,7 @@ The steps live in :mod:`~grader.cohort.keys` (cache keys), :mod:`~grader.cohort.
 from __future__ import annotations
 
 import contextlib
+import json
 import shutil
 import signal
 import time
@@ -29,13 +30,22 @@ from grader.cohort.commit import (
     integrity_problems,
     make_record,
     read_ledger,
+    record_in_ledger,
 )
 from grader.cohort.execute import GradeJob, JobOutcome, default_threads
 from grader.cohort.executors import run_dask, run_local
 from grader.cohort.finish import write_outputs
-from grader.cohort.keys import grading_key, read_entry, settings_fingerprint
+from grader.cohort.keys import (
+    ENTRY_FILE,
+    grading_key,
+    read_entry,
+    scoring_key,
+    settings_fingerprint,
+)
 from grader.cohort.roster import Student, content_hash, discover, select
 from grader.config import SANDBOX
+from grader.errors import GraderError
+from grader.files import write_text_atomic
 
 MODE_TIMEOUT_S = {"quick": 1800.0, "full": 8 * 3600.0}
 """Default per-student limit of the whole grading process (above the sandbox's own limits)."""
@@ -56,7 +66,14 @@ class CohortOptions:
     grade_flags: list[str] = field(default_factory=list)
     """Flags passed to each ``grade`` run (budget, seed, data, rubric, isolation, memory)."""
     key_settings: dict[str, Any] = field(default_factory=dict)
-    """Settings that change a grade: part of every cache key."""
+    """Settings that change the evidence (mode, budget, seed, data): part of the cache key."""
+    rubric: str | None = None
+    """The rubric file (absolute), or None for the assignment's."""
+    roster: Path | None = None
+    """An instructor's class list joined to ``grades.csv`` (:mod:`grader.cohort.class_list`)."""
+    score_settings: dict[str, Any] = field(default_factory=dict)
+    """Settings that change only scoring and rendering (language, Gradescope output); with
+    the rubric's content they make the scoring key: a change re-scores, it does not train."""
     timeout_s: float | None = None
     memory_mb: int = SANDBOX.memory_mb
     """The student's sandbox limit; the whole grading process may use 4 GB more."""
@@ -75,6 +92,9 @@ class CohortRun:
     paths: Any = None
     tampered: list[str] = field(default_factory=list)
     """Students whose committed files changed after the runner committed them (and why)."""
+    rescored: list[str] = field(default_factory=list)
+    """Students whose evidence was current but whose rubric or language changed: re-scored
+    from the kept evidence (they are also in ``cached``)."""
 
 
 @contextlib.contextmanager
@@ -91,6 +111,23 @@ def _sigterm_as_interrupt() -> Iterator[None]:
         signal.signal(signal.SIGTERM, old)
 
 
+def _rescore(opts: CohortOptions, name: str, score_key: str) -> bool:
+    """Re-score one committed student from its kept evidence; False when it cannot be."""
+    from grader.rescore import rescore_folder
+
+    folder = opts.out / name
+    try:
+        outcome = rescore_folder(folder, rubric=opts.rubric, lang=opts.lang, student=name)
+    except GraderError:
+        return False
+    entry = read_entry(folder) or {}
+    entry.update(score=outcome.result["score"], max_score=outcome.result["max_score"],
+                 scoring_key=score_key, rescored_at=time.strftime("%Y-%m-%dT%H:%M:%S"))
+    write_text_atomic(folder / ENTRY_FILE, json.dumps(entry, ensure_ascii=False, indent=1))
+    record_in_ledger(opts.out, name, entry)
+    return True
+
+
 def run_cohort(opts: CohortOptions, reporter: Any = None) -> CohortRun:
     """Grade the cohort and write every output; see the module docstring.
 
@@ -103,11 +140,18 @@ def run_cohort(opts: CohortOptions, reporter: Any = None) -> CohortRun:
     opts.out.mkdir(parents=True, exist_ok=True)
     students = discover(opts.root, exclude=opts.out)
     chosen = select(students, opts.only)
-    settings = {**opts.key_settings, **settings_fingerprint(opts.key_settings.get("rubric"))}
+    settings = {**opts.key_settings, **settings_fingerprint()}
     hashes = {s.name: content_hash(s.path) for s in students}  # read once, used twice
     keys = {s.name: grading_key(hashes[s.name], settings) for s in chosen}
+    score_key = scoring_key(opts.lang, opts.rubric, **opts.score_settings)
     timeout = opts.timeout_s or MODE_TIMEOUT_S.get(opts.mode, 1800.0)
-    cached, jobs = [], []
+
+    def job(s: Student) -> tuple[Student, GradeJob]:
+        return s, GradeJob(s.name, str(s.path.resolve()), list(opts.grade_flags), timeout,
+                           opts.memory_mb + SANDBOX.grader_memory_mb,
+                           None if opts.scheduler else default_threads(opts.workers))
+
+    cached, jobs, restale = [], [], []
     ledger = read_ledger(opts.out)
     tampered = []
     for s in chosen:
@@ -117,19 +161,20 @@ def run_cohort(opts: CohortOptions, reporter: Any = None) -> CohortRun:
         if changed:
             tampered.append(f"{s.name}: {'; '.join(changed)} (graded again)")
         if entry and entry["key"] == keys[s.name] and not opts.force and not changed:
-            cached.append(s.name)
+            stale = entry.get("status") == "graded" and entry.get("scoring_key") != score_key
+            (restale if stale else cached).append(s.name)
         else:
-            jobs.append((s, GradeJob(s.name, str(s.path.resolve()), list(opts.grade_flags),
-                                     timeout, opts.memory_mb + SANDBOX.grader_memory_mb,
-                                     None if opts.scheduler else default_threads(opts.workers))))
+            jobs.append(job(s))
     graded_now: list[str] = []
     failed: list[str] = []
+    rescored: list[str] = []
     interrupted = False
 
     def on_done(student: Student, outcome: JobOutcome, staged: Path) -> None:
         if outcome.status == "interrupted":
             return
         record = make_record(student, outcome, keys[student.name], staged, opts.lang)
+        record["scoring_key"] = score_key
         commit(opts.out, student.name, staged, record)
         (failed if record["status"] == "failed" else graded_now).append(student.name)
         if reporter:
@@ -139,6 +184,12 @@ def run_cohort(opts: CohortOptions, reporter: Any = None) -> CohortRun:
         staging = opts.out / STATE_DIR / "work"
         shutil.rmtree(staging, ignore_errors=True)
         staging.mkdir(parents=True)
+        for name in restale:  # same evidence, other rubric or language: score again
+            if _rescore(opts, name, score_key):
+                cached.append(name)
+                rescored.append(name)
+            else:
+                jobs.append(job(next(st for st in chosen if st.name == name)))
         if reporter:
             reporter.start(len(jobs), [s for s in chosen if s.name in cached])
         try:
@@ -153,6 +204,6 @@ def run_cohort(opts: CohortOptions, reporter: Any = None) -> CohortRun:
                 reporter.stop()
             shutil.rmtree(staging, ignore_errors=True)
         run = CohortRun([], graded_now, cached, failed, interrupted, time.monotonic() - t0,
-                        tampered=tampered)
+                        tampered=tampered, rescored=rescored)
         run.records, run.paths = write_outputs(opts, students, set(cached), run, hashes)
     return run

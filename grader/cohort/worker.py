@@ -37,4 +37,6 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from grader.cli import exit_fast
+
+    exit_fast(main())

@@ -24,7 +24,13 @@ from grader.intake.sources import (
     py_chunks,
     walk_submission,
 )
-from grader.intake.submission import CellFailure, Dropped, Submission, SubmissionError
+from grader.intake.submission import (
+    CellFailure,
+    Dropped,
+    Submission,
+    SubmissionError,
+    SubmissionNotFound,
+)
 from grader.text import Msg
 
 REASON_IPYTHON = "IPython magic or shell"
@@ -114,8 +120,9 @@ def _collect_artifacts(sub: Submission, walk: Walk, work_dir: Path) -> None:
 def _open(path: Path, work_dir: Path) -> tuple[Submission, Walk]:
     """The submission record and its file walk (zips unpacked into ``work_dir``)."""
     if not path.exists():
-        raise SubmissionError(Msg(f"The submission {path.name or path} was not found.",
-                                   f"제출물 {path.name or path}을(를) 찾을 수 없습니다."), str(path))
+        raise SubmissionNotFound(Msg(f"The submission {path.name or path} was not found.",
+                                   f"제출물 {path.name or path}을(를) 찾을 수 없습니다."),
+                                 str(path))
     work_dir.mkdir(parents=True, exist_ok=True)
     suffix = path.suffix.lower()
     if path.is_dir():

@@ -14,7 +14,13 @@ from grader.text import Msg
 
 
 class SubmissionError(GraderError):
-    """The submission cannot be read at all: no such path, no code, or an unsafe archive."""
+    """The submission cannot be read at all: no code, or an unsafe archive."""
+
+
+class SubmissionNotFound(SubmissionError):
+    """The submission path does not exist (a usage error: exit code 2)."""
+
+    exit_code = 2
 
 
 UnitKind = Literal["import", "function", "class", "assign", "model_build"]

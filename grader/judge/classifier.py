@@ -185,6 +185,20 @@ def load_keras_with_features(path: Path, policy: str = "float32"):
     return keras.Model(model.inputs[0], [model.outputs[0], feats])
 
 
+def check_judge_files(assignment: str | Path | None = None) -> None:
+    """Fail early, without TensorFlow, when a judge file the assignment names is missing.
+
+    Raises:
+        JudgeAssetError: The weights, calibration or statistics file does not exist.
+    """
+    files = get_assignment(assignment).judge
+    missing = [p for p in (files.weights, files.calibration, files.test_stats) if not
+               Path(p).is_file()]
+    if missing:
+        raise JudgeAssetError(f"The image judge is missing: {', '.join(map(str, missing))}.",
+                              RECALIBRATE_HINT)
+
+
 def load_judge(path: Path | None = None, calibration_path: Path | None = None,
                stats_path: Path | None = None, *, assignment: str | Path | None = None) -> Judge:
     """Load the judge once per process (cached by its files and precision).

@@ -289,18 +289,21 @@ def score_images(images: np.ndarray, judge: JudgeLike | None = None, *,
         k_coverage=k_coverage, near_copy=near_copy_mask(pixels, seed=seed, groups=groups))
     result.warnings = list(getattr(judge, "warnings", [])) + result.warnings
     u8 = np.rint(pixels).astype(np.uint8)
-    add_tile_scores(result, judge, u8)
+    # the judge's reading can be reused only when it saw exactly these uint8 images
+    same = np.asarray(images).dtype == np.uint8 and np.asarray(images).shape == u8.shape
+    add_tile_scores(result, judge, u8, (probs, features) if same else None)
     add_copies(result, getattr(judge, "copy_index", None), u8)
     return result
 
 
-def add_tile_scores(result: JudgeResult, judge: JudgeLike, images: np.ndarray) -> None:
+def add_tile_scores(result: JudgeResult, judge: JudgeLike, images: np.ndarray,
+                    predicted: tuple[np.ndarray, np.ndarray] | None = None) -> None:
     """Fill the per-tile recognizability (eye-label score) into ``result``, when the judge
-    has one for images of this shape."""
+    has one for images of this shape (``predicted``: the judge's reading of ``images``)."""
     model = getattr(judge, "realism", None)
     if model is None or not len(images):
         return
-    scores = tile_scores(judge, images, model)  # type: ignore[arg-type]
+    scores = tile_scores(judge, images, model, predicted)  # type: ignore[arg-type]
     for verdict, pc, pn, c, nm in zip(result.per_image, scores.p_clear, scores.p_named,
                                       scores.clear, scores.named, strict=True):
         verdict.p_clear, verdict.p_named = round(float(pc), 4), round(float(pn), 4)

@@ -3,7 +3,7 @@
 The judge computes in bfloat16 up to its pooled features on CPUs with native bfloat16 matrix
 units (Intel AMX or AVX512-BF16), where it is ~5x faster than float32, and in float32
 elsewhere (bfloat16 without hardware support is slow). ``reference/classifier/eval_report.md``
-measures how little the two disagree. ``GRADER_JUDGE_PRECISION=float32|bfloat16|auto``
+measures how little the two disagree. ``DCGAN_GRADER_JUDGE_PRECISION=float32|bfloat16|auto``
 overrides the choice. No TensorFlow or Keras import here: the cohort cache keys use it.
 """
 
@@ -13,7 +13,9 @@ import functools
 import os
 from pathlib import Path
 
-PRECISION_ENV = "GRADER_JUDGE_PRECISION"
+from grader.config import ENV_PREFIX
+
+PRECISION_ENV = f"{ENV_PREFIX}JUDGE_PRECISION"
 CHOICES = ("auto", "float32", "bfloat16")
 
 
@@ -31,12 +33,12 @@ def native_bfloat16() -> bool:
 
 
 def _setting() -> str:
-    """``GRADER_JUDGE_PRECISION`` normalized (``auto`` when unset or blank)."""
+    """``DCGAN_GRADER_JUDGE_PRECISION`` normalized (``auto`` when unset or blank)."""
     return os.environ.get(PRECISION_ENV, "").strip().lower() or "auto"
 
 
 def setting_problem() -> str | None:
-    """A sentence when ``GRADER_JUDGE_PRECISION`` holds something unknown (then: auto)."""
+    """A sentence when ``DCGAN_GRADER_JUDGE_PRECISION`` holds something unknown (then: auto)."""
     chosen = _setting()
     if chosen in CHOICES:
         return None

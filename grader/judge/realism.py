@@ -194,8 +194,9 @@ def shifted_views(images: np.ndarray) -> np.ndarray:
     return np.stack(views)
 
 
-def tile_components(judge: JudgeLike, images: np.ndarray,
-                    model: RealismModel) -> tuple[dict[str, np.ndarray], np.ndarray]:
+def tile_components(judge: JudgeLike, images: np.ndarray, model: RealismModel,
+                    predicted: tuple[np.ndarray, np.ndarray] | None = None
+                    ) -> tuple[dict[str, np.ndarray], np.ndarray]:
     """The raw components of the score and the judge's top class for each image.
 
     Args:
@@ -203,11 +204,12 @@ def tile_components(judge: JudgeLike, images: np.ndarray,
             ``class_stats`` (if any) gives ``log_mahalanobis`` (else NaN).
         images: uint8 (N, 32, 32, 3).
         model: The realism asset (reference features and radii).
+        predicted: ``judge.predict(images)`` when the caller has it already.
 
     Returns:
         (components by name, predicted class (N,)).
     """
-    probs, feats = judge.predict(images)
+    probs, feats = predicted if predicted is not None else judge.predict(images)
     top = probs.argmax(axis=1)
     p1 = np.clip(probs[np.arange(len(top)), top], _EPS, 1 - _EPS)
     views = shifted_views(images)
@@ -241,14 +243,16 @@ def scores_from_components(components: dict[str, np.ndarray],
     return p_clear, p_named
 
 
-def tile_scores(judge: JudgeLike, images: np.ndarray,
-                model: RealismModel | None = None) -> TileScores:
+def tile_scores(judge: JudgeLike, images: np.ndarray, model: RealismModel | None = None,
+                predicted: tuple[np.ndarray, np.ndarray] | None = None) -> TileScores:
     """Per-tile recognizability of uint8 images (N, 32, 32, 3).
 
     Args:
         judge: The loaded judge (:func:`grader.judge.classifier.load_judge`) or a stand-in.
         images: uint8 (N, 32, 32, 3).
         model: The realism asset; default the shipped one (:func:`load_realism`).
+        predicted: ``judge.predict(images)`` when the caller has it already (it must be of
+            these uint8 images).
 
     Returns:
         Probabilities, thresholded flags, the predicted class and the components.
@@ -265,7 +269,7 @@ def tile_scores(judge: JudgeLike, images: np.ndarray,
         empty = np.zeros(0)
         return TileScores(empty, empty, np.zeros(0, np.int64), {c: empty for c in COMPONENTS},
                           np.zeros(0, bool), np.zeros(0, bool))
-    comps, top = tile_components(judge, x, model)
+    comps, top = tile_components(judge, x, model, predicted)
     p_clear, p_named = scores_from_components(comps, model)
     return TileScores(p_clear, p_named, top, comps, p_clear >= model.threshold_clear,
                       p_named >= model.threshold_named)

@@ -180,7 +180,8 @@ def _supervise(cmd: list[str], plan: dict, work_dir: Path, limits: Limits, cgrou
         return _outcome("crashed", None, None, f"could not start the child: {exc}", isolation,
                         t0, "", limits, None)
     tail = _Tail(proc.stdout, limits.log_bytes)
-    timeouts = {"load": float(plan.get("load_timeout_s", 120.0))}
+    timeouts = {"load": float(plan.get("load_timeout_s", 120.0)),
+                "waiting": float(plan.get("await_timeout_s", STARTUP_S))}
     timeouts.update({p["name"]: float(p.get("timeout_s", 300.0)) for p in plan.get("phases", [])})
     phase, phase_start, timings = "startup", time.monotonic(), {}
     killed: Status | None = None

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,7 @@ import numpy as np
 from grader.assignment import Assignment
 from grader.errors import detail_text, student_text
 from grader.evidence import CheckResult, VariantRun, load_images_npz
+from grader.files import write_json_atomic
 from grader.sandbox.launch import ChildOutcome, run_child
 from grader.sandbox.limits import Limits
 from grader.sandbox.plan import checks_from_outcome, make_plan, parse_variant, write_real_images
@@ -37,6 +39,8 @@ TRUSTED_MODULE = "grader.sandbox.trusted"
 VARIANT_NAMES = ("baseline", "final")
 _PLAIN_FILE = re.compile(r"^(baseline|final)_(generator|discriminator)\.keras$")
 MAX_MODEL_BYTES = 256 << 20
+#: the trusted process's plan, handed over once the student's process has ended
+GO_FILE = "go.json"
 #: images per second above which a reported training run is not believable on any machine
 MAX_PLAUSIBLE_IMAGES_PER_S = 2_000_000
 
@@ -127,6 +131,61 @@ def trusted_plan(entries: list[dict[str, Any]], copied: dict[str, dict[str, str]
             "phases": phases, "read_only": read_only}
 
 
+class WarmTrusted:
+    """The trusted process, started early: it imports TensorFlow, then waits for its plan.
+
+    The plan arrives as :data:`GO_FILE` in the trusted folder, written by the parent once the
+    student's process has ended and its export was validated and copied; :meth:`cancel`
+    writes ``{"cancel": true}`` instead. The process sees only its own folder, so the
+    student's code cannot hand it anything.
+    """
+
+    def __init__(self, box: Path, req: RunRequest, assignment: Assignment, read_only: list[str],
+                 wait_s: float) -> None:
+        self.box = box
+        box.mkdir(parents=True, exist_ok=True)
+        stub = trusted_plan([], {}, req, assignment, read_only)
+        stub["phases"] = _every_phase(req)  # the launcher takes each phase's limit from here
+        stub.update({"await": GO_FILE, "await_timeout_s": wait_s})
+        limits = Limits(timeout_s=wait_s + req.check_timeout_s + req.checkpoint_timeout_s
+                        + req.train_timeout_s + 300, memory_mb=req.memory_mb,
+                        isolation=req.isolation, threads=req.threads)
+        self._outcome: ChildOutcome | None = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, args=(stub, limits), daemon=True,
+                                        name="trusted-process")
+        self._thread.start()
+
+    def _run(self, stub: dict[str, Any], limits: Limits) -> None:
+        try:
+            self._outcome = run_child(stub, self.box, limits, module=TRUSTED_MODULE)
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread
+            self._error = exc
+
+    def go(self, plan: dict[str, Any]) -> ChildOutcome:
+        """Hand over the plan and wait for the trusted process's outcome."""
+        write_json_atomic(self.box / GO_FILE, plan, indent=None)
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        assert self._outcome is not None
+        return self._outcome
+
+    def cancel(self) -> None:
+        """Tell the waiting process there is nothing to do, and let it end."""
+        try:
+            write_json_atomic(self.box / GO_FILE, {"cancel": True}, indent=None)
+        except OSError:
+            pass
+        self._thread.join(timeout=30)
+
+
+def _every_phase(req: RunRequest) -> list[dict[str, Any]]:
+    return [{"name": "verify", "timeout_s": req.check_timeout_s},
+            {"name": "sample_checkpoint", "timeout_s": req.checkpoint_timeout_s},
+            {"name": "train", "timeout_s": req.train_timeout_s}]
+
+
 def expected_frames(steps: int, every: int) -> int:
     """Frames the trainer records: step 0, every ``every`` steps, and the last step."""
     marks = {0, steps} | set(range(every, steps + 1, every))
@@ -191,7 +250,14 @@ def run_isolated(units_source: Any, req: RunRequest, work: Path, images: np.ndar
     plan = make_plan(units_source, [{"name": "check", "timeout_s": req.check_timeout_s},
                                     {"name": "export", "timeout_s": req.check_timeout_s}],
                      assignment=assignment, seed=req.seed, threads=req.threads)
-    s_out = run_child(plan, student_box, limits, module=STUDENT_MODULE)
+    # The trusted process starts now and imports TensorFlow while the student's code runs;
+    # it reads nothing until the parent hands it the plan, after the student's process ended.
+    warm = WarmTrusted(trusted_box, req, assignment, read_only, wait_s=limits.timeout_s)
+    try:
+        s_out = run_child(plan, student_box, limits, module=STUDENT_MODULE)
+    except BaseException:
+        warm.cancel()
+        raise
     out.isolation, out.logs = s_out.isolation, s_out.log_tail
     out.timings.update({f"student_{k}_s": float(v) for k, v in s_out.timings.items()})
     student_checks = checks_from_outcome(s_out)
@@ -218,17 +284,15 @@ def run_isolated(units_source: Any, req: RunRequest, work: Path, images: np.ndar
     trusted_checks: list[CheckResult] = []
     if copied:
         write_real_images(trusted_box, images, assignment.image_shape)
-        t_plan = trusted_plan(entries, copied, req, assignment, read_only)
-        t_limits = Limits(timeout_s=req.check_timeout_s + req.checkpoint_timeout_s
-                          + req.train_timeout_s + 300, memory_mb=req.memory_mb,
-                          isolation=req.isolation, threads=req.threads)
-        t_out = run_child(t_plan, trusted_box, t_limits, module=TRUSTED_MODULE)
+        t_out = warm.go(trusted_plan(entries, copied, req, assignment, read_only))
         out.timings.update({f"trusted_{k}_s": float(v) for k, v in t_out.timings.items()})
         trusted_checks = checks_from_outcome(t_out)
         out.trusted_models = True
         out.variants += _trusted_variants(t_out, req, trusted_box, assignment)
         _note_student_step(out.variants, entries)
         _checkpoint(t_out, out)
+    else:
+        warm.cancel()
     out.checks = _merge_checks(student_checks, trusted_checks)
     if fallback:
         out.variants += _fallback(units_source, fallback, req, work, images, assignment, out)

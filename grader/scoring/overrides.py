@@ -7,12 +7,18 @@ An override replaces the item's points (its status follows: all points pass, non
 otherwise partial), clears its review, and keeps what the grader measured beside it, so the
 report can show both. It is applied after scoring, by ``grade --overrides`` and
 ``grade rescore --overrides``.
+
+Overrides stick: the ones applied to a grade are kept beside its evidence
+(:data:`KEPT_FILE` in ``work/``) and applied again by every later re-score, so re-scoring
+after a rubric change never loses an instructor's decision. A new file's row replaces an
+earlier one for the same item; the others stay.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,6 +31,8 @@ except ModuleNotFoundError:  # Python 3.10
     import tomli as tomllib
 
 FIELDS = ("student", "item", "points", "comment")
+#: the overrides applied to a grade, kept in its work folder (JSON list of rows)
+KEPT_FILE = "overrides.json"
 
 
 @dataclass(frozen=True)
@@ -106,8 +114,10 @@ def apply_overrides(grade: Grade, overrides: list[Override], submission: str) ->
         if points < o.points:
             problems.append(f"override for {o.student}, item {item.id}: {o.points:g} points "
                             f"capped at {item.max_score:g}")
+        before = item.override or {}  # a second override keeps what the grader measured
         item.override = {"points": points, "comment": o.comment,
-                         "grader_status": item.status, "grader_score": item.score,
+                         "grader_status": before.get("grader_status", item.status),
+                         "grader_score": before.get("grader_score", item.score),
                          "by": "instructor"}
         item.score = points
         item.status = "pass" if points >= item.max_score else ("fail" if points == 0
@@ -116,3 +126,25 @@ def apply_overrides(grade: Grade, overrides: list[Override], submission: str) ->
         item.review_reason_en = item.review_reason_ko = ""
     grade.recount()
     return problems
+
+
+def applied_overrides(grade: Grade, student: str) -> list[Override]:
+    """The overrides now set on ``grade``'s items (to keep them for later re-scores)."""
+    return [Override(student, item.id, float(item.override["points"]),
+                     str(item.override.get("comment") or ""))
+            for item in grade.items if isinstance(item.override, dict)]
+
+
+def read_kept(work: str | Path) -> list[Override]:
+    """The overrides kept in a work folder (none when the file is missing or unreadable)."""
+    try:
+        rows = json.loads((Path(work) / KEPT_FILE).read_text(encoding="utf-8"))
+        return [Override(str(r["student"]), str(r["item"]), float(r["points"]),
+                         str(r.get("comment") or "")) for r in rows]
+    except (OSError, ValueError, KeyError, TypeError):
+        return []
+
+
+def kept_json(overrides: list[Override]) -> str:
+    """The text of :data:`KEPT_FILE` for ``overrides``."""
+    return json.dumps([o.__dict__ for o in overrides], ensure_ascii=False, indent=1)

@@ -11,8 +11,10 @@ from pathlib import Path
 from grader.assignment import get_assignment
 from grader.config import SANDBOX
 from grader.data import load_dataset
+from grader.errors import ExitCode
 from grader.evidence import CheckResult
 from grader.intake import load_submission
+from grader.intake.submission import SubmissionError, SubmissionNotFound
 from grader.sandbox.limits import Limits
 from grader.sandbox.plan import run_checks
 
@@ -50,7 +52,18 @@ def run(args: argparse.Namespace) -> int:
 def _run_in(args: argparse.Namespace, work: Path) -> int:
     assignment = get_assignment(args.assignment)
     t0 = time.perf_counter()
-    submission = load_submission(args.submission, work / "intake")
+    try:
+        submission = load_submission(args.submission, work / "intake")
+    except SubmissionNotFound:
+        raise
+    except SubmissionError as exc:  # read, and found unreadable: a problem, not a usage error
+        message = exc.message.ko if args.lang == "ko" else exc.message.en
+        if args.json:
+            print(json.dumps({"submission": str(args.submission), "status": "unreadable",
+                              "error": message, "checks": []}, ensure_ascii=False, indent=1))
+        else:
+            print(f"{args.submission}: {message}")
+        return ExitCode.PROBLEM
     t_intake = time.perf_counter() - t0
     limits = Limits(memory_mb=args.memory_mb, isolation=args.isolation,
                     timeout_s=args.timeout + 240)
@@ -68,7 +81,7 @@ def _run_in(args: argparse.Namespace, work: Path) -> int:
                          ensure_ascii=False, indent=1))
     else:
         _print_table(args, run_.checks, run_.outcome.isolation, timings)
-    return 1 if failed else 0
+    return ExitCode.PROBLEM if failed else ExitCode.OK
 
 
 def _print_table(args: argparse.Namespace, checks: list[CheckResult], isolation: str,

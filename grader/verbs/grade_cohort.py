@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import json
 import time
 from pathlib import Path
 from typing import Any
 
+from grader.cohort.class_list import load_class_list
 from grader.config import DATA_HELP, SANDBOX
-from grader.errors import UsageError
+from grader.errors import GraderError, UsageError
+from grader.verbs.gradescope import add_gradescope_arguments
 
 EPILOG = """\
 Each subfolder of DIR, and each .ipynb/.py/.zip directly in DIR, is one student.
@@ -44,9 +47,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     budget.add_argument("--steps", type=int, help="training steps per variant (overrides the mode)")
     budget.add_argument("--epochs", type=float, help="training epochs per variant (overrides)")
     parser.add_argument("--rubric", type=Path, default=None, help="rubric TOML file")
+    parser.add_argument("--roster", type=Path, default=None, metavar="CSV",
+                        help="class list joined to grades.csv (columns student, id, name, "
+                             "email; listed students without a submission get a 'missing' "
+                             "row)")
     parser.add_argument("--data", default=None, help=DATA_HELP)
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     parser.add_argument("--lang", choices=("en", "ko"), default="en", help="report language")
+    parser.add_argument("--gradescope", action="store_true",
+                        help="also write Gradescope's results.json into each student's folder")
+    add_gradescope_arguments(parser)
     parser.add_argument("--isolation", choices=("auto", "bwrap", "none"), default="auto",
                         help="sandbox for student code: bubblewrap (default; the grader "
                              "refuses when it cannot run), or 'none' to run student code "
@@ -84,13 +94,71 @@ def options_from_args(args: argparse.Namespace):
         data = args.data if args.data in ("keras", "bundled") or not Path(args.data).exists() \
             else str(Path(args.data).resolve())
         flags += ["--data", data]
+    if getattr(args, "gradescope", False):  # in no cache key: made from kept evidence
+        flags += ["--gradescope", "--gradescope-lang", _gradescope_lang(args),
+                  "--gradescope-visibility", _gradescope_visibility(args)]
     only = [n.strip() for n in args.only.split(",") if n.strip()] if args.only else None
+    if args.roster:
+        load_class_list(args.roster)  # a bad roster stops before any grading (exit 2)
     settings = {"mode": args.mode, "steps": args.steps, "epochs": args.epochs, "seed": args.seed,
-                "data": args.data, "lang": args.lang, "rubric": rubric}
+                "data": args.data}
     return CohortOptions(root=args.root, out=args.out, mode=args.mode, workers=args.workers,
                          scheduler=args.scheduler, only=only, force=args.force, lang=args.lang,
-                         grade_flags=flags, key_settings=settings, timeout_s=args.timeout,
+                         grade_flags=flags, key_settings=settings, rubric=rubric,
+                         roster=args.roster.resolve() if args.roster else None,
+                         timeout_s=args.timeout,
                          memory_mb=args.memory_mb)
+
+
+def _gradescope_lang(args: argparse.Namespace) -> str:
+    return getattr(args, "gradescope_lang", None) or args.lang
+
+
+def _gradescope_visibility(args: argparse.Namespace) -> str:
+    return getattr(args, "gradescope_visibility", None) or "visible"
+
+
+def gradescope_for_cohort(args: argparse.Namespace, records: list[dict[str, Any]]) -> int:
+    """Give every student folder a ``results.json`` in the asked language and visibility.
+
+    Students graded in this run have one already; cached students get one from their kept
+    evidence (nothing is graded again; report.html and result.json stay as committed), and
+    students whose grading failed get 0 points with the reason. Returns how many were written.
+    """
+    from grader.report.gradescope import write_failure
+    from grader.rescore import write_gradescope_only
+
+    lang, visibility = _gradescope_lang(args), _gradescope_visibility(args)
+    rubric = args.rubric.resolve() if args.rubric else None
+    written = 0
+    for record in records:
+        folder = Path(args.out) / str(record.get("student", ""))
+        if not record.get("student") or not folder.is_dir():
+            continue
+        path = folder / "results.json"
+        if record.get("status") == "graded":
+            if _gradescope_matches(path, lang, visibility):
+                continue
+            try:
+                write_gradescope_only(folder, rubric=rubric, lang=lang, visibility=visibility)
+            except GraderError as exc:
+                write_failure(f"the kept evidence cannot be read ({exc.student})", path,
+                              lang=lang, visibility=visibility)
+        else:
+            write_failure(str(record.get("reason") or "grading failed"), path, lang=lang,
+                          visibility=visibility)
+        written += 1
+    return written
+
+
+def _gradescope_matches(path: Path, lang: str, visibility: str) -> bool:
+    try:
+        obj = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    extra = obj.get("extra_data") if isinstance(obj, dict) else None
+    return isinstance(extra, dict) and extra.get("lang") == lang and \
+        obj.get("visibility") == visibility and "autograder_error" not in extra
 
 
 class TerminalReporter:
@@ -153,11 +221,18 @@ def run(args: argparse.Namespace) -> int:
     t0 = time.monotonic()
     result = run_cohort(opts, TerminalReporter())
     console = Console(soft_wrap=True)
+    rescored = f" ({len(result.rescored)} re-scored: rubric or language changed)" \
+        if result.rescored else ""
     console.print(f"{len(result.records)} students in {opts.out}: {len(result.graded_now)} graded "
-                  f"now, {len(result.cached)} cached, {len(result.failed)} failed "
+                  f"now, {len(result.cached)} cached{rescored}, {len(result.failed)} failed "
                   f"({time.monotonic() - t0:.0f} s)")
     if result.paths is not None:
         console.print(f"dashboard: {result.paths.html}\ngrades:    {result.paths.csv}")
+    if getattr(args, "gradescope", False) and not result.interrupted:
+        written = gradescope_for_cohort(args, result.records)
+        console.print("gradescope: results.json in every student's folder"
+                      + (f" ({written} made from kept evidence or for failed grading)"
+                         if written else ""))
     for line in result.tampered:
         console.print(f"[bold red]changed after grading:[/] {line} (the committed score is "
                       "kept; run again to re-grade)")

@@ -9,8 +9,8 @@ from pathlib import Path
 from grader.assignment import get_assignment
 from grader.config import DATA_HELP, QUICK, SANDBOX, GradeOptions, full_budget
 from grader.errors import UsageError
-from grader.pipeline import grade_submission
-from grader.scoring.overrides import load_overrides
+from grader.verbs.gradescope import add_gradescope_arguments
+from grader.verbs.progress import progress_lines
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -36,6 +36,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--lang", choices=("en", "ko"), default="en", help="report language")
     parser.add_argument("--gradescope", action="store_true",
                         help="also write Gradescope's results.json into the output folder")
+    add_gradescope_arguments(parser)
     parser.add_argument("--isolation", choices=("auto", "bwrap", "none"), default="auto",
                         help="sandbox for student code: bubblewrap (default; the grader "
                              "refuses when it cannot run), or 'none' to run student code "
@@ -59,9 +60,13 @@ def options_from_args(args: argparse.Namespace) -> GradeOptions:
     opts = GradeOptions(mode=args.mode, budget=budget, seed=args.seed, data=args.data,
                         rubric=args.rubric, assignment=getattr(args, "assignment", None),
                         lang=args.lang, out_dir=args.out, gradescope=args.gradescope,
-                        isolation=args.isolation, memory_mb=args.memory_mb,
+                        gradescope_lang=getattr(args, "gradescope_lang", None),
+                        gradescope_visibility=getattr(args, "gradescope_visibility", None)
+                        or "visible", isolation=args.isolation, memory_mb=args.memory_mb,
                         overrides=getattr(args, "overrides", None))
     if opts.overrides:
+        from grader.scoring.overrides import load_overrides
+
         load_overrides(opts.overrides)  # a bad file stops before any grading (exit 2)
     if args.threads is not None:
         if args.threads <= 0:
@@ -77,21 +82,12 @@ def options_from_args(args: argparse.Namespace) -> GradeOptions:
 def run(args: argparse.Namespace) -> int:
     """Grade, show progress and a summary table; exit 0 when a report was written."""
     from rich.console import Console
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from grader.pipeline import grade_submission
 
     options = options_from_args(args)
     console = Console(stderr=True)
-    with Progress(TextColumn("[bold]{task.fields[stage]:<8}"), BarColumn(),
-                  TextColumn("{task.description}"), TimeElapsedColumn(),
-                  console=console, transient=True) as bar:
-        task = bar.add_task("starting", total=None, stage="grade")
-
-        def progress(stage: str, fraction: float | None, detail: str) -> None:
-            if fraction is None:
-                bar.update(task, description=detail, stage=stage, total=None)
-            else:
-                bar.update(task, description=detail, stage=stage, total=1.0, completed=fraction)
-
+    with progress_lines(console) as progress:
         outcome = grade_submission(args.submission, options, progress)
     _summary(Console(), outcome, args.lang)
     return 0

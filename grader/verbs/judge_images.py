@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from grader.errors import UsageError
 from grader.judge.files import InputReport, judge_files
 
 STATUS_STYLE = {"scored": "green", "display_problem": "yellow", "no_images": "dim",
@@ -28,7 +29,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Score every input; exit 0, or 1 when some input could not be read."""
+    """Score every input; exit 0, 1 when some input could not be read, 2 when one is missing."""
+    missing = [str(p) for p in args.paths if not Path(p).exists()]
+    if missing:
+        raise UsageError(f"No such file or folder: {', '.join(missing)}.")
     reports = judge_files(args.paths, n_boot=args.n_boot)
     if args.json:
         out = [r.to_dict() for r in reports]

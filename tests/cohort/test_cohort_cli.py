@@ -99,9 +99,29 @@ def test_rescore_rewrites_the_cohort_from_kept_evidence_and_keeps_the_ledger(loc
     assert all("rescored_at" in e for e in entries(out).values())
     assert '<html lang="ko">' in (out / "index.html").read_text(encoding="utf-8")[:300]
     assert '<html lang="ko">' in (out / "sol" / "report.html").read_text(encoding="utf-8")[:300]
-    again = cohort(str(root), "--out", str(out), "--steps", STEPS)  # the ledger still trusts
-    assert again.returncode == 0 and "0 graded now, 4 cached" in again.stdout
+    graded_at = {n: e["graded_at"] for n, e in entries(out).items()}
+    roster = local_run["root"].parent / "class.csv"
+    roster.write_text("student,id,name,email\nbob,2026001,Bob Kim,bob@example.edu\n"
+                      "zed,2026099,Zed Lee,zed@example.edu\n", encoding="utf-8")
+    # English again: the evidence is current, so the language change re-scores (no training),
+    # the ledger still trusts the re-scored files, and the instructor's override sticks
+    again = cohort(str(root), "--out", str(out), "--steps", STEPS, "--roster", str(roster))
+    assert again.returncode == 0 and "0 graded now, 4 cached (4 re-scored" in again.stdout, \
+        again.stdout
     assert "tamper" not in (again.stdout + again.stderr).lower()
+    assert {n: e["graded_at"] for n, e in entries(out).items()} == graded_at
+    assert '<html lang="en">' in (out / "bob" / "report.html").read_text(encoding="utf-8")[:300]
+    bob = json.loads((out / "bob" / "result.json").read_text(encoding="utf-8"))
+    assert next(i for i in bob["items"] if i["number"] == 2)["override"]["points"] == 2.5
+    with open(out / "grades.csv", encoding="utf-8-sig", newline="") as fh:
+        rows = {r["student"]: r for r in csv.DictReader(fh)}
+    assert rows["bob"]["student_id"] == "2026001" and rows["bob"]["email"] == "bob@example.edu"
+    assert rows["zed"]["status"] == "missing" and rows["zed"]["total"] == "0"
+    assert rows["sol"]["student_id"] == ""
+    third = cohort(str(root), "--out", str(out), "--steps", STEPS)  # nothing left to do
+    assert "0 graded now, 4 cached, " in third.stdout, third.stdout
+    with open(out / "grades.csv", encoding="utf-8-sig", newline="") as fh:
+        assert "zed" in {r["student"] for r in csv.DictReader(fh)}  # the roster is kept
 
 
 def test_changed_only_and_force(local_run):

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import base64
+import functools
 import io
 import json
 import pickle
 import re
+import shutil
 import time
 from pathlib import Path
 
@@ -16,6 +19,7 @@ from PIL import Image
 
 from grader.cohort import similarity as sim
 from reference import calibrate_similarity as cal
+from reference.similarity_corpus import derive_notebook
 
 FIXTURES = Path(__file__).parent / "fixtures" / "similarity"
 INDEPENDENT = FIXTURES / "independent"
@@ -204,6 +208,222 @@ def test_identical_checkpoints_are_flagged(tmp_path) -> None:
     assert "training_checkpoints/ckpt-1" in flags[0].detail
 
 
+# ---------------------------------------------------------------- images every student has
+
+
+def _png(image: Image.Image | np.ndarray) -> str:
+    image = Image.fromarray(image) if isinstance(image, np.ndarray) else image
+    buf = io.BytesIO()
+    image.save(buf, "PNG")
+    return base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+@functools.lru_cache(maxsize=1)
+def _sanity_plot() -> Image.Image:
+    """The lesson's ``plt.imshow(generated_image[0, :, :, 0]); plt.colorbar()`` of an untrained
+    generator: a flat square next to a colorbar (it has gradients: the old code hashed it)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig = plt.figure(figsize=(4, 3), dpi=72)
+    plt.imshow(np.random.default_rng(0).normal(0, 0.002, (32, 32)))
+    plt.colorbar()
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", bbox_inches="tight")
+    plt.close(fig)
+    return Image.open(io.BytesIO(buf.getvalue())).convert("RGB")
+
+
+def _shown(image: Image.Image | np.ndarray) -> dict:
+    return nbformat.v4.new_output("display_data", data={"image/png": _png(image),
+                                                        "text/plain": "<Figure size 288x288>"})
+
+
+def _story(root: Path, preview: np.ndarray, final: np.ndarray) -> Path:
+    """A notebook with the lesson's real preview, sanity plot and a trained final grid."""
+    c = nbformat.v4.new_code_cell
+    cells = [
+        c("import tensorflow as tf\nimport matplotlib.pyplot as plt\n"
+          "(train_x, _), _ = tf.keras.datasets.cifar10.load_data()"),
+        c("for i in range(10):\n    plt.subplot(2, 5, i + 1)\n    plt.imshow(train_x[i])\nplt.show()",
+          outputs=[_shown(preview)]),
+        c("noise = tf.random.normal([1, 100])\ngenerated_image = generator(noise, training=False)\n"
+          "plt.imshow(generated_image[0, :, :, 0])\nplt.colorbar()\nplt.show()",
+          outputs=[_shown(_sanity_plot())]),
+        c("def generate_and_save_images(model, epoch, test_input):\n"
+          "    predictions = model(test_input, training=False)\n    for i in range(16):\n"
+          "        plt.subplot(4, 4, i + 1)\n        plt.imshow(predictions[i] * 0.5 + 0.5)\n"
+          "    plt.show()"),
+        c("def train(dataset, epochs):\n    for epoch in range(epochs):\n"
+          "        for batch in dataset:\n            train_step(batch)\n"
+          "        generate_and_save_images(generator, epoch + 1, seed)"),
+        c("train(train_dataset, 50)", outputs=[_shown(final)]),
+    ]
+    for n, cell in enumerate(cells, start=1):
+        cell.execution_count = n
+    nb = nbformat.v4.new_notebook()
+    nb.cells = cells
+    root.mkdir(parents=True)
+    nbformat.write(nb, root / "dcgan.ipynb")
+    return root
+
+
+def _samples(flags: list[sim.SimilarityFlag]) -> set[tuple[str, str]]:
+    return {(f.a, f.b) for f in flags if f.kind == "samples"}
+
+
+def test_sanity_plot_and_real_preview_are_never_compared(tmp_path) -> None:
+    preview = _grid(5)  # train_x[0..9]: the same images for every student
+    roots = {"ann": _story(tmp_path / "ann", preview, _grid(1)),
+             "ben": _story(tmp_path / "ben", preview, _grid(2)),
+             "cho": _story(tmp_path / "cho", preview, _grid(1))}
+    assert sim.image_hash(_sanity_plot()) is not None  # it would be compared if it were kept
+    prints = {n: _print(p, tmp_path) for n, p in roots.items()}
+    assert all([i.origin for i in p.images] == ["dcgan.ipynb cell 6 output 0"] for p in prints.values())
+    # identical sanity plots and previews flag nobody; the same trained grid does
+    assert _samples(sim.find_similar(prints)) == {("ann", "cho")}
+    from grader.intake import load_submission
+
+    left: dict[str, list[str]] = {}
+    sim.compared_images(load_submission(roots["ann"], tmp_path / "w"), tmp_path / "w", left)
+    assert left["real_preview"] == ["dcgan.ipynb cell 2 output 0"]
+    assert left["sanity_plot"] == ["dcgan.ipynb cell 3 output 0"]
+
+
+def _with_training(root: Path, frames: list[np.ndarray]) -> Path:
+    """A submission with a GIF of ``frames`` and the same frames as numbered sample files."""
+    _submission(root)
+    (root / "generated_samples").mkdir()
+    images = [Image.fromarray(f) for f in frames]
+    images[0].save(root / "dcgan.gif", save_all=True, append_images=images[1:], duration=200)
+    for n, image in enumerate(images, start=1):
+        image.save(root / "generated_samples" / f"sample_epoch_{n:04d}.png")
+    return root
+
+
+def test_early_gif_frames_and_sample_files_are_not_compared(tmp_path) -> None:
+    early = [_grid(100), _grid(101)]  # what every student's generator draws at first
+    roots = {"ann": _with_training(tmp_path / "ann", early + [_grid(s) for s in (10, 11, 12, 13)]),
+             "ben": _with_training(tmp_path / "ben", early + [_grid(s) for s in (20, 21, 22, 23)]),
+             "cho": _with_training(tmp_path / "cho", early + [_grid(s) for s in (30, 31, 32, 13)])}
+    prints = {n: _print(p, tmp_path) for n, p in roots.items()}
+    origins = {i.origin for i in prints["ann"].images}
+    assert sim.early_count(6) == 2 and len(origins) == 8
+    assert "dcgan.gif frame 1" not in origins and "dcgan.gif frame 2" in origins
+    assert "generated_samples/sample_epoch_0002.png" not in origins
+    # the shared first frames flag nobody; the same last frame does
+    assert _samples(sim.find_similar(prints)) == {("ann", "cho")}
+
+
+def test_an_image_most_of_the_class_holds_is_not_compared() -> None:
+    shared = sim.ImagePrint("preview.png", "ab" * 32)
+    prints = {f"s{i:02d}": sim.SubmissionPrint(f"s{i:02d}", images=[shared]) for i in range(12)}
+    assert sim.find_similar(prints) == []  # 12 holders > common_cut(12) = 10: by construction
+    assert len(sim.find_similar(dict(list(prints.items())[:3]))) == 3
+
+
+# ---------------------------------------------------------------- identical and derived notebooks
+
+_LESSON_CELLS = [part for part in re.split(r"\n\n\n", (INDEPENDENT / "s01_lesson_verbatim.py")
+                                           .read_text(encoding="utf-8")) if part.strip()]
+_OWN = {
+    "ann": ("## 회고\n\n처음에는 판별자 손실이 너무 빨리 줄어서 생성자가 전혀 배우지 못했다.\n"
+            "학습률을 절반으로 줄였더니 40 epoch 근처부터 자동차 비슷한 모양이 보이기 시작했다.\n"
+            "다음에는 스펙트럴 정규화를 판별자에 넣어서 다시 비교해 보고 싶다.",
+            "def show_losses(hist, every=10):\n"
+            "    smooth = np.convolve(hist['gen_loss'], np.ones(every) / every, mode='valid')\n"
+            "    plt.plot(smooth, label='generator (moving average)')\n"
+            "    plt.legend()\n    plt.show()\n"),
+    "ben": ("## 정리\n\n배치 크기를 바꿔 가며 세 번 학습했는데 128일 때 가장 안정적이었다.\n"
+            "GIF를 보면 20 epoch 이후로는 배경 색만 조금씩 바뀌고 형태는 거의 그대로다.\n"
+            "mode collapse가 온 것 같아서 노이즈 차원을 늘려 보는 것이 다음 과제다.",
+            "def save_grid(model, path):\n"
+            "    images = (model(tf.random.normal([16, 100]), training=False).numpy() + 1) / 2\n"
+            "    fig, axes = plt.subplots(4, 4)\n"
+            "    for ax, im in zip(axes.ravel(), images):\n"
+            "        ax.imshow(im)\n        ax.axis('off')\n    fig.savefig(path)\n"),
+}
+
+
+def _lesson_notebook(path: Path, who: str) -> dict:
+    """A small notebook that follows the lesson, with a little of its author's own work."""
+    text, code = _OWN[who]
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_markdown_cell("## Step 1. 데이터셋 구성하기")]
+    nb.cells += [nbformat.v4.new_code_cell(part) for part in _LESSON_CELLS]
+    nb.cells += [nbformat.v4.new_code_cell(code), nbformat.v4.new_markdown_cell(text)]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, path)
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def _kinds(flags: list[sim.SimilarityFlag]) -> dict[tuple[str, str], set[str]]:
+    out: dict[tuple[str, str], set[str]] = {}
+    for f in flags:
+        out.setdefault((f.a, f.b), set()).add(f.kind)
+    return out
+
+
+def test_identical_submissions_are_flagged_however_little_they_add(tmp_path) -> None:
+    raw = _lesson_notebook(tmp_path / "ann" / "ann.ipynb", "ann")
+    shutil.copytree(tmp_path / "ann", tmp_path / "ben")
+    (tmp_path / "ben" / "ann.ipynb").rename(tmp_path / "ben" / "ben.ipynb")  # another name
+    same = derive_notebook(raw, 0, rename_names=False)  # comments rewritten, outputs cleared
+    (tmp_path / "cho").mkdir()
+    (tmp_path / "cho" / "cho.ipynb").write_text(json.dumps(same), encoding="utf-8")
+    _lesson_notebook(tmp_path / "dan" / "dan.ipynb", "ben")
+    prints = {n: _print(tmp_path / n, tmp_path) for n in ("ann", "ben", "cho", "dan")}
+    assert len(prints["ann"].added()) < sim.MIN_ADDED_SHINGLES  # too little for the code score
+    flags = sim.find_similar(prints)
+    kinds = _kinds(flags)
+    assert kinds[("ann", "ben")] == kinds[("ann", "cho")] == kinds[("ben", "cho")] == {"identical"}
+    assert not any("dan" in pair for pair in kinds)
+    detail = {(f.a, f.b): f.detail for f in flags}
+    assert "ann.ipynb and ben's ben.ipynb are byte-identical" in detail[("ann", "ben")]
+    assert "every code cell is identical once comments and layout" in detail[("ann", "cho")]
+    # code more students hold than a cohort's common cut is the course's own, not a copy
+    assert [(f.a, f.b) for f in sim.identical_flags(prints, common=2)] == [("ann", "ben")]
+
+
+def test_small_identical_code_is_not_flagged(tmp_path) -> None:
+    prints = {n: _print(_submission(tmp_path / n), tmp_path) for n in ("ann", "ben")}
+    assert prints["ann"].code_sha256 == "" and prints["ann"].files == {}
+    assert sim.find_similar(prints) == []
+
+
+def test_derived_notebook_is_flagged_and_independent_ones_are_not(tmp_path) -> None:
+    raw = _lesson_notebook(tmp_path / "ann" / "ann.ipynb", "ann")
+    _lesson_notebook(tmp_path / "ben" / "ben.ipynb", "ben")
+    derived = derive_notebook(raw, 3)  # renamed, recommented, settings changed, cells swapped
+    (tmp_path / "zed").mkdir()
+    (tmp_path / "zed" / "copy.ipynb").write_text(json.dumps(derived, ensure_ascii=False),
+                                                 encoding="utf-8")
+    copied = (tmp_path / "zed" / "copy.ipynb").read_text(encoding="utf-8")
+    assert "show_losses" not in copied and "BATCH_SIZE" not in copied and " = 512" in copied
+    prints = {n: _print(tmp_path / n, tmp_path) for n in ("ann", "ben", "zed")}
+    assert prints["ann"].code_sha256 != prints["zed"].code_sha256
+    assert all(sim.MIN_NOTEBOOK_FEATURES <= len(p.notebook()) for p in prints.values())
+    assert all(len(p.added()) < sim.MIN_ADDED_SHINGLES for p in prints.values())
+    flags = sim.find_similar(prints)
+    assert _kinds(flags) == {("ann", "zed"): {"notebook"}}
+    flag = flags[0]
+    assert flag.score >= sim.NOTEBOOK_THRESHOLD == flag.threshold
+    assert "of added code and" in flag.detail and flag.matches  # the copied function, side by side
+    assert any("def show_losses" in m.a_text for m in flag.matches)
+    scores, _ = sim.notebook_scores(prints)
+    assert scores.get(("ann", "ben"), (0.0, 0))[0] < 0.2
+
+
+def test_markdown_of_the_course_notes_is_not_the_students_own() -> None:
+    heading = "**Step 1. 데이터셋 구성하기**"
+    assert sim.text_shingles(heading) and sim.text_shingles(heading) <= sim.lesson_text()
+    assert sim.text_print([heading, "## 회고"]) == []
+    own = sim.text_print(["학습률을 절반으로 줄였더니 40 epoch 근처부터 자동차 비슷한 모양이 보였다."])
+    assert len(own) == 10 - sim.TEXT_K + 1  # ten words
+
+
 # ---------------------------------------------------------------- robustness and records
 
 
@@ -229,8 +449,11 @@ def test_broken_submission_gives_an_empty_print(tmp_path, case) -> None:
 
 def test_prints_and_flags_are_plain_data(corpus_prints) -> None:
     sp = corpus_prints["s03_upsample"]
+    assert sp.code_sha256 and sp.files and sp.version == sim.PRINT_VERSION
     assert sim.SubmissionPrint.from_dict(json.loads(json.dumps(sp.to_dict()))) == sp
     assert pickle.loads(pickle.dumps(sp)) == sp
+    with pytest.raises(ValueError, match="version"):  # a cached print of older code is made again
+        sim.SubmissionPrint.from_dict({**sp.to_dict(), "version": 1})
     assert any(s.where.startswith("s03_upsample.ipynb cell ") for s in sp.segments)
     flag = sim.SimilarityFlag("a", "b", "code", 0.9, 0.68, "x.", [sim.Match("1", "2", "p:1-2", "q:1-2")])
     assert json.loads(json.dumps(flag.to_dict()))["matches"][0]["b_where"] == "q:1-2"
@@ -265,6 +488,16 @@ def test_code_threshold_is_the_calibrated_value() -> None:
     assert f"**Threshold: {sim.CODE_THRESHOLD:.2f}**" in md
 
 
+def test_notebook_threshold_is_the_calibrated_value() -> None:
+    paths = cal.corpus_paths()
+    result = cal.calibrate_notebook(cal.corpus_sources(paths), cal.corpus_texts(paths))
+    assert result.threshold == sim.NOTEBOOK_THRESHOLD
+    assert result.max_independent < sim.NOTEBOOK_THRESHOLD <= result.min_copied
+    md = (cal.OUT_MD).read_text(encoding="utf-8")
+    assert f"**Notebook threshold: {sim.NOTEBOOK_THRESHOLD:.2f}**" in md
+    assert "## A realistic cohort" in md  # the corpus measurement is kept when the rest is redone
+
+
 def test_image_threshold_is_the_calibrated_value() -> None:
     result = cal.calibrate_images()
     assert result.threshold == sim.IMAGE_THRESHOLD
@@ -278,3 +511,14 @@ def test_lesson_fingerprint_is_up_to_date() -> None:
     stored = json.loads(sim.lesson_fingerprint_path().read_text(encoding="utf-8"))
     assert build(NOTES) == stored
     assert len(sim.lesson_shingles()) == stored["count"] > 1000
+
+
+@pytest.mark.skipif(not NOTES.is_dir(), reason="course notes (shared/assignment) not available")
+def test_lesson_text_is_up_to_date(tmp_path) -> None:
+    from grader.cohort.similarity.text import write_lesson_text
+    from reference.make_lesson_fingerprint import note_files
+
+    count = write_lesson_text([f.read_text(encoding="utf-8") for f in note_files(NOTES)],
+                              tmp_path / "lesson_text.json")
+    assert (tmp_path / "lesson_text.json").read_bytes() == sim.lesson_text_path().read_bytes()
+    assert len(sim.lesson_text()) == count > 1000

@@ -6,6 +6,7 @@ import json
 import shutil
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -22,8 +23,7 @@ def graded(tmp_path_factory) -> dict[str, dict]:
     base = tmp_path_factory.mktemp("graded")
     sandbox_tmp = Path("/tmp/dave_was_here.txt")
     sandbox_tmp.unlink(missing_ok=True)
-    out: dict[str, dict] = {}
-    for name in SAMPLES:
+    def grade(name: str) -> dict:
         dest = base / name
         proc = subprocess.run(
             [sys.executable, "-m", "grader.cli", str(ROOT / "submissions" / name), "--quick",
@@ -32,7 +32,13 @@ def graded(tmp_path_factory) -> dict[str, dict]:
         result = None
         if (dest / "result.json").is_file():
             result = json.loads((dest / "result.json").read_text())
-        out[name] = {"rc": proc.returncode, "out": dest, "result": result,
-                     "stderr": proc.stderr[-4000:], "stdout": proc.stdout[-4000:]}
+        return {"rc": proc.returncode, "out": dest, "result": result,
+                "stderr": proc.stderr[-4000:], "stdout": proc.stdout[-4000:]}
+
+    # two at a time (the machine has 2 cores); dave, who runs into time limits, goes first
+    order = sorted(SAMPLES, key=lambda n: n != "dave")
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        done = dict(zip(order, pool.map(grade, order), strict=True))
+    out = {name: done[name] for name in SAMPLES}
     yield out
     shutil.rmtree(base, ignore_errors=True)

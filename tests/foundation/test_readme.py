@@ -22,3 +22,12 @@ def test_ci_runs_the_readme_test_command():
 
 def test_readme_demo_command_grades_alice():
     assert any("grade submissions/alice --quick" in c for c in _readme_commands())
+
+
+def test_readme_exit_code_table_matches_the_code():
+    from grader.errors import EXIT_MEANINGS
+
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    rows = dict(re.findall(r"^\| (\d+) \| (.+) \|$", text, flags=re.M))
+    assert {int(code): meaning for code, meaning in rows.items()} == \
+        {int(code): meaning for code, meaning in EXIT_MEANINGS.items()}

@@ -53,8 +53,8 @@ def test_table_output_and_clean_exit(inputs, monkeypatch, capsys):
 
 def test_missing_path_is_reported_in_words(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(classifier, "load_judge", lambda *a, **k: FakeJudge())
-    assert cli.main(["judge", str(tmp_path / "nothing.png"), "--json"]) == 1
-    assert "does not exist" in json.loads(capsys.readouterr().out)[0]["message"]
+    assert cli.main(["judge", str(tmp_path / "nothing.png"), "--json"]) == 2  # usage, as
+    assert "No such file or folder" in capsys.readouterr().err          # in every verb
 
 
 def test_arrays_saved_in_common_layouts_are_read_and_say_how(real_images):

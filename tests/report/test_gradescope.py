@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+from html import unescape
 
 import pytest
 import scoring_synth as synth
+from markdown_it import MarkdownIt
 
 from grader.report.gradescope import OUTPUT_FORMATS, VISIBILITIES, write_gradescope
 from grader.scoring import load_rubric, score_submission
@@ -59,7 +61,9 @@ def test_needs_review_flags_review_and_bad_options():
     ev.warnings.append(plain("A file named <img src=x onerror=alert(1)>.gif was skipped."))
     grade = score_submission(ev, judged, load_rubric())
     obj = gradescope_dict(grade, lang="en", visibility="after_published")
-    assert "<img" not in json.dumps(obj) and "&lt;img src=x" in obj["output"]
+    assert "\\<img src=x" in obj["output"] and "&lt;" not in obj["output"]
+    html = MarkdownIt("commonmark").render(obj["output"])
+    assert "<img" not in html and "&lt;img src=x onerror=alert(1)&gt;.gif" in html
     imp = obj["tests"][1]
     assert "instructor's review" in imp["output"] and obj["extra_data"]["review_needed"]
     assert imp["visibility"] == "after_published"
@@ -67,3 +71,42 @@ def test_needs_review_flags_review_and_bad_options():
         gradescope_dict(grade, visibility="public")
     with pytest.raises(ValueError):
         gradescope_dict(grade, lang="fr")
+
+
+def test_markdown_shows_quoted_text_as_written():
+    """Quoted text renders as typed: no tag, no entity, no Markdown (issue 19)."""
+    from grader.report.gradescope import _md_safe
+
+    md = MarkdownIt("commonmark")
+    for text in ["x < 1 and <script>alert(1)</script>", "a_b *c* [l](http://e) `code`",
+                 "1. not a list", "AT&T &lt; $$x$$", "back\\slash", "line\n# heading"]:
+        html = md.render(f"- {_md_safe(text)}")
+        assert "<script" not in html and "<a " not in html and "<em>" not in html
+        assert "<code>" not in html and "<h1>" not in html and "<ol>" not in html
+        shown = html.replace("<ul>", "").replace("</ul>", "").replace("<li>", "")
+        shown = shown.replace("</li>", "").strip()
+        assert unescape(shown) == " ".join(text.split())
+
+
+@pytest.mark.parametrize("lang", ["en", "ko", "both"])
+def test_language_and_visibility_are_recorded(lang):
+    ev, judged = synth.accuracy_bug_smoothing_one_frame()
+    grade = score_submission(ev, judged, load_rubric())
+    from grader.report.gradescope import gradescope_dict
+
+    obj = gradescope_dict(grade, lang=lang, visibility="after_due_date")
+    assert obj["extra_data"]["lang"] == lang and obj["visibility"] == "after_due_date"
+    hangul = any("\uac00" <= ch <= "\ud7a3" for ch in obj["output"])
+    assert hangul == (lang != "en")
+    assert ("Score:" in obj["output"]) == (lang != "ko")
+
+
+def test_failure_results_score_zero_with_the_reason():
+    from grader.report.gradescope import failure_dict
+
+    obj = failure_dict("timed out after 1800 s", lang="ko", visibility="hidden")
+    assert obj["score"] == 0 and obj["tests"] == [] and obj["visibility"] == "hidden"
+    assert "채점하지 못해" in obj["output"] and "timed out after 1800 s" in obj["output"]
+    assert set(obj) <= set(TOP)
+    with pytest.raises(ValueError):
+        failure_dict("x", lang="fr")

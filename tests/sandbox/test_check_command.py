@@ -46,4 +46,4 @@ def test_usage_errors_exit_2(tmp_path, capsys):
     with pytest.raises(SystemExit) as exc:
         main(["check"])
     assert exc.value.code == 2
-    assert main(["check", str(tmp_path / "nowhere.ipynb")]) == 3
+    assert main(["check", str(tmp_path / "nowhere.ipynb")]) == 2  # a missing path is a usage error in every verb

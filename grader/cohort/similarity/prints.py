@@ -3,7 +3,9 @@
 Every student starts from the same lesson, so code is compared on what a submission *adds* to
 it: tokens that the lesson covers (its shingles and its logical lines, see
 :func:`~grader.cohort.similarity.tokens.lesson_shingles`) are lesson code; a shingle is
-*added* when it holds a token that is not. Images and checkpoints are hashed by
+*added* when it holds a token that is not. The print also keeps the digests of
+:mod:`~grader.cohort.similarity.identical` and the markdown shingles of
+:mod:`~grader.cohort.similarity.text`. Images and checkpoints are hashed by
 :mod:`~grader.cohort.similarity.images` and :mod:`~grader.cohort.similarity.checkpoints`.
 """
 
@@ -15,8 +17,10 @@ from typing import Any
 import numpy as np
 
 from grader.cohort.similarity.checkpoints import checkpoint_prints
+from grader.cohort.similarity.identical import code_digest, file_digests
 from grader.cohort.similarity.images import image_prints
 from grader.cohort.similarity.records import CodeSegment, SubmissionPrint
+from grader.cohort.similarity.text import notebook_text, text_print
 from grader.cohort.similarity.tokens import (
     K,
     Token,
@@ -49,7 +53,7 @@ def fingerprint_submission(path: Path, work_dir: Path) -> SubmissionPrint:
     except Exception as exc:  # noqa: BLE001 - one broken submission never stops the cohort
         return SubmissionPrint(name=name, notes=[f"not read: {type(exc).__name__}: {exc}"[:300]])
     sp = SubmissionPrint(name=sub.name)
-    for label, task in (("code", _code_print), ("images", image_prints),
+    for label, task in (("code", _code_print), ("text", _text_print), ("images", image_prints),
                         ("checkpoints", checkpoint_prints)):
         try:
             task(sub, Path(work_dir), sp)
@@ -62,8 +66,19 @@ def _code_print(sub: Any, work_dir: Path, sp: SubmissionPrint) -> None:
     sources = code_sources(sub)
     code = fingerprint_sources(sp.name, sources)
     sp.segments, sp.shingles_total = code.segments, code.shingles_total
+    sp.files = file_digests(sub, {rel for rel in sub.sources
+                                  if any(w == rel or w.startswith(f"{rel} cell ") for w, _, _ in sources)})
+    sp.code_sha256, sp.code_tokens = code_digest(sources)
     if not sources:
         sp.notes.append("no code was read")
+
+
+def _text_print(sub: Any, work_dir: Path, sp: SubmissionPrint) -> None:
+    cells: list[str] = []
+    for rel in sub.sources:
+        if rel.lower().endswith(".ipynb"):
+            cells += notebook_text((Path(sub.root) / rel).read_bytes(), rel)
+    sp.text = text_print(cells)
 
 
 def fingerprint_sources(name: str, sources: list[tuple[str, str, bool]],

@@ -10,6 +10,9 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
+#: bump when what a print holds changes: a print of another version is read as stale (re-made)
+PRINT_VERSION = 2
+
 
 @dataclass
 class Match:
@@ -31,14 +34,15 @@ class SimilarityFlag:
     """Student names, ``a < b``."""
     b: str
     kind: str
-    """``code``, ``samples`` or ``checkpoint``."""
+    """``identical``, ``code``, ``notebook``, ``samples`` or ``checkpoint``."""
     score: float
-    """0..1; code: containment of the added code; images: 1 - normalised hash distance."""
+    """0..1; code and notebook: containment (see :mod:`.compare`); images: 1 - normalised hash
+    distance; identical and checkpoint: 1."""
     threshold: float
     detail: str
     """One English sentence for the dashboard."""
     matches: list[Match] = field(default_factory=list)
-    """Code only: at most :data:`MAX_MATCHES` regions, longest first."""
+    """Code and notebook: at most :data:`MAX_MATCHES` regions of shared added code, longest first."""
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready data."""
@@ -94,10 +98,23 @@ class SubmissionPrint:
     shingles_total: int = 0
     """All shingles of the code, lesson included."""
     notes: list[str] = field(default_factory=list)
+    files: dict[str, str] = field(default_factory=dict)
+    """Code file (relative path) -> sha256 of its bytes."""
+    code_sha256: str = ""
+    """sha256 of all code, comments and layout aside (empty when too little code to compare)."""
+    code_tokens: int = 0
+    """Tokens behind :attr:`code_sha256`."""
+    text: list[int] = field(default_factory=list)
+    """Markdown word-shingle hashes that the course notes do not hold, sorted."""
+    version: int = PRINT_VERSION
 
     def added(self) -> set[int]:
         """The added shingle hashes (lesson removed)."""
         return {h for s in self.segments for h in s.hashes}
+
+    def notebook(self) -> set[int]:
+        """What the whole-notebook score compares: added code and the student's markdown."""
+        return self.added() | set(self.text)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready data."""
@@ -105,10 +122,20 @@ class SubmissionPrint:
 
     @classmethod
     def from_dict(cls, raw: dict[str, Any]) -> SubmissionPrint:
-        """Inverse of :meth:`to_dict`."""
+        """Inverse of :meth:`to_dict`.
+
+        Raises:
+            ValueError: The print was made by another :data:`PRINT_VERSION` (a cached print
+                that must be made again).
+        """
+        if raw.get("version", 1) != PRINT_VERSION:
+            raise ValueError(f"a similarity print of version {raw.get('version', 1)}, "
+                             f"not {PRINT_VERSION}")
         segments = [CodeSegment(**{**s, "spans": [tuple(p) for p in s.get("spans", [])]})
                     for s in raw.get("segments", [])]
         return cls(name=raw["name"], segments=segments,
                    images=[ImagePrint(**i) for i in raw.get("images", [])],
                    checkpoints=[CheckpointPrint(**c) for c in raw.get("checkpoints", [])],
-                   shingles_total=raw.get("shingles_total", 0), notes=list(raw.get("notes", [])))
+                   shingles_total=raw.get("shingles_total", 0), notes=list(raw.get("notes", [])),
+                   files=dict(raw.get("files", {})), code_sha256=raw.get("code_sha256", ""),
+                   code_tokens=raw.get("code_tokens", 0), text=list(raw.get("text", [])))

@@ -9,7 +9,7 @@ names (``tf``, ``layers``), attribute names (``.Conv2DTranspose``, ``.add``; but
 without changing the program, and they carry its structure. Each top-level statement (a whole
 function, loop or assignment) gives overlapping :data:`K`-token shingles hashed to 64 bits, so
 code inserted between statements or functions put in another order leave every shingle intact.
-The lesson's shingles and logical lines come from ``grader/assets/lesson_fingerprint.json``,
+The lesson's shingles and logical lines come from the assignment's ``lesson_fingerprint.json``,
 made by ``reference/make_lesson_fingerprint.py`` with :func:`lesson_hashes_of`.
 """
 
@@ -108,6 +108,33 @@ def normalise(text: str, library: set[str] | frozenset[str] = frozenset()) -> li
     except (tokenize.TokenError, SyntaxError, ValueError):
         raw = _regex_tokens(text)
     return _normalised(_significant(raw), library)
+
+
+def plain_tokens(text: str) -> list[str]:
+    """Tokens of Python source with only comments, docstrings and layout dropped.
+
+    Names and values are kept (a string by its value, so the quote style does not count):
+    two cells give the same tokens exactly when they are the same code. Never raises.
+    """
+    text = textwrap.dedent(text)
+    try:
+        raw = [(t.type, t.string, t.start[0], t.end[0], t.start[1])
+               for t in tokenize.generate_tokens(io.StringIO(text).readline)]
+    except (tokenize.TokenError, SyntaxError, ValueError):
+        raw = _regex_tokens(text)
+    sig = _significant(raw)
+    out: list[str] = []
+    for i, (typ, s, *_rest) in enumerate(sig):
+        if typ == tokenize.STRING:
+            if sig[i][5] and _bare_string(sig, i):
+                continue
+            try:
+                s = repr(ast.literal_eval(s))
+            except (ValueError, SyntaxError, MemoryError, RecursionError):
+                pass
+        if s.strip():
+            out.append(s)
+    return out
 
 
 def _regex_tokens(text: str) -> list[_Raw]:

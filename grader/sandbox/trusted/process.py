@@ -32,7 +32,7 @@ from grader.sandbox.trusted.models import (
     load_generator,
 )
 from grader.sandbox.trusted.restore import restore_checkpoint
-from grader.tf_setup import configure_tensorflow
+from grader.tf_setup import configure_tensorflow, import_tensorflow_quietly
 from grader.training.losses import (
     LossSpec,
     LossSpecError,
@@ -202,6 +202,29 @@ class TrustedRun:
         self.result["checkpoint_samples_file"] = "checkpoint_samples.npz"
 
 
+def await_plan(work: Path, name: str, timeout_s: float) -> dict[str, Any] | None:
+    """Import the heavy modules, then wait for the parent's plan file ``work/name``.
+
+    Returns:
+        The plan, or None when the parent cancelled (or never answered).
+    """
+    write_json_atomic(work / "progress.json", {"phase": "waiting", "time": time.time()},
+                      indent=None)
+    import_tensorflow_quietly()  # imported now, while the student's code runs
+    import keras  # noqa: F401
+    deadline = time.monotonic() + timeout_s
+    go = work / Path(name).name
+    while time.monotonic() < deadline:
+        if go.is_file():
+            try:
+                plan = json.loads(go.read_text(encoding="utf-8"))
+            except ValueError:  # written atomically, so only a foreign file fails here
+                return None
+            return None if not isinstance(plan, dict) or plan.get("cancel") else plan
+        time.sleep(0.05)
+    return None
+
+
 def main(argv: list[str]) -> int:
     """Entry point; returns the exit code."""
     if len(argv) != 2:
@@ -210,6 +233,11 @@ def main(argv: list[str]) -> int:
     plan_path = Path(argv[1])
     plan = json.loads(plan_path.read_text(encoding="utf-8"))
     os.chdir(plan_path.parent)
+    if plan.get("await"):
+        plan = await_plan(plan_path.parent, str(plan["await"]),
+                          float(plan.get("await_timeout_s", 600.0)))
+        if plan is None:
+            return 0
     run = TrustedRun(plan, plan_path.parent)
     run.save()
     return run.run()
