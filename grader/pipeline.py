@@ -35,7 +35,7 @@ from grader.report.result_json import RunMeta, write_result_json
 from grader.rubric import Rubric
 from grader.sandbox.isolation import choose as choose_isolation
 from grader.sandbox.launch import PROGRESS_FILE
-from grader.sandbox.orchestrate import RunRequest, run_isolated
+from grader.sandbox.orchestrate import IsolatedRun, RunRequest, run_isolated
 from grader.scoring import load_rubric, score_submission
 from grader.scoring.grades import Note
 from grader.scoring.overrides import (
@@ -116,39 +116,38 @@ def grade_submission(submission: Path, options: GradeOptions,
     evidence, submission_rec = run_intake(submission, work)
     timing["intake_s"] = time.perf_counter() - t0
 
-    # What the student shows is judged while the student's code runs: it needs only the
-    # intake (and the judge), not the sandbox's results.
-    shown: dict[str, Any] = {}
-
-    def judge_what_is_shown() -> None:
-        t = time.perf_counter()
-        try:  # TensorFlow is imported here, while the student's code runs
-            import_tensorflow_quietly()
-            limit_threads(options.trusted_threads)
-            shown["value"] = judge_shown(evidence, work, options.seed, assignment.folder)
-        except BaseException as exc:  # re-raised in the main thread below
-            shown["error"] = exc
-        shown["seconds"] = time.perf_counter() - t
-
-    shown_thread = threading.Thread(target=judge_what_is_shown, daemon=True)
-    shown_thread.start()
+    # What the student shows is judged while the student's code runs, by the trusted process
+    # (TensorFlow is loaded there anyway; the parent then never loads it): it needs only the
+    # intake and the judge, not the student's results.
+    run: IsolatedRun | None = None
     if submission_rec is not None:
         t0 = time.perf_counter()
-        run_sandbox(submission_rec, evidence, work, images, options, assignment, progress)
+        judge_req = {"folder": str(assignment.folder),
+                     "shown": {"evidence": evidence.to_dict(), "seed": options.seed}}
+        run = run_sandbox(submission_rec, evidence, work, images, options, assignment,
+                          progress, judge_req)
         if isolation == "none":
             evidence.warnings.append(msg("sandbox.no_isolation"))
         timing["sandbox_s"] = time.perf_counter() - t0
 
     progress("judge", None, "judging the images")
     t0 = time.perf_counter()
-    shown_thread.join()
-    if "error" in shown:
-        raise shown["error"]
-    judged, student, notes = shown["value"]
+    if run is not None and run.shown is not None:
+        judged, tiles, notes = run.shown
+        student = StudentImages(tiles=tiles.get("tiles"), origins=tiles.get("origins", []),
+                                before_tiles=tiles.get("before_tiles"),
+                                figure_of=tiles.get("figure_of"))
+        timing["judge_shown_s"] = float(tiles.get("seconds", 0.0))
+    else:  # no code ran, or the trusted process could not judge: judge here
+        t = time.perf_counter()
+        import_tensorflow_quietly()
+        limit_threads(options.trusted_threads)
+        judged, student, notes = judge_shown(evidence, work, options.seed, assignment.folder)
+        timing["judge_shown_s"] = time.perf_counter() - t
     evidence.warnings.extend(notes)
-    judge_runs(evidence, work, judged, seed=options.seed, assignment=assignment.folder)
+    judge_runs(evidence, work, judged, seed=options.seed, assignment=assignment.folder,
+               done=run.judged_runs if run is not None else None)
     timing["judge_s"] = time.perf_counter() - t0
-    timing["judge_shown_s"] = shown["seconds"]
 
     progress("report", None, "scoring and writing the report")
     return write_outputs(evidence, judged, student, rubric, work, out_dir, options, timing,
@@ -202,8 +201,13 @@ def _latest_checkpoint(evidence: Evidence, submission: Submission) -> str | None
 
 
 def run_sandbox(submission: Submission, evidence: Evidence, work: Path, images: np.ndarray,
-                options: GradeOptions, assignment: Assignment, progress: ProgressFn) -> None:
-    """Run the student's and the trusted process (:mod:`grader.sandbox.orchestrate`)."""
+                options: GradeOptions, assignment: Assignment, progress: ProgressFn,
+                judge: dict[str, Any] | None = None) -> IsolatedRun | None:
+    """Run the student's and the trusted process (:mod:`grader.sandbox.orchestrate`).
+
+    ``judge``: what the trusted process should judge (``RunRequest.judge``). Returns the
+    validated run (None when no code could be taken from the submission).
+    """
     if not submission.code_units:
         cell_failures = submission.cell_failures[:3]
         failures = [f.message.en for f in cell_failures]
@@ -215,7 +219,7 @@ def run_sandbox(submission: Submission, evidence: Evidence, work: Path, images: 
                                       f"제출물에서 실행할 파이썬 코드를 찾지 못했습니다{why_ko}."),
             {"failures": failures}))
         evidence.isolation = "none (no code to run)"
-        return
+        return None
     b = options.budget
     req = RunRequest(steps=b.steps, batch_size=b.batch_size, sample_every=b.sample_every,
                      n_samples=b.n_samples, check_timeout_s=options.check_timeout_s,
@@ -223,7 +227,7 @@ def run_sandbox(submission: Submission, evidence: Evidence, work: Path, images: 
                      checkpoint_timeout_s=options.checkpoint_timeout_s,
                      checkpoint=_latest_checkpoint(evidence, submission), seed=options.seed,
                      threads=options.threads, memory_mb=options.memory_mb,
-                     isolation=options.isolation)
+                     isolation=options.isolation, judge=judge)
     boxes: list[Path] = []
     done = threading.Event()
     watcher = threading.Thread(target=_watch_progress, daemon=True,
@@ -243,6 +247,7 @@ def run_sandbox(submission: Submission, evidence: Evidence, work: Path, images: 
     evidence.checkpoint = run.checkpoint
     evidence.checkpoint_samples_file = run.checkpoint_samples_file
     evidence.warnings.extend(run.warnings)
+    return run
 
 
 #: what each phase of the two child processes does, for the progress line

@@ -28,7 +28,10 @@ from reference.train_classifier import DEFAULT_DATA, ROOT
 
 REPORT = ROOT / "reference" / "judge_validity.md"
 MONTAGE = ROOT / "reference" / "classifier" / "validity_generators.png"
-METRICS = (("recognizable_fraction", 1), ("class_coverage", 1), ("classifier_score", 1), ("fcd", -1))
+METRICS = (("clear_share", 1), ("named_share", 1), ("recognizable_fraction", 1),
+           ("class_coverage", 1), ("classifier_score", 1), ("fcd", -1))
+"""(metric, sign): ``clear_share`` and ``named_share`` are the eye-label score's shares of
+tiles read "named without doubt" and "at least plausible" (grader.judge.realism)."""
 GENERATOR_GLOBS = ("reference/baselines/**/generator*.keras", "runs/baseline_*/generator*.keras")
 
 
@@ -41,6 +44,22 @@ class Row:
     """``real``, ``tiles``, ``generator``, ``untrained``, ``noise`` or ``collapsed``."""
     step: int
     result: object
+
+
+def metric(result, name: str) -> float:
+    """A metric of a judge result; the eye-label shares are counts over the set size."""
+    if name == "clear_share":
+        return (result.clear_count or 0) / max(1, result.n)
+    if name == "named_share":
+        return (result.named_count or 0) / max(1, result.n)
+    return float(getattr(result, name) or 0.0)
+
+
+def grid_verdict(result, rubric_item) -> str:
+    """Rubric item 1's verdict on the whole set, as the grader gives it."""
+    from grader.scoring.recognizable import set_verdict
+
+    return set_verdict(result, "student_images", rubric_item).status
 
 
 def find_generators(root: Path = ROOT) -> list[tuple[int, Path]]:
@@ -109,17 +128,20 @@ def ordering_checks(rows: list[Row]) -> list[tuple[str, bool]]:
     by = {r.kind: r for r in rows if r.kind != "generator"}
     gens = sorted((r for r in rows if r.kind == "generator"), key=lambda r: r.step)
     checks = []
-    for metric, sign in METRICS:
-        real, untrained = sign * getattr(by["real"].result, metric), sign * getattr(by["untrained"].result, metric)
-        mid = [sign * getattr(g.result, metric) for g in gens]
+    for name, sign in METRICS:
+        real = sign * metric(by["real"].result, name)
+        untrained = sign * metric(by["untrained"].result, name)
+        mid = [sign * metric(g.result, name) for g in gens]
         ok = all(real >= v >= untrained for v in mid) and real > untrained
-        checks.append((f"{metric}: real >= every saved generator >= untrained", ok))
+        checks.append((f"{name}: real >= every saved generator >= untrained", ok))
     if len(gens) >= 2:
         first, last = gens[0], gens[-1]
-        for metric, sign in METRICS:
-            checks.append((f"{metric}: longest-trained (step {last.step}) better than "
+        for name, sign in METRICS:
+            if name == "clear_share":  # the eye labels read ~0 clear tiles at every saved point
+                continue
+            checks.append((f"{name}: longest-trained (step {last.step}) better than "
                            f"shortest-trained (step {first.step})",
-                           sign * getattr(last.result, metric) > sign * getattr(first.result, metric)))
+                           sign * metric(last.result, name) > sign * metric(first.result, name)))
         fcd = {g.step: g.result.fcd for g in gens}
         falls = significant_reversals(gens)
         unconfirmed = [(a, b) for a, b in falls if not fcd[b] > fcd[a]]
@@ -130,6 +152,13 @@ def ordering_checks(rows: list[Row]) -> list[tuple[str, bool]]:
     un, noise, col = by["untrained"].result, by["noise"].result, by["collapsed"].result
     checks.append(("untrained and noise: recognizable fraction below 5%",
                    un.recognizable_fraction < 0.05 and noise.recognizable_fraction < 0.05))
+    checks.append(("untrained and noise: no tile read as named or plausible by the eye score",
+                   not un.named_count and not noise.named_count))
+    checks.append(("copies of real images: none among the generated, untrained, noise and "
+                   "collapsed sets; real test images only at the dataset's own near-duplicate "
+                   "rate (under 10%)",
+                   all(not r.result.copy_fraction for r in rows if r.kind not in ("real", "tiles"))
+                   and metric(by["real"].result, "copy_fraction") < 0.10))
     checks.append(("mode collapse: at most 1 class covered", col.class_coverage <= 1))
     distinct = [by["real"], by["tiles"], *gens]
     checks.append(("near-copies: every image of the mode collapse has one; no image of the real, "
@@ -150,7 +179,7 @@ def significant_reversals(gens: list[Row], seed: int = 0) -> list[tuple[int, int
     """
     from grader.stats.bootstrap import bootstrap_difference
 
-    flags = {g.step: np.array([p["recognizable"] for p in g.result.per_image]) for g in gens}
+    flags = {g.step: np.array([p.recognizable for p in g.result.per_image]) for g in gens}
     out = []
     for i, a in enumerate(gens):
         for b in gens[i + 1:]:
@@ -164,11 +193,11 @@ def training_order(rows: list[Row]) -> list[str]:
     """Whether each metric improves monotonically with the generator's training step."""
     gens = sorted((r for r in rows if r.kind == "generator"), key=lambda r: r.step)
     out = []
-    for metric, sign in METRICS:
-        vals = [sign * getattr(g.result, metric) for g in gens]
+    for name, sign in METRICS:
+        vals = [sign * metric(g.result, name) for g in gens]
         mono = all(a <= b for a, b in zip(vals, vals[1:]))
         best = gens[int(np.argmax(vals))].step if gens else None
-        out.append(f"- {metric}: {'monotone' if mono else 'not monotone'} in training step; "
+        out.append(f"- {name}: {'monotone' if mono else 'not monotone'} in training step; "
                    f"best at step {best}")
     return out
 
@@ -183,7 +212,8 @@ def save_montage(sets, path: Path, per_row: int = 12) -> None:
     Image.fromarray(grid).resize((grid.shape[1] * 2, grid.shape[0] * 2), Image.NEAREST).save(path)
 
 
-def render(rows: list[Row], checks: list[tuple[str, bool]], n: int, seconds: float, cal) -> str:
+def render(rows: list[Row], checks: list[tuple[str, bool]], n: int, seconds: float, cal,
+           verdicts: list[str]) -> str:
     """The Markdown report."""
     lines = [
         "# Is the CIFAR-10 judge valid?", "",
@@ -192,14 +222,24 @@ def render(rows: list[Row], checks: list[tuple[str, bool]], n: int, seconds: flo
         f"temperature {cal.temperature:.3f}, tau {cal.tau:.3f}, weights "
         f"`{cal.weights_sha256[:12]}`. Real-vs-real FCD at this N: "
         f"{rows[0].result.fcd_reference:.3f}. Run time {seconds:.0f} s.", "",
-        "| set | recognizable (95% CI) | out of distribution | classes covered (k) | classifier score | FCD | near-copies |",
-        "| --- | --- | --- | --- | --- | --- | --- |",
+        "Item 1 is scored by the eye-label score (`grader/judge/realism.py`, fitted in "
+        "`recognizable_calibration.md`): *clear* and *named* are its shares of tiles read "
+        "\"named without doubt\" and \"at least plausible\"; *item 1* is the rubric's verdict "
+        "on the whole set. *Recognizable* is the judge's older confident-top-1 rule (top-1 >= "
+        "tau inside the out-of-distribution gate), kept for comparison and for assignments "
+        "without eye labels. *Copies*: images matching a CIFAR-10 train or test image in the "
+        "shipped copy index.", "",
+        "| set | clear | named | item 1 | recognizable (95% CI) | out of distribution | classes covered (k) | classifier score | FCD | near-copies | copies |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
-    for r in rows:
+    for r, verdict in zip(rows, verdicts, strict=True):
         x = r.result
-        lines.append(f"| {r.name} | {x.recognizable_fraction:.1%} ({x.ci_low:.1%}-{x.ci_high:.1%}) | "
+        lines.append(f"| {r.name} | {metric(x, 'clear_share'):.1%} | "
+                     f"{metric(x, 'named_share'):.1%} | {verdict} | "
+                     f"{x.recognizable_fraction:.1%} ({x.ci_low:.1%}-{x.ci_high:.1%}) | "
                      f"{x.out_of_distribution_fraction:.1%} | {x.class_coverage}/10 ({x.coverage_k}) | "
-                     f"{x.classifier_score:.2f} | {x.fcd:.3f} | {x.near_copy_fraction:.1%} |")
+                     f"{x.classifier_score:.2f} | {x.fcd:.3f} | {x.near_copy_fraction:.1%} | "
+                     f"{(x.copy_fraction or 0.0):.1%} |")
     real, tiles = rows[0].result, rows[1].result
     lines += ["", "## Expected orderings", ""]
     lines += [f"- [{'x' if ok else ' '}] {text}" for text, ok in checks]
@@ -223,8 +263,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--data", default=DEFAULT_DATA)
     p.add_argument("--seed", type=int, default=0)
     a = p.parse_args(argv)
+    from grader.assignment import get_assignment
     from grader.judge.classifier import load_judge
     from grader.judge.metrics import score_images
+    from grader.scoring import load_rubric
 
     t0 = time.time()
     judge = load_judge()
@@ -233,7 +275,13 @@ def main(argv: list[str] | None = None) -> int:
     rows = [Row(name, kind, step, score_images(images, judge, seed=a.seed))
             for name, kind, step, images in sets]
     checks = ordering_checks(rows)
-    REPORT.write_text(render(rows, checks, a.n, time.time() - t0, judge.calibration))
+    item = load_rubric(get_assignment().rubric).item("recognizable")
+    verdicts = [grid_verdict(r.result, item) for r in rows]
+    checks.append(("item 1: real images pass; untrained, noise and collapse fail",
+                   verdicts[0] == "pass" and all(
+                       v == "fail" for r, v in zip(rows, verdicts, strict=True)
+                       if r.kind in ("untrained", "noise", "collapsed"))))
+    REPORT.write_text(render(rows, checks, a.n, time.time() - t0, judge.calibration, verdicts))
     print(REPORT.read_text())
     return 0 if all(ok for _, ok in checks) else 1
 

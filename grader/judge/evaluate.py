@@ -114,33 +114,54 @@ def judge_shown(evidence: Evidence, work: Path, seed: int = 0,
 
 
 def judge_runs(evidence: Evidence, work: Path, judged: JudgedEvidence, seed: int = 0,
-               assignment: str | Path | None = None) -> None:
+               assignment: str | Path | None = None, done: JudgedEvidence | None = None,
+               done_prefix: str = "trusted/") -> None:
     """Judge the grader's own outputs into ``judged``: each variant's samples, the final
-    variant's fixed-noise frames and the samples of the student's checkpoint."""
-    judge = load_judge(assignment=assignment)
-    shape = judge.image_shape
+    variant's fixed-noise frames and the samples of the student's checkpoint.
 
-    def score(images: np.ndarray | None) -> JudgeResult | None:
+    ``done``: what the trusted process already judged of its own files (those whose names
+    start with ``done_prefix``); it is taken as it is, and the judge is loaded only for the
+    rest (a variant trained elsewhere, or a judgement that did not come back).
+    """
+    loaded: list[Judge] = []
+
+    def judge() -> Judge:
+        if not loaded:
+            loaded.append(load_judge(assignment=assignment))
+        return loaded[0]
+
+    def ready(file: str | None, value: object) -> bool:
+        return done is not None and value is not None and bool(file) and \
+            str(file).startswith(done_prefix)
+
+    def score(file: str, key: str) -> JudgeResult | None:
+        images = _npz(work, file, key, evidence, judge().image_shape)
         if images is None or len(images) == 0:
             return None
-        return score_images(images, judge, seed=seed)
+        return score_images(images, judge(), seed=seed)
 
     variants = {v.name: v for v in evidence.variants}
     for name, attr in (("final", "final_samples"), ("baseline", "baseline_samples")):
         run = variants.get(name)
         if run is not None and run.samples_file:
-            setattr(judged, attr, score(_npz(work, run.samples_file, "images", evidence,
-                                             shape)))
+            mine = getattr(done, attr, None)
+            setattr(judged, attr, mine if ready(run.samples_file, mine)
+                    else score(run.samples_file, "images"))
     final = variants.get("final")
     if final is not None and final.frames_file:
-        frames = _npz(work, final.frames_file, "frames", evidence, shape)
-        if frames is not None and frames.ndim == 5:
-            judged.grader_frames = score_sets(list(frames), judge, seed)
-            judged.grader_frame_change = float(np.abs(frames[-1].astype(np.float64)
-                                                      - frames[0]).mean() / 255.0)
+        if done is not None and ready(final.frames_file, done.grader_frame_change):
+            judged.grader_frames = list(done.grader_frames)
+            judged.grader_frame_change = done.grader_frame_change
+        else:
+            frames = _npz(work, final.frames_file, "frames", evidence, judge().image_shape)
+            if frames is not None and frames.ndim == 5:
+                judged.grader_frames = score_sets(list(frames), judge(), seed)
+                judged.grader_frame_change = float(np.abs(frames[-1].astype(np.float64)
+                                                          - frames[0]).mean() / 255.0)
     if evidence.checkpoint_samples_file:
-        judged.checkpoint_samples = score(
-            _npz(work, evidence.checkpoint_samples_file, "images", evidence, shape))
+        mine = getattr(done, "checkpoint_samples", None)
+        judged.checkpoint_samples = mine if ready(evidence.checkpoint_samples_file, mine) \
+            else score(evidence.checkpoint_samples_file, "images")
 
 
 @dataclass(frozen=True)

@@ -102,8 +102,12 @@ def _hidden(roots: list[Path]) -> list[Path]:
 
 
 def bwrap_prefix(work_dir: Path, read_only: list[Path], tmp_size_mb: int,
-                 binary: str | None = None) -> list[str]:
-    """The ``bwrap ... --`` argument list for a child working in ``work_dir``."""
+                 binary: str | None = None, expose: list[Path] | None = None) -> list[str]:
+    """The ``bwrap ... --`` argument list for a child working in ``work_dir``.
+
+    ``expose``: folders bound read-only *after* the hidden ones, so that a trusted child
+    (one that runs no student code) can read the judge of its assignment.
+    """
     args = [binary or bwrap_binary() or "bwrap", "--unshare-user", "--uid", "1000", "--gid",
             "1000", "--unshare-net", "--unshare-pid", "--unshare-ipc", "--unshare-uts",
             "--unshare-cgroup-try", "--die-with-parent", "--new-session", "--cap-drop", "ALL",
@@ -127,16 +131,18 @@ def bwrap_prefix(work_dir: Path, read_only: list[Path], tmp_size_mb: int,
     # could train the generator against the very classifier that grades it.
     for hidden in _hidden(roots):
         args += ["--tmpfs", str(hidden)]
+    for p in expose or []:
+        args += ["--ro-bind-try", str(p), str(p)]
     work = str(Path(work_dir).resolve())
     # the launcher gives the child a minimal environment (launch.child_env)
     return args + ["--bind", work, work, "--chdir", work, "--"]
 
 
 def prefix_for(isolation: str, work_dir: Path, read_only: list[Path],
-               tmp_size_mb: int = 256) -> list[str]:
-    """Command prefix for ``isolation`` (``none`` has none)."""
+               tmp_size_mb: int = 256, expose: list[Path] | None = None) -> list[str]:
+    """Command prefix for ``isolation`` (``none`` has none); ``expose``: see bwrap_prefix."""
     if isolation == "bwrap":
-        return bwrap_prefix(work_dir, read_only, tmp_size_mb)
+        return bwrap_prefix(work_dir, read_only, tmp_size_mb, expose=expose)
     return []
 
 

@@ -35,6 +35,8 @@ from grader.text import Msg, msg
 
 Status = Literal["ok", "timeout", "memory", "processes", "disk", "crashed"]
 PLAN_FILE = "plan.json"
+#: the one child that may read its judge (it runs no student code)
+TRUSTED_MODULE = "grader.sandbox.trusted"
 RESULT_FILE = "result.json"
 PROGRESS_FILE = "progress.json"
 LOG_FILE = "child.log"
@@ -148,7 +150,11 @@ def run_child(plan: dict[str, Any], work_dir: Path, limits: Limits | None = None
         (work_dir / PLAN_FILE).write_text(json.dumps(plan))
         isolation = iso.choose(limits.isolation)
         read_only = [Path(p) for p in plan.get("read_only", [])]
-        cmd = iso.prefix_for(isolation, work_dir, read_only, limits.tmp_size_mb) + [
+        # only the trusted process is shown its judge: the student's code never is
+        expose = [Path(p) for p in plan.get("judge", {}).get("expose", [])] \
+            if module == TRUSTED_MODULE else []
+        cmd = iso.prefix_for(isolation, work_dir, read_only, limits.tmp_size_mb,
+                             expose=expose) + [
             *child_python(module), str(work_dir / PLAN_FILE)]
         cgroup = create_cgroup(f"dcgan-grader-{os.getpid()}-{uuid.uuid4().hex[:8]}", limits) \
             if limits.use_cgroup else Cgroup()

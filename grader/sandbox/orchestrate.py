@@ -29,18 +29,22 @@ from grader.assignment import Assignment
 from grader.errors import detail_text, student_text
 from grader.evidence import CheckResult, VariantRun, load_images_npz
 from grader.files import write_json_atomic
-from grader.sandbox.launch import ChildOutcome, run_child
+from grader.judge.results import JudgedEvidence
+from grader.sandbox.launch import STUDENT_MODULE, TRUSTED_MODULE, ChildOutcome, run_child
 from grader.sandbox.limits import Limits
 from grader.sandbox.plan import checks_from_outcome, make_plan, parse_variant, write_real_images
+from grader.sandbox.trusted.judging import SHOWN_OUTPUTS, read_shown
 from grader.text import Msg, msg
 
-STUDENT_MODULE = "grader.sandbox.student"
-TRUSTED_MODULE = "grader.sandbox.trusted"
 VARIANT_NAMES = ("baseline", "final")
 _PLAIN_FILE = re.compile(r"^(baseline|final)_(generator|discriminator)\.keras$")
 MAX_MODEL_BYTES = 256 << 20
 #: the trusted process's plan, handed over once the student's process has ended
 GO_FILE = "go.json"
+#: seconds the trusted process may take to judge (its own samples, or what the student shows)
+JUDGE_TIMEOUT_S = 300.0
+#: the largest file the trusted process's judging may hand back (overlays, tiles, the GIF)
+MAX_JUDGED_BYTES = 64 << 20
 #: images per second above which a reported training run is not believable on any machine
 MAX_PLAUSIBLE_IMAGES_PER_S = 2_000_000
 
@@ -62,6 +66,9 @@ class RunRequest:
     threads: int = 2
     memory_mb: int = 4096
     isolation: str = "auto"
+    judge: dict[str, Any] | None = None
+    """Judge in the trusted process: ``{"folder": the assignment folder, "shown": {"evidence":
+    the intake's evidence as a dict, "seed": ...}}`` (None: the parent judges)."""
 
 
 @dataclass
@@ -77,6 +84,10 @@ class IsolatedRun:
     timings: dict[str, float] = field(default_factory=dict)
     warnings: list[Msg] = field(default_factory=list)
     trusted_models: bool = False
+    shown: tuple[JudgedEvidence, dict[str, Any], list[Msg]] | None = None
+    """The trusted process's judgement of what the student shows (judging.read_shown)."""
+    judged_runs: JudgedEvidence | None = None
+    """The trusted process's judgement of its own samples (before the parent's checks)."""
 
 
 def _export_entries(result: dict[str, Any] | None) -> list[dict[str, Any]]:
@@ -126,6 +137,9 @@ def trusted_plan(entries: list[dict[str, Any]], copied: dict[str, dict[str, str]
                    "budget": {"steps": req.steps, "batch_size": req.batch_size,
                               "sample_every": req.sample_every, "n_samples": req.n_samples,
                               "n_fixed": 16}})
+    if req.judge:
+        phases.append({"name": "judge", "timeout_s": JUDGE_TIMEOUT_S, "seed": req.seed,
+                       "folder": req.judge.get("folder")})
     return {"version": 1, "assignment": assignment.facts(), "seed": req.seed,
             "threads": req.threads, "real_images": "real_images.npy", "variants": variants,
             "phases": phases, "read_only": read_only}
@@ -146,9 +160,13 @@ class WarmTrusted:
         box.mkdir(parents=True, exist_ok=True)
         stub = trusted_plan([], {}, req, assignment, read_only)
         stub["phases"] = _every_phase(req)  # the launcher takes each phase's limit from here
-        stub.update({"await": GO_FILE, "await_timeout_s": wait_s})
+        stub.update({"await": GO_FILE, "await_timeout_s": wait_s + JUDGE_TIMEOUT_S})
+        if req.judge:
+            stub["judge"] = {"shown": req.judge.get("shown"),
+                             "expose": [str(req.judge["folder"])] if req.judge.get("folder")
+                             else []}
         limits = Limits(timeout_s=wait_s + req.check_timeout_s + req.checkpoint_timeout_s
-                        + req.train_timeout_s + 300, memory_mb=req.memory_mb,
+                        + req.train_timeout_s + 2 * JUDGE_TIMEOUT_S + 300, memory_mb=req.memory_mb,
                         isolation=req.isolation, threads=req.threads)
         self._outcome: ChildOutcome | None = None
         self._error: BaseException | None = None
@@ -171,19 +189,21 @@ class WarmTrusted:
         assert self._outcome is not None
         return self._outcome
 
-    def cancel(self) -> None:
-        """Tell the waiting process there is nothing to do, and let it end."""
+    def cancel(self, wait_s: float = 30.0) -> None:
+        """Tell the waiting process there is nothing to do, and let it end (it finishes
+        judging what the student shows first: ``wait_s``)."""
         try:
             write_json_atomic(self.box / GO_FILE, {"cancel": True}, indent=None)
         except OSError:
             pass
-        self._thread.join(timeout=30)
+        self._thread.join(timeout=wait_s)
 
 
 def _every_phase(req: RunRequest) -> list[dict[str, Any]]:
     return [{"name": "verify", "timeout_s": req.check_timeout_s},
             {"name": "sample_checkpoint", "timeout_s": req.checkpoint_timeout_s},
-            {"name": "train", "timeout_s": req.train_timeout_s}]
+            {"name": "train", "timeout_s": req.train_timeout_s},
+            {"name": "judge", "timeout_s": JUDGE_TIMEOUT_S}]
 
 
 def expected_frames(steps: int, every: int) -> int:
@@ -252,6 +272,8 @@ def run_isolated(units_source: Any, req: RunRequest, work: Path, images: np.ndar
                      assignment=assignment, seed=req.seed, threads=req.threads)
     # The trusted process starts now and imports TensorFlow while the student's code runs;
     # it reads nothing until the parent hands it the plan, after the student's process ended.
+    if req.judge and req.judge.get("shown"):  # what the student shows, for the judge
+        _copy_tree(work / "intake", trusted_box / "intake")
     warm = WarmTrusted(trusted_box, req, assignment, read_only, wait_s=limits.timeout_s)
     try:
         s_out = run_child(plan, student_box, limits, module=STUDENT_MODULE)
@@ -291,14 +313,53 @@ def run_isolated(units_source: Any, req: RunRequest, work: Path, images: np.ndar
         out.variants += _trusted_variants(t_out, req, trusted_box, assignment)
         _note_student_step(out.variants, entries)
         _checkpoint(t_out, out)
+        out.judged_runs = _judged_runs(t_out)
     else:
-        warm.cancel()
+        warm.cancel(wait_s=JUDGE_TIMEOUT_S if req.judge else 30.0)
+    if req.judge and req.judge.get("shown"):
+        out.shown = read_shown(trusted_box, assignment.image_shape)
+        if out.shown is not None:
+            _copy_judged_back(trusted_box, work)
+        for name in ("intake", *SHOWN_OUTPUTS):  # copies: the work folder keeps the originals
+            target = trusted_box / name
+            shutil.rmtree(target, ignore_errors=True) if target.is_dir() else \
+                target.unlink(missing_ok=True)
     out.checks = _merge_checks(student_checks, trusted_checks)
     if fallback:
         out.variants += _fallback(units_source, fallback, req, work, images, assignment, out)
     order = {name: i for i, name in enumerate(VARIANT_NAMES)}
     out.variants.sort(key=lambda v: order.get(v.name, 9))
     return out
+
+
+def _copy_tree(src: Path, dest: Path) -> None:
+    """Copy the intake (plain files only) into the trusted folder."""
+    if src.is_dir():
+        shutil.copytree(src, dest, symlinks=True, ignore_dangling_symlinks=True,
+                        dirs_exist_ok=True)
+
+
+def _copy_judged_back(box: Path, work: Path) -> None:
+    """The judge's outputs (tiles, overlays, the report's GIF) into the work folder."""
+    for name in SHOWN_OUTPUTS:
+        src = box / name
+        files = [src] if src.is_file() else sorted(src.rglob("*")) if src.is_dir() else []
+        for f in files:
+            if f.is_symlink() or not f.is_file() or f.stat().st_size > MAX_JUDGED_BYTES:
+                continue
+            dest = work / f.relative_to(box)
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(f, dest)
+
+
+def _judged_runs(t_out: ChildOutcome) -> JudgedEvidence | None:
+    raw = (t_out.result or {}).get("judged_runs")
+    if not isinstance(raw, dict):
+        return None
+    try:
+        return JudgedEvidence.from_dict(raw)
+    except (ValueError, TypeError, KeyError, AttributeError):
+        return None
 
 
 def _trusted_variants(t_out: ChildOutcome, req: RunRequest, box: Path,

@@ -78,7 +78,9 @@ source, work = sys.argv[1], Path(sys.argv[2])
 unit = {{"origin": "cell 1", "source": open(source).read(), "kind": "assign", "name": "",
         "names": []}}
 out = run_child({{"units": [unit], "phases": [], "unit_timeout_s": 60, "load_timeout_s": 90,
-                 "assignment": get_assignment().facts()}},
+                 "assignment": get_assignment().facts(),
+                 # a plan cannot show the student process its judge: only the trusted one
+                 "judge": {{"expose": [str(get_assignment().folder)]}}}},
                 work, Limits(timeout_s=120, memory_mb=1024, disk_mb=512))
 print("DRIVER " + json.dumps({{"isolation": out.isolation, "binary": isolation.bwrap_binary(),
                              "status": out.status, "log": out.log_tail[-4000:]}}))

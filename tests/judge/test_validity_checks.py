@@ -11,8 +11,9 @@ def _result(fraction: float, n: int = 400, coverage: int = 5, score: float = 2.0
             fcd: float = 10.0, copies: float = 0.0) -> SimpleNamespace:
     k = round(fraction * n)
     return SimpleNamespace(recognizable_fraction=k / n, class_coverage=coverage,
-                           classifier_score=score, fcd=fcd, near_copy_fraction=copies,
-                           per_image=[{"recognizable": i < k} for i in range(n)])
+                           classifier_score=score, fcd=fcd, near_copy_fraction=copies, n=n,
+                           named_count=k, clear_count=k // 4, copy_fraction=0.0,
+                           per_image=[SimpleNamespace(recognizable=i < k) for i in range(n)])
 
 
 def _rows(gen_fractions: list[float]) -> list[Row]:
@@ -25,6 +26,7 @@ def _rows(gen_fractions: list[float]) -> list[Row]:
              Row("noise", "noise", 0, _result(0.01, coverage=0, score=1.0, fcd=45.0)),
              Row("collapsed", "collapsed", 0, _result(0.0, coverage=0, score=1.0, fcd=40.0,
                                                       copies=1.0))]
+    rows[-2].result.named_count = rows[-2].result.clear_count = 0  # noise: no tile by eye
     return rows
 
 
@@ -56,3 +58,12 @@ def test_near_copies_must_mark_the_collapse_and_nothing_distinct():
     rows[2].result.near_copy_fraction = 0.01  # a generator with a near-identical pair
     failed = [t for t, ok in ordering_checks(rows) if not ok]
     assert failed == [t for t, _ in ordering_checks(rows) if t.startswith("near-copies")]
+
+
+def test_eye_score_must_see_nothing_in_noise_and_no_copies_in_generated_sets():
+    rows = _rows([0.2, 0.3])
+    rows[-2].result.named_count = 3  # "noise" with tiles read as plausible
+    rows[2].result.copy_fraction = 0.5  # a generator whose samples are CIFAR-10 images
+    failed = [t for t, ok in ordering_checks(rows) if not ok]
+    assert any(t.startswith("untrained and noise: no tile") for t in failed), failed
+    assert any(t.startswith("copies of real images") for t in failed), failed

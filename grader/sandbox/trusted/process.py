@@ -26,13 +26,14 @@ from grader.evidence import History, VariantRun
 from grader.files import savez_atomic, write_json_atomic
 from grader.sandbox.checks import CHECKS, CheckContext, run_one
 from grader.sandbox.student.discover import Built
+from grader.sandbox.trusted.judging import judge_runs_here, judge_shown_here
 from grader.sandbox.trusted.models import (
     ModelRefused,
     load_discriminator,
     load_generator,
 )
 from grader.sandbox.trusted.restore import restore_checkpoint
-from grader.tf_setup import configure_tensorflow, import_tensorflow_quietly
+from grader.tf_setup import configure_tensorflow, import_tensorflow_quietly, limit_threads
 from grader.training.losses import (
     LossSpec,
     LossSpecError,
@@ -99,7 +100,7 @@ class TrustedRun:
             self.progress(name)
             t0 = time.perf_counter()
             try:
-                {"verify": self.verify, "train": self.train,
+                {"verify": self.verify, "train": self.train, "judge": self.judge,
                  "sample_checkpoint": self.sample_checkpoint}[name](phase)
             except Exception as exc:  # a hostile model file must not crash the run
                 self.result["phase_errors"][name] = f"{type(exc).__name__}: {str(exc)[:500]}"
@@ -184,6 +185,12 @@ class TrustedRun:
         savez_atomic(self.work / run.frames_file, frames=res.frames)
         run.frame_steps = [int(s) for s in res.frame_steps]
 
+    def judge(self, phase: dict[str, Any]) -> None:
+        """Judge this run's samples, frames and checkpoint samples (the judge is trusted)."""
+        self.result["judged_runs"] = judge_runs_here(
+            phase, self.result.get("variants", []), self.result.get("checkpoint_samples_file"),
+            self.work)
+
     def sample_checkpoint(self, phase: dict[str, Any]) -> None:
         """Restore the student's checkpoint into the final generator and sample it."""
         from grader.training.trainer import sample_images
@@ -202,8 +209,10 @@ class TrustedRun:
         self.result["checkpoint_samples_file"] = "checkpoint_samples.npz"
 
 
-def await_plan(work: Path, name: str, timeout_s: float) -> dict[str, Any] | None:
-    """Import the heavy modules, then wait for the parent's plan file ``work/name``.
+def await_plan(work: Path, name: str, timeout_s: float,
+               shown: dict[str, Any] | None = None, threads: int = 2) -> dict[str, Any] | None:
+    """Import the heavy modules, judge what the student shows (``shown``, see
+    :func:`.judging.judge_shown_here`), then wait for the parent's plan file ``work/name``.
 
     Returns:
         The plan, or None when the parent cancelled (or never answered).
@@ -212,6 +221,10 @@ def await_plan(work: Path, name: str, timeout_s: float) -> dict[str, Any] | None
                       indent=None)
     import_tensorflow_quietly()  # imported now, while the student's code runs
     import keras  # noqa: F401
+
+    if shown:
+        limit_threads(threads)
+        judge_shown_here(shown, work)
     deadline = time.monotonic() + timeout_s
     go = work / Path(name).name
     while time.monotonic() < deadline:
@@ -235,7 +248,9 @@ def main(argv: list[str]) -> int:
     os.chdir(plan_path.parent)
     if plan.get("await"):
         plan = await_plan(plan_path.parent, str(plan["await"]),
-                          float(plan.get("await_timeout_s", 600.0)))
+                          float(plan.get("await_timeout_s", 600.0)),
+                          shown=(plan.get("judge") or {}).get("shown"),
+                          threads=int(plan.get("threads", 2)))
         if plan is None:
             return 0
     run = TrustedRun(plan, plan_path.parent)
