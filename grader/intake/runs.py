@@ -85,6 +85,9 @@ class Run:
     """Index (into ``RunMap.images``) of the last sample grid shown for this run."""
     final_history: int | None = None
     gif: int | None = None
+    save_dirs: list[str] = field(default_factory=list)
+    """Folders of the image paths written in the code since the previous run (``.../cifar10_v2
+    /training_history``): where this run's own saved figures go, when it moved them."""
 
 
 @dataclass
@@ -214,6 +217,28 @@ def _image_kind(image: EmbeddedImage, chunk: Chunk, before_training: bool) -> tu
     return "other", image.reason
 
 
+_IMAGE_PATH = re.compile(r"[/\\][^/\\]*\.(png|jpe?g|gif)$", re.IGNORECASE)
+
+
+def image_dirs(chunk: Chunk) -> list[str]:
+    """Folders of the image file paths the cell's string literals name (f-strings too)."""
+    out: list[str] = []
+    for node in ast.walk(chunk.tree) if chunk.tree else []:
+        if isinstance(node, ast.JoinedStr):
+            text = "".join(v.value if isinstance(v, ast.Constant) and isinstance(v.value, str)
+                           else "{}" for v in node.values)
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str):
+            text = node.value
+        else:
+            continue
+        text = text.strip().replace("\\", "/")
+        if len(text) < 400 and _IMAGE_PATH.search(text):
+            folder = text.rsplit("/", 1)[0]
+            if folder and folder not in out:
+                out.append(folder)
+    return out
+
+
 def _definitions(chunk: Chunk) -> dict[str, str]:
     out = {}
     for stmt in chunk.tree.body if chunk.tree else []:
@@ -275,10 +300,12 @@ def build_run_map(chunks: list[Chunk], images: list[EmbeddedImage],
     restored = False
     run_of_cell: dict[int, int | None] = {}
     current: int | None = None
+    dirs: list[str] = []  # image folders named since the previous run
     for chunk in ordered:
         if chunk.tree is None:
             run_of_cell[chunk.cell or 0] = current
             continue
+        dirs += [d for d in image_dirs(chunk) if d not in dirs]
         new = _definitions(chunk)
         for name, where in new.items():
             seen_in.setdefault(name, set()).add(where)
@@ -291,7 +318,9 @@ def build_run_map(chunks: list[Chunk], images: list[EmbeddedImage],
             run = Run(index=len(out.runs), cell=chunk.cell or 0, origin=chunk.origin(),
                       execution_count=chunk.execution_count, call=call,
                       definitions=dict(definitions), settings=dict(settings),
-                      continues=(restored or _restores(chunk)) and bool(out.runs))
+                      continues=(restored or _restores(chunk)) and bool(out.runs),
+                      save_dirs=dirs[:20])
+            dirs = []
             out.runs.append(run)
             current = run.index
             restored = False

@@ -19,7 +19,7 @@ from grader.evidence import Artifact, Evidence, load_images_npz
 from grader.files import inside, savez_atomic
 from grader.intake.figures.display import diagnose
 from grader.intake.figures.plots import plot_hints_from_code, read_history_plot
-from grader.intake.figures.tiles import extract_tiles, read_frames
+from grader.intake.figures.tiles import channel_of, extract_tiles, read_frames
 from grader.intake.runs import RunMap
 from grader.judge.classifier import Judge, images_to_pixels, load_judge
 from grader.judge.metrics import near_copy_mask, score_images, score_predictions
@@ -236,16 +236,19 @@ def read_history(story: RunMap | None, artifacts: list[Artifact],
                  work: Path) -> HistoryJudgement | None:
     """Read the final run's history plot (else the latest history file) into numbers."""
     shown = None
+    files = sorted((a for a in artifacts if a.kind == "history_plot" and a.file),
+                   key=lambda a: _natural_key(a.origin))
+    own: list[Artifact] = []
     if story is not None and story.final is not None:
         shown = story.image(story.runs[story.final].final_history)
-    if shown is None and story is not None:
+        own = written_by(files, story.runs[story.final].save_dirs)  # saved in its own folder
+    if shown is None and story is not None and not own:
         plots = [i for i in story.images if i.kind == "history_plot"]
-        shown = plots[-1] if plots else None
+        shown = plots[-1] if plots else None  # an earlier run's plot, shown
     if shown is not None:
         file, origin, code, on_screen = f"intake/{shown.file}", shown.origin, shown.code, True
     else:
-        files = sorted((a for a in artifacts if a.kind == "history_plot" and a.file),
-                       key=lambda a: _natural_key(a.origin))
+        files = own or files
         if not files:
             return None
         file, origin, code, on_screen = files[-1].file, files[-1].origin, "", False
@@ -365,6 +368,33 @@ def _figure_tiles(path: Path, shape: tuple[int, int, int]) -> tuple[np.ndarray |
     return res.tiles, None
 
 
+def _suffix_match(a: list[str], b: list[str]) -> int:
+    """Segments two folders share at their ends; 0 when, past those, they differ."""
+    n = 0
+    while n < min(len(a), len(b)) and a[-1 - n] == b[-1 - n]:
+        n += 1
+    return n if n == len(a) or n == len(b) else 0
+
+
+def written_by(files: list[Artifact], dirs: list[str]) -> list[Artifact]:
+    """The saved files (in their order) that the code's image folders ``dirs`` point to.
+
+    A submission's files sit under its own root, the code's paths under the student's
+    machine: a folder matches the files whose folders share the longest tail of path
+    segments with it (``.../cifar10_v2/training_history`` -> ``cifar10_v2/training_history/``,
+    not ``training_history/``).
+    """
+    parts = {id(f): f.origin.replace("\\", "/").split("/")[:-1] for f in files}
+    chosen: set[int] = set()
+    for d in dirs:
+        want = [p for p in d.replace("\\", "/").split("/") if p]
+        scores = {k: _suffix_match(v, want) for k, v in parts.items()}
+        best = max(scores.values(), default=0)
+        if best:
+            chosen |= {k for k, v in scores.items() if v == best}
+    return [f for f in files if id(f) in chosen]
+
+
 def _natural_key(text: str) -> list[Any]:
     return [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", text)]
 
@@ -446,7 +476,9 @@ def read_gif(evidence: Evidence, work: Path, shape: tuple[int, int, int],
         res = extract_tiles(frames[i], shape)
         if res.colormapped:
             info.colormapped = True
-        if res.kind in ("grid", "single") and not res.colormapped and len(res.tiles):
-            tiles.append(res.tiles)
+        if res.kind in ("grid", "single") and len(res.tiles):
+            # a colour-mapped GIF is judged on the one channel it shows, as grey images
+            tiles.append(channel_of(res.tiles, res.colormap or "") if res.colormapped
+                         else res.tiles)
     info.tiles_per_frame = int(np.median([len(t) for t in tiles])) if tiles else 0
     return info, tiles

@@ -86,10 +86,25 @@ def gif_part(item: RubricItem, evidence: Evidence, judged: JudgedEvidence,
         return Verdict("fail", "student_gif", [msg("scoring.gif_few_frames", origin=gi.origin,
                                                       n=gi.n_frames), *damaged], nums,
                        fix=msg("scoring.gif_few_frames_fix"))
+    verdict = _rise_verdict(gi, judged, rubric, nums, damaged, min_rho, alpha)
     if gi.colormapped:
+        # Judged on the channel it shows (as grey images): a clear rise still shows that
+        # training went right; anything less stays partial, since the colours are not real.
+        if verdict.status == "pass":
+            verdict.reasons.insert(-len(damaged) or len(verdict.reasons),
+                                   msg("scoring.gif_colormap_channel", origin=gi.origin))
+            verdict.numbers["channel_only"] = True
+            verdict.fix = msg("figures.display_colormap")
+            return verdict
         return Verdict("partial", "student_gif", [msg("scoring.gif_colormap", origin=gi.origin),
                                                   *damaged], nums,
                        fix=msg("figures.display_colormap"))
+    return verdict
+
+
+def _rise_verdict(gi: Any, judged: JudgedEvidence, rubric: Rubric, nums: dict[str, Any],
+                  damaged: list[Msg], min_rho: float, alpha: float) -> Verdict:
+    """The GIF part from its judged frames: a rank test, else first against last frame."""
     if not judged.gif_frames:
         return needs_review("student_gif", damaged, msg("scoring.gif_no_tiles", origin=gi.origin,
                                                         n=gi.n_frames), nums)

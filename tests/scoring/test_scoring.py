@@ -295,6 +295,18 @@ def test_gif_flat_or_unreadable(rubric):
     assert "Re-create" in prog.fix_en
 
 
+def test_colour_mapped_gif_passes_only_on_a_clear_rise_of_its_channel(rubric):
+    ev, judged = synth.good_student()
+    judged.gif_info.colormapped = True  # frames judged as the grey channel they show
+    prog = _items(score_submission(ev, judged, rubric))["training_progress"]
+    assert _part(prog, "gif")["status"] == "pass"
+    assert any("grey images" in r for r in prog.reasons_en)
+    judged.gif_frames = synth.rising_frames(12, top=0.0)  # the channel does not improve
+    prog = _items(score_submission(ev, judged, rubric))["training_progress"]
+    assert _part(prog, "gif")["status"] == "partial"
+    assert any("colour map" in r for r in prog.reasons_en)
+
+
 def test_damaged_gif_is_judged_on_its_intact_frames_and_says_so(rubric):
     ev, judged = synth.good_student()
     judged.gif_info.damaged, judged.gif_info.n_frames = True, 12

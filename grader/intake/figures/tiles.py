@@ -312,6 +312,29 @@ def _colormap_luts() -> dict[str, np.ndarray]:
     return {name: np.rint(colormaps[name](np.linspace(0, 1, 256))[:, :3] * 255) for name in COLORMAPS}
 
 
+def channel_of(tiles: np.ndarray, colormap: str) -> np.ndarray:
+    """Colour-mapped tiles back to the one channel they show, as grey RGB (uint8).
+
+    Each pixel takes the index of the nearest colour of the colormap's 256-entry table, so
+    a tile drawn with ``plt.imshow(x[..., 0])`` becomes that channel again (up to the
+    figure's resampling). Unknown colormaps return the tiles' mean over RGB.
+    """
+    tiles = np.asarray(tiles)
+    lut = _luts().get(colormap)
+    if lut is None:
+        gray = tiles.astype(np.float32).mean(axis=-1)
+    else:
+        px = tiles.reshape(-1, 3).astype(np.float32)
+        gray = np.empty(len(px), np.float32)
+        for start in range(0, len(px), 1 << 12):  # bounded memory: 4k pixels x 256 colours
+            chunk = px[start:start + (1 << 12)]
+            d = ((chunk[:, None, :] - lut[None, :, :].astype(np.float32)) ** 2).sum(axis=-1)
+            gray[start:start + len(chunk)] = d.argmin(axis=1)
+        gray = gray.reshape(tiles.shape[:-1])
+    g = np.clip(np.rint(gray), 0, 255).astype(np.uint8)
+    return np.repeat(g[..., None], 3, axis=-1)
+
+
 def match_colormap(crops: list[np.ndarray], max_dist: float = 12.0) -> str | None:
     """Name of a colormap that nearly all panel pixels lie on, or None.
 

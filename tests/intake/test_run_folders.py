@@ -1,0 +1,66 @@
+"""Saved figures are matched to the run whose code writes them (issue 15: which output came
+from which run), and a colour-mapped GIF is read back to the channel it shows."""
+
+from __future__ import annotations
+
+import ast
+
+import numpy as np
+
+from grader.evidence import Artifact
+from grader.intake.chunks import Chunk
+from grader.intake.figures.tiles import _luts, channel_of
+from grader.intake.runs import build_run_map, image_dirs
+from grader.judge.evaluate import written_by
+
+BASE_DRAW = """\
+def draw_train_history(history, epoch):
+    plt.savefig('{}/aiffel/dcgan_newimage/cifar10/training_history/train_history_{:04d}.png'
+                .format(os.getenv('HOME'), epoch))
+"""
+V2_DRAW = BASE_DRAW.replace("cifar10/", "cifar10_v2/").replace(".format", "\n .format")
+V2_FSTRING = 'def save(epoch):\n    plt.savefig(f"{HOME}/cifar10_v2/samples/sample_{epoch:04d}.png")\n'
+
+
+def _chunk(cell: int, text: str) -> Chunk:
+    return Chunk(file="nb.ipynb", raw=text, cell=cell, text=text, tree=ast.parse(text))
+
+
+def test_image_dirs_reads_format_strings_and_f_strings():
+    assert image_dirs(_chunk(1, BASE_DRAW)) == ["{}/aiffel/dcgan_newimage/cifar10/training_history"]
+    assert image_dirs(_chunk(2, V2_FSTRING)) == ["{}/cifar10_v2/samples"]
+    assert image_dirs(_chunk(3, "x = 'not a path'\ny = 'a/b.txt'\n")) == []
+
+
+def test_each_run_keeps_the_folders_named_since_the_previous_run():
+    chunks = [_chunk(1, BASE_DRAW), _chunk(2, "train(ds, EPOCHS)\n"), _chunk(3, V2_DRAW),
+              _chunk(4, "train(ds, EPOCHS)\n")]
+    story = build_run_map(chunks, [])
+    assert [r.save_dirs for r in story.runs] == [
+        ["{}/aiffel/dcgan_newimage/cifar10/training_history"],
+        ["{}/aiffel/dcgan_newimage/cifar10_v2/training_history"]]
+
+
+def _files(*origins: str) -> list[Artifact]:
+    return [Artifact("history_plot", o, f"intake/files/{o}", "") for o in origins]
+
+
+def test_written_by_takes_the_folder_with_the_longest_matching_tail():
+    files = _files("cifar10_v2/training_history/train_history_0049.png",
+                   "training_history/train_history_0011.png")
+    v2 = written_by(files, ["{}/aiffel/dcgan_newimage/cifar10_v2/training_history"])
+    base = written_by(files, ["{}/aiffel/dcgan_newimage/cifar10/training_history"])
+    assert [f.origin for f in v2] == ["cifar10_v2/training_history/train_history_0049.png"]
+    assert [f.origin for f in base] == ["training_history/train_history_0011.png"]
+    assert written_by(files, ["{}/elsewhere/samples"]) == []
+
+
+def test_channel_of_inverts_a_colormap():
+    rng = np.random.default_rng(0)
+    channel = rng.integers(0, 256, (4, 32, 32), dtype=np.uint8)
+    lut = _luts()["viridis"].astype(np.uint8)
+    drawn = lut[channel]  # what plt.imshow(x[..., 0]) shows, as RGB
+    back = channel_of(drawn, "viridis")
+    assert back.shape == (4, 32, 32, 3) and back.dtype == np.uint8
+    assert np.abs(back[..., 0].astype(int) - channel).max() <= 1
+    assert np.array_equal(back[..., 0], back[..., 2])
