@@ -4,6 +4,11 @@ Runs ``grade SUBMISSION --quick`` and samples every process under it every 0.2 s
 role (the grader itself, the student's process, the trusted process, bubblewrap). Prints the
 peak of the whole tree, what each role held at that moment, and each role's own peak.
 
+Two measures: the sum of RSS (what ``/usr/bin/time``-style tree sums report; it counts the
+TensorFlow libraries' shared pages once per process) and the sum of PSS (proportional set
+size: a page shared by two processes counts half in each, so the sum is the physical
+memory the tree holds).
+
 Usage: python bench/grade_memory.py SUBMISSION [--out DIR] [--json FILE] [-- extra grade args]
 """
 
@@ -39,7 +44,7 @@ def role(proc: psutil.Process) -> str:
 
 
 def sample(root: psutil.Process) -> dict[str, float]:
-    """MB resident per role, now."""
+    """MB resident per role, now (``role`` RSS and ``role:pss``)."""
     out: dict[str, float] = {}
     try:
         procs = [root, *root.children(recursive=True)]
@@ -47,11 +52,12 @@ def sample(root: psutil.Process) -> dict[str, float]:
         return out
     for p in procs:
         try:
-            rss = p.memory_info().rss / 2**20
+            info = p.memory_full_info()
         except psutil.Error:
             continue
         r = role(p)
-        out[r] = out.get(r, 0.0) + rss
+        out[r] = out.get(r, 0.0) + info.rss / 2**20
+        out[f"{r}:pss"] = out.get(f"{r}:pss", 0.0) + getattr(info, "pss", info.rss) / 2**20
     return out
 
 
@@ -74,12 +80,17 @@ def main(argv: list[str] | None = None) -> int:
         timeline.append((time.perf_counter() - t0, sample(root)))
         time.sleep(0.2)
     wall = time.perf_counter() - t0
-    peak_t, peak = max(timeline, key=lambda x: sum(x[1].values()), default=(0.0, {}))
+    def total(s: dict[str, float], pss: bool) -> float:
+        return sum(v for k, v in s.items() if k.endswith(":pss") == pss)
+
+    peak_t, peak = max(timeline, key=lambda x: total(x[1], False), default=(0.0, {}))
+    pss_t, pss_peak = max(timeline, key=lambda x: total(x[1], True), default=(0.0, {}))
     own = {r: max(s.get(r, 0.0) for _, s in timeline) for r in
            sorted({r for _, s in timeline for r in s})}
     result = {"submission": a.submission, "wall_s": round(wall, 1), "rc": proc.returncode,
-              "peak_mb": round(sum(peak.values())), "peak_at_s": round(peak_t, 1),
+              "peak_rss_mb": round(total(peak, False)), "peak_at_s": round(peak_t, 1),
               "at_peak_mb": {k: round(v) for k, v in peak.items()},
+              "peak_pss_mb": round(total(pss_peak, True)), "pss_peak_at_s": round(pss_t, 1),
               "own_peak_mb": {k: round(v) for k, v in own.items()}}
     print(json.dumps(result, indent=1))
     if a.json:

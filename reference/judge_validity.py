@@ -56,10 +56,15 @@ def metric(result, name: str) -> float:
 
 
 def grid_verdict(result, rubric_item) -> str:
-    """Rubric item 1's verdict on the whole set, as the grader gives it."""
+    """Rubric item 1's verdict on the whole set by the eye-label rule, the copy check left out
+    (the real sets are CIFAR-10 images, so with it they fail as copies: the *copies* column)."""
+    import copy
+
     from grader.scoring.recognizable import set_verdict
 
-    return set_verdict(result, "student_images", rubric_item).status
+    plain = copy.copy(result)
+    plain.copy_fraction = None
+    return set_verdict(plain, "student_images", rubric_item).status
 
 
 def find_generators(root: Path = ROOT) -> list[tuple[int, Path]]:
@@ -154,11 +159,12 @@ def ordering_checks(rows: list[Row]) -> list[tuple[str, bool]]:
                    un.recognizable_fraction < 0.05 and noise.recognizable_fraction < 0.05))
     checks.append(("untrained and noise: no tile read as named or plausible by the eye score",
                    not un.named_count and not noise.named_count))
-    checks.append(("copies of real images: none among the generated, untrained, noise and "
-                   "collapsed sets; real test images only at the dataset's own near-duplicate "
-                   "rate (under 10%)",
+    checks.append(("copies of real images: the real test images (in the copy index by design) "
+                   "are caught, directly and through the tile pipeline (at least 95%); no image "
+                   "of the generated, untrained, noise or collapsed sets is",
                    all(not r.result.copy_fraction for r in rows if r.kind not in ("real", "tiles"))
-                   and metric(by["real"].result, "copy_fraction") < 0.10))
+                   and metric(by["real"].result, "copy_fraction") >= 0.95
+                   and metric(by["tiles"].result, "copy_fraction") >= 0.95))
     checks.append(("mode collapse: at most 1 class covered", col.class_coverage <= 1))
     distinct = [by["real"], by["tiles"], *gens]
     checks.append(("near-copies: every image of the mode collapse has one; no image of the real, "
@@ -225,7 +231,8 @@ def render(rows: list[Row], checks: list[tuple[str, bool]], n: int, seconds: flo
         "Item 1 is scored by the eye-label score (`grader/judge/realism.py`, fitted in "
         "`recognizable_calibration.md`): *clear* and *named* are its shares of tiles read "
         "\"named without doubt\" and \"at least plausible\"; *item 1* is the rubric's verdict "
-        "on the whole set. *Recognizable* is the judge's older confident-top-1 rule (top-1 >= "
+        "on the whole set by that rule, the copy check left out (with it the real sets fail "
+        "as copies). *Recognizable* is the judge's older confident-top-1 rule (top-1 >= "
         "tau inside the out-of-distribution gate), kept for comparison and for assignments "
         "without eye labels. *Copies*: images matching a CIFAR-10 train or test image in the "
         "shipped copy index.", "",

@@ -108,6 +108,10 @@ def judge_shown(evidence: Evidence, work: Path, seed: int = 0,
         student.tiles, student.origins = files.tiles, files.origins
         notes.extend(files.notes)
     judged.history = read_history(story, evidence.artifacts, work)
+    if story is not None and story.baseline is not None and story.baseline != story.final:
+        before = read_history(story, evidence.artifacts, work, run="baseline")
+        if before is not None and (judged.history is None or before.file != judged.history.file):
+            judged.baseline_history = before
     judged.gif_info, gif_tiles = read_gif(evidence, work, shape, story)
     judged.gif_frames = score_sets(gif_tiles, judge, seed)
     return judged, student, notes
@@ -232,17 +236,22 @@ def judge_figure(figure: Figure, role: str, work: Path, judge: Judge,
     return out, cut.tiles
 
 
-def read_history(story: RunMap | None, artifacts: list[Artifact],
-                 work: Path) -> HistoryJudgement | None:
-    """Read the final run's history plot (else the latest history file) into numbers."""
+def read_history(story: RunMap | None, artifacts: list[Artifact], work: Path,
+                 run: str = "final") -> HistoryJudgement | None:
+    """Read a run's history plot into numbers: the ``final`` run's (else the latest shown
+    plot, else the latest history file), or the ``baseline`` run's own (None without one)."""
     shown = None
     files = sorted((a for a in artifacts if a.kind == "history_plot" and a.file),
                    key=lambda a: _natural_key(a.origin))
     own: list[Artifact] = []
-    if story is not None and story.final is not None:
-        shown = story.image(story.runs[story.final].final_history)
-        own = written_by(files, story.runs[story.final].save_dirs)  # saved in its own folder
-    if shown is None and story is not None and not own:
+    index = None if story is None else story.final if run == "final" else story.baseline
+    if story is not None and index is not None:
+        shown = story.image(story.runs[index].final_history)
+        own = written_by(files, story.runs[index].save_dirs)  # saved in its own folder
+    if run != "final":
+        if shown is None and not own:
+            return None
+    elif shown is None and story is not None and not own:
         plots = [i for i in story.images if i.kind == "history_plot"]
         shown = plots[-1] if plots else None  # an earlier run's plot, shown
     if shown is not None:
@@ -262,8 +271,8 @@ def read_history(story: RunMap | None, artifacts: list[Artifact],
     out.reading = _summary_of(raw)
     out.ok, out.reason = reading.ok, reading.reason
     if reading.ok:
-        out.overlay_file = draw_overlay(inside(work, file), raw, work / "judged" /
-                                        "history_overlay.png", work)
+        name = "history_overlay.png" if run == "final" else f"{run}_history_overlay.png"
+        out.overlay_file = draw_overlay(inside(work, file), raw, work / "judged" / name, work)
     fake = reading.fake
     if reading.ok and fake is not None:
         out.fake_accuracy = [float(v) for v in fake.y if v == v]

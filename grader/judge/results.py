@@ -298,6 +298,9 @@ class JudgedEvidence:
     """The student's final and before grids as judged (display bugs, origins, tiles)."""
     history: HistoryJudgement | None = None
     """The student's history plot of the final run, read back into numbers."""
+    baseline_history: HistoryJudgement | None = None
+    """The baseline run's own history plot, when the notebook shows or saves a distinct one
+    (item 2 credits the better of the two: training went right in either run)."""
     grader_frame_change: float | None = None
     """Mean absolute change (0..1) between the first and the last fixed-noise frame of the
     grader's run of the final version: whether training changed the images at all."""
@@ -313,6 +316,8 @@ class JudgedEvidence:
         out["gif_info"] = dataclasses.asdict(self.gif_info) if self.gif_info else None
         out["figures"] = [f.to_dict() for f in self.figures]
         out["history"] = dataclasses.asdict(self.history) if self.history else None
+        out["baseline_history"] = dataclasses.asdict(self.baseline_history) \
+            if self.baseline_history else None
         out["grader_frame_change"] = self.grader_frame_change
         return out
 
@@ -341,10 +346,12 @@ class JudgedEvidence:
                        if isinstance(f, dict)]
         change = raw.get("grader_frame_change")
         out.grader_frame_change = float(change) if isinstance(change, (int, float)) else None
-        hist = raw.get("history")
-        if isinstance(hist, dict):
-            known = {f.name for f in dataclasses.fields(HistoryJudgement)}
-            out.history = HistoryJudgement(**{k: v for k, v in hist.items() if k in known})
+        known = {f.name for f in dataclasses.fields(HistoryJudgement)}
+        for name in ("history", "baseline_history"):
+            hist = raw.get(name)
+            if isinstance(hist, dict):
+                setattr(out, name, HistoryJudgement(**{k: v for k, v in hist.items()
+                                                        if k in known}))
         return out
 
     def figure(self, role: str) -> FigureJudgement | None:

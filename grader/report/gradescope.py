@@ -39,11 +39,7 @@ def gradescope_dict(grade: Grade, *, lang: Lang | str = "both", visibility: str 
     Raises:
         ValueError: unknown ``visibility`` or ``lang``.
     """
-    if visibility not in VISIBILITIES:
-        raise ValueError(f"visibility must be one of {VISIBILITIES}, got {visibility!r}")
-    langs = {"en": ("en",), "ko": ("ko",), "both": ("ko", "en")}.get(lang)
-    if langs is None:
-        raise ValueError(f"lang must be 'en', 'ko' or 'both', got {lang!r}")
+    langs = _languages(lang, visibility)
     strings = load_strings()
     tests = [_test(item, langs, strings, visibility) for item in grade.items]
     summary = []
@@ -65,6 +61,20 @@ def gradescope_dict(grade: Grade, *, lang: Lang | str = "both", visibility: str 
     if execution_time is not None and math.isfinite(execution_time):
         out["execution_time"] = max(0, round(execution_time))
     return out
+
+
+def _languages(lang: str, visibility: str) -> tuple[str, ...]:
+    """The output languages for ``lang`` (Korean first for ``both``), checking both settings.
+
+    Raises:
+        ValueError: unknown ``visibility`` or ``lang``.
+    """
+    if visibility not in VISIBILITIES:
+        raise ValueError(f"visibility must be one of {VISIBILITIES}, got {visibility!r}")
+    langs = {"en": ("en",), "ko": ("ko",), "both": ("ko", "en")}.get(lang)
+    if langs is None:
+        raise ValueError(f"lang must be 'en', 'ko' or 'both', got {lang!r}")
+    return langs
 
 
 def _test(item: Any, langs: tuple[str, ...], strings: dict[str, dict[str, str]],
@@ -125,11 +135,7 @@ def failure_dict(reason: str, *, lang: Lang | str = "both",
     Raises:
         ValueError: unknown ``visibility`` or ``lang``.
     """
-    if visibility not in VISIBILITIES:
-        raise ValueError(f"visibility must be one of {VISIBILITIES}, got {visibility!r}")
-    langs = {"en": ("en",), "ko": ("ko",), "both": ("ko", "en")}.get(lang)
-    if langs is None:
-        raise ValueError(f"lang must be 'en', 'ko' or 'both', got {lang!r}")
+    langs = _languages(lang, visibility)
     reason = " ".join(reason.split())
     return {"score": 0.0, "output": "\n\n".join(FAILURE_TEXT[c].format(reason=reason)
                                                  for c in langs),

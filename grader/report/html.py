@@ -60,6 +60,7 @@ class ReportImages:
     shown_before: np.ndarray | None = None
     """Tiles of the grid the student shows before the improvement."""
     history_image: bytes | None = None
+    baseline_history_image: bytes | None = None
     """The student's history plot, with the recovered curve drawn over it when read."""
 
     @classmethod
@@ -91,6 +92,9 @@ class ReportImages:
         h = judged.history
         if h is not None:
             out.history_image = _bytes(work, h.overlay_file) or _bytes(work, h.file)
+        b = judged.baseline_history
+        if b is not None:
+            out.baseline_history_image = _bytes(work, b.overlay_file) or _bytes(work, b.file)
         return out
 
 
@@ -300,6 +304,11 @@ def _shown(grade: Grade, images: ReportImages, judged: JudgedEvidence, t: dict[s
         "gif_quality_uri": "",
     }
     h = judged.history
+    trend = _item_numbers(grade, "training_progress").get("fake_accuracy_trend", {})
+    if trend.get("from_baseline") and judged.baseline_history is not None and \
+            images.baseline_history_image:  # the plot the grade used: the first run's
+        h = judged.baseline_history
+        out["history_uri"] = data_uri(images.baseline_history_image, "image/png")
     if h is not None:
         out["history_origin"] = h.origin
         out["history_note"] = t["history_overlay"] if h.overlay_file else (

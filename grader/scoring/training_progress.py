@@ -208,6 +208,24 @@ def trend_part(item: RubricItem, evidence: Evidence, judged: JudgedEvidence,
             return grader
         return Verdict("fail", "none", [msg("scoring.plot_none")], {},
                        fix=msg("scoring.plot_make"))
+    verdict = _plot_verdict(h, item, alpha)
+    other = judged.baseline_history
+    if verdict.status != "pass" and other is not None and other.ok:
+        earlier = _plot_verdict(other, item, alpha)
+        if _RANK.get(earlier.status, 0) > _RANK.get(verdict.status, 0):
+            earlier.reasons.append(msg("scoring.trend_from_baseline", origin=other.origin,
+                                       final=h.origin))
+            earlier.numbers["from_baseline"] = True
+            return earlier
+    return verdict
+
+
+#: which of two plot verdicts is the better evidence that training went right
+_RANK = {"pass": 3, "partial": 2, "fail": 1}
+
+
+def _plot_verdict(h: HistoryJudgement, item: RubricItem, alpha: float) -> Verdict:
+    """The trend part on one history plot."""
     nums: dict[str, Any] = {"origin": h.origin, "shown": h.shown, "reader": h.reason or "ok",
                             "confidence": h.confidence, "uncertainty": h.uncertainty}
     if not h.ok or len(h.fake_accuracy) < 3:

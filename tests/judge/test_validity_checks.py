@@ -27,6 +27,7 @@ def _rows(gen_fractions: list[float]) -> list[Row]:
              Row("collapsed", "collapsed", 0, _result(0.0, coverage=0, score=1.0, fcd=40.0,
                                                       copies=1.0))]
     rows[-2].result.named_count = rows[-2].result.clear_count = 0  # noise: no tile by eye
+    rows[0].result.copy_fraction = rows[1].result.copy_fraction = 1.0  # real: in the index
     return rows
 
 

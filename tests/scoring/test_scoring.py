@@ -307,6 +307,21 @@ def test_colour_mapped_gif_passes_only_on_a_clear_rise_of_its_channel(rubric):
     assert any("colour map" in r for r in prog.reasons_en)
 
 
+def test_the_better_of_the_two_runs_plots_shows_that_training_went_right(rubric):
+    ev, judged = synth.good_student()
+    away = [0.9 + 0.09 * i / 199 for i in range(200)]  # the final run: away from 0.5
+    judged.history = synth.shown_history(away, origin="v2/train_history_0049.png")
+    prog = _items(score_submission(ev, judged, rubric))["training_progress"]
+    assert _part(prog, "fake_accuracy_trend")["status"] == "fail"
+    judged.baseline_history = synth.shown_history(synth.fake_accuracy_curve(200, seed=3),
+                                                  origin="train_history_0049.png")
+    prog = _items(score_submission(ev, judged, rubric))["training_progress"]
+    assert _part(prog, "fake_accuracy_trend")["status"] == "pass"
+    assert any("first run's plot (train_history_0049.png)" in r for r in prog.reasons_en)
+    back = JudgedEvidence.from_json(judged.to_json())  # kept for re-scoring
+    assert back.baseline_history.origin == "train_history_0049.png"
+
+
 def test_damaged_gif_is_judged_on_its_intact_frames_and_says_so(rubric):
     ev, judged = synth.good_student()
     judged.gif_info.damaged, judged.gif_info.n_frames = True, 12
