@@ -133,11 +133,8 @@ def grade_submission(submission: Path, options: GradeOptions,
     progress("judge", None, "judging the images")
     t0 = time.perf_counter()
     if run is not None and run.shown is not None:
-        judged, tiles, notes = run.shown
-        student = StudentImages(tiles=tiles.get("tiles"), origins=tiles.get("origins", []),
-                                before_tiles=tiles.get("before_tiles"),
-                                figure_of=tiles.get("figure_of"))
-        timing["judge_shown_s"] = float(tiles.get("seconds", 0.0))
+        judged, student, notes = run.shown.judged, run.shown.student, run.shown.notes
+        timing["judge_shown_s"] = run.shown.seconds
     else:  # no code ran, or the trusted process could not judge: judge here
         t = time.perf_counter()
         import_tensorflow_quietly()

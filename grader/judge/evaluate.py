@@ -134,9 +134,10 @@ def judge_runs(evidence: Evidence, work: Path, judged: JudgedEvidence, seed: int
             loaded.append(load_judge(assignment=assignment))
         return loaded[0]
 
-    def ready(file: str | None, value: object) -> bool:
-        return done is not None and value is not None and bool(file) and \
-            str(file).startswith(done_prefix)
+    def taken(attr: str, file: str | None) -> Any:
+        """The trusted process's judgement ``attr`` of ``file``, when it made one."""
+        value = getattr(done, attr, None)
+        return value if file and str(file).startswith(done_prefix) else None
 
     def score(file: str, key: str) -> JudgeResult | None:
         images = _npz(work, file, key, evidence, judge().image_shape)
@@ -148,14 +149,15 @@ def judge_runs(evidence: Evidence, work: Path, judged: JudgedEvidence, seed: int
     for name, attr in (("final", "final_samples"), ("baseline", "baseline_samples")):
         run = variants.get(name)
         if run is not None and run.samples_file:
-            mine = getattr(done, attr, None)
-            setattr(judged, attr, mine if ready(run.samples_file, mine)
+            mine = taken(attr, run.samples_file)
+            setattr(judged, attr, mine if mine is not None
                     else score(run.samples_file, "images"))
     final = variants.get("final")
     if final is not None and final.frames_file:
-        if done is not None and ready(final.frames_file, done.grader_frame_change):
-            judged.grader_frames = list(done.grader_frames)
-            judged.grader_frame_change = done.grader_frame_change
+        change = taken("grader_frame_change", final.frames_file)
+        if change is not None:
+            judged.grader_frames = list(taken("grader_frames", final.frames_file))
+            judged.grader_frame_change = change
         else:
             frames = _npz(work, final.frames_file, "frames", evidence, judge().image_shape)
             if frames is not None and frames.ndim == 5:
@@ -163,8 +165,8 @@ def judge_runs(evidence: Evidence, work: Path, judged: JudgedEvidence, seed: int
                 judged.grader_frame_change = float(np.abs(frames[-1].astype(np.float64)
                                                           - frames[0]).mean() / 255.0)
     if evidence.checkpoint_samples_file:
-        mine = getattr(done, "checkpoint_samples", None)
-        judged.checkpoint_samples = mine if ready(evidence.checkpoint_samples_file, mine) \
+        mine = taken("checkpoint_samples", evidence.checkpoint_samples_file)
+        judged.checkpoint_samples = mine if mine is not None \
             else score(evidence.checkpoint_samples_file, "images")
 
 

@@ -60,8 +60,9 @@ class ReportImages:
     shown_before: np.ndarray | None = None
     """Tiles of the grid the student shows before the improvement."""
     history_image: bytes | None = None
-    baseline_history_image: bytes | None = None
     """The student's history plot, with the recovered curve drawn over it when read."""
+    baseline_history_image: bytes | None = None
+    """The same for the baseline run's own plot, when there is one."""
 
     @classmethod
     def from_work_dir(cls, evidence: Evidence, judged: JudgedEvidence,

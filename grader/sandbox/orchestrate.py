@@ -33,7 +33,7 @@ from grader.judge.results import JudgedEvidence
 from grader.sandbox.launch import STUDENT_MODULE, TRUSTED_MODULE, ChildOutcome, run_child
 from grader.sandbox.limits import Limits
 from grader.sandbox.plan import checks_from_outcome, make_plan, parse_variant, write_real_images
-from grader.sandbox.trusted.judging import SHOWN_OUTPUTS, read_shown
+from grader.sandbox.trusted.judging import SHOWN_OUTPUTS, Shown, read_shown
 from grader.text import Msg, msg
 
 VARIANT_NAMES = ("baseline", "final")
@@ -84,7 +84,7 @@ class IsolatedRun:
     timings: dict[str, float] = field(default_factory=dict)
     warnings: list[Msg] = field(default_factory=list)
     trusted_models: bool = False
-    shown: tuple[JudgedEvidence, dict[str, Any], list[Msg]] | None = None
+    shown: Shown | None = None
     """The trusted process's judgement of what the student shows (judging.read_shown)."""
     judged_runs: JudgedEvidence | None = None
     """The trusted process's judgement of its own samples (before the parent's checks)."""
@@ -333,10 +333,10 @@ def run_isolated(units_source: Any, req: RunRequest, work: Path, images: np.ndar
 
 
 def _copy_tree(src: Path, dest: Path) -> None:
-    """Copy the intake (plain files only) into the trusted folder."""
+    """Copy the intake (plain files only, no links) into the trusted folder."""
     if src.is_dir():
-        shutil.copytree(src, dest, symlinks=True, ignore_dangling_symlinks=True,
-                        dirs_exist_ok=True)
+        shutil.copytree(src, dest, dirs_exist_ok=True, ignore=lambda folder, names: [
+            n for n in names if (Path(folder) / n).is_symlink()])
 
 
 def _copy_judged_back(box: Path, work: Path) -> None:

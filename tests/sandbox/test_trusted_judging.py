@@ -28,8 +28,9 @@ def _write(box: Path, tiles: np.ndarray) -> None:
 
 def test_read_shown_takes_valid_tiles(tmp_path):
     _write(tmp_path, np.zeros((16, *SHAPE), np.uint8))
-    judged, extra, notes = read_shown(tmp_path, SHAPE)
-    assert extra["tiles"].shape == (16, *SHAPE) and extra["origins"] == ["cell 3"]
+    shown = read_shown(tmp_path, SHAPE)
+    judged, student, notes = shown.judged, shown.student, shown.notes
+    assert student.tiles.shape == (16, *SHAPE) and student.origins == ["cell 3"]
     assert notes[0].text("ko") == "메모" and judged.student_images is None
 
 
@@ -69,7 +70,7 @@ def test_the_trusted_judge_reads_alice_as_the_parent_would(tmp_path):
     run = run_isolated(sub, req, work, images, assignment)
     assert run.shown is not None, run.logs[-2000:]
     assert run.judged_runs is not None and run.judged_runs.final_samples is not None
-    judged, extra, _ = run.shown
+    judged, extra = run.shown.judged, run.shown.student
     assert (work / "judged" / "final_grid.npz").is_file()  # copied back for the report
     assert not (work / "trusted" / "intake").exists()  # the intake's copy is gone again
 
@@ -77,7 +78,7 @@ def test_the_trusted_judge_reads_alice_as_the_parent_would(tmp_path):
     assert judged.student_images is not None and here.student_images is not None
     assert judged.student_images.clear_count == here.student_images.clear_count
     assert judged.student_images.named_count == here.student_images.named_count
-    assert np.array_equal(extra["tiles"], student.tiles)
+    assert np.array_equal(extra.tiles, student.tiles)
     assert (judged.history is None) == (here.history is None)
 
     evidence.variants = run.variants

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -24,8 +25,21 @@ import numpy as np
 
 from grader.evidence import Evidence, VariantRun
 from grader.files import savez_atomic, write_json_atomic
+from grader.judge.evaluate import StudentImages
 from grader.judge.results import JudgedEvidence
 from grader.text import Msg
+
+
+@dataclass
+class Shown:
+    """The trusted process's judgement of what the student shows, as :func:`judge_shown`
+    returns it, and the seconds it took."""
+
+    judged: JudgedEvidence
+    student: StudentImages
+    notes: list[Msg]
+    seconds: float
+
 
 SHOWN_FILE = "shown.json"
 SHOWN_TILES_FILE = "shown_tiles.npz"
@@ -70,29 +84,24 @@ def judge_runs_here(phase: dict[str, Any], variants: list[dict[str, Any]],
     return json.loads(judged.to_json())
 
 
-def read_shown(box: Path, shape: tuple[int, ...]
-               ) -> tuple[JudgedEvidence, dict[str, Any], list[Msg]] | None:
-    """What :func:`judge_shown_here` wrote, validated (None: judge in-process instead).
-
-    Returns the judged record, the tile arrays by key plus ``origins``, and the notes.
-    """
+def read_shown(box: Path, shape: tuple[int, ...]) -> Shown | None:
+    """What :func:`judge_shown_here` wrote, validated (None: judge in-process instead)."""
     try:
         raw = json.loads((box / SHOWN_FILE).read_text(encoding="utf-8")[: 32 << 20])
         if not isinstance(raw, dict) or "judged" not in raw:
             return None
         judged = JudgedEvidence.from_dict(raw["judged"])
-        extra: dict[str, Any] = {"origins": [str(o)[:300] for o in raw.get("origins", [])][:50],
-                                 "seconds": float(raw.get("seconds", 0.0))}
+        student = StudentImages(origins=[str(o)[:300] for o in raw.get("origins", [])][:50])
         tiles_file = box / SHOWN_TILES_FILE
         if tiles_file.is_file() and not tiles_file.is_symlink():
             with np.load(tiles_file, allow_pickle=False) as z:
                 for key in _TILE_KEYS:
                     if key in z.files:
-                        extra[key] = _checked(z[key], key, shape)
+                        setattr(student, key, _checked(z[key], key, shape))
         notes = [Msg.from_json(n) for n in raw.get("notes", [])][:50]
+        return Shown(judged, student, notes, float(raw.get("seconds", 0.0)))
     except (OSError, ValueError, TypeError, KeyError, AttributeError):
         return None
-    return judged, extra, notes
 
 
 def _checked(array: np.ndarray, key: str, shape: tuple[int, ...]) -> np.ndarray:
