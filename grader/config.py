@@ -113,7 +113,8 @@ class GradeOptions:
     threads: int = SANDBOX.threads
     """TensorFlow threads in the student's process."""
     trusted_threads: int | None = None
-    """TensorFlow intra-op threads of the grader's own process (None: TensorFlow's default)."""
+    """TensorFlow intra-op threads where the grader itself loads the judge (only for what no
+    trusted process judged; None: TensorFlow's default)."""
     overrides: Path | None = None
     """An instructor's overrides file (:mod:`grader.scoring.overrides`)."""
 

@@ -27,7 +27,7 @@ from grader.files import compact_work, savez_atomic, write_text_atomic
 from grader.intake import Submission, SubmissionError, load_submission
 from grader.intake.load import load_artifacts_only
 from grader.judge.classifier import check_judge_files
-from grader.judge.evaluate import StudentImages, judge_runs, judge_shown
+from grader.judge.evaluate import StudentImages, judge_runs
 from grader.judge.results import STUDENT_TILES_FILE, JudgedEvidence
 from grader.report.gradescope import write_gradescope
 from grader.report.html import ReportImages, write_report
@@ -35,7 +35,12 @@ from grader.report.result_json import RunMeta, write_result_json
 from grader.rubric import Rubric
 from grader.sandbox.isolation import choose as choose_isolation
 from grader.sandbox.launch import PROGRESS_FILE
-from grader.sandbox.orchestrate import IsolatedRun, RunRequest, run_isolated
+from grader.sandbox.orchestrate import (
+    IsolatedRun,
+    RunRequest,
+    judge_shown_isolated,
+    run_isolated,
+)
 from grader.scoring import load_rubric, score_submission
 from grader.scoring.grades import Note
 from grader.scoring.overrides import (
@@ -47,7 +52,6 @@ from grader.scoring.overrides import (
     read_kept,
 )
 from grader.text import Msg, msg, plain
-from grader.tf_setup import import_tensorflow_quietly, limit_threads
 
 ProgressFn = Callable[[str, float | None, str], None]
 """``progress(stage, fraction_or_None, detail)`` for the terminal."""
@@ -122,28 +126,29 @@ def grade_submission(submission: Path, options: GradeOptions,
     run: IsolatedRun | None = None
     if submission_rec is not None:
         t0 = time.perf_counter()
-        judge_req = {"folder": str(assignment.folder),
-                     "shown": {"evidence": evidence.to_dict(), "seed": options.seed}}
         run = run_sandbox(submission_rec, evidence, work, images, options, assignment,
-                          progress, judge_req)
+                          progress, judge_shown_request(evidence, options, assignment))
         if isolation == "none":
             evidence.warnings.append(msg("sandbox.no_isolation"))
         timing["sandbox_s"] = time.perf_counter() - t0
 
     progress("judge", None, "judging the images")
     t0 = time.perf_counter()
-    if run is not None and run.shown is not None:
-        judged, student, notes = run.shown.judged, run.shown.student, run.shown.notes
-        timing["judge_shown_s"] = run.shown.seconds
-    else:  # no code ran, or the trusted process could not judge: judge here
-        t = time.perf_counter()
-        import_tensorflow_quietly()
-        limit_threads(options.trusted_threads)
-        judged, student, notes = judge_shown(evidence, work, options.seed, assignment.folder)
-        timing["judge_shown_s"] = time.perf_counter() - t
+    shown = run.shown if run is not None else None
+    if run is None and evidence.artifacts:  # no code ran: a trusted process judges alone
+        shown, why_not = judge_shown_isolated(
+            sandbox_request(options, judge=judge_shown_request(evidence, options, assignment)),
+            work, assignment)
+        evidence.warnings.extend(why_not)
+    if shown is not None:
+        judged, student, notes = shown.judged, shown.student, shown.notes
+        timing["judge_shown_s"] = shown.seconds
+    else:  # nothing shown, or its judging did not come back (a warning says so)
+        judged, student, notes = JudgedEvidence(), StudentImages(), []
     evidence.warnings.extend(notes)
     judge_runs(evidence, work, judged, seed=options.seed, assignment=assignment.folder,
-               done=run.judged_runs if run is not None else None)
+               done=run.judged_runs if run is not None else None,
+               threads=options.trusted_threads)
     timing["judge_s"] = time.perf_counter() - t0
 
     progress("report", None, "scoring and writing the report")
@@ -197,6 +202,25 @@ def _latest_checkpoint(evidence: Evidence, submission: Submission) -> str | None
     return str((root / latest[-1].origin).resolve())
 
 
+def judge_shown_request(evidence: Evidence, options: GradeOptions,
+                        assignment: Assignment) -> dict[str, Any]:
+    """``RunRequest.judge``: the trusted process judges what the intake found."""
+    return {"folder": str(assignment.folder),
+            "shown": {"evidence": evidence.to_dict(), "seed": options.seed}}
+
+
+def sandbox_request(options: GradeOptions, checkpoint: str | None = None,
+                    judge: dict[str, Any] | None = None) -> RunRequest:
+    """The budgets and limits of the isolated run, from the options."""
+    b = options.budget
+    return RunRequest(steps=b.steps, batch_size=b.batch_size, sample_every=b.sample_every,
+                      n_samples=b.n_samples, check_timeout_s=options.check_timeout_s,
+                      train_timeout_s=b.train_timeout_s,
+                      checkpoint_timeout_s=options.checkpoint_timeout_s,
+                      checkpoint=checkpoint, seed=options.seed, threads=options.threads,
+                      memory_mb=options.memory_mb, isolation=options.isolation, judge=judge)
+
+
 def run_sandbox(submission: Submission, evidence: Evidence, work: Path, images: np.ndarray,
                 options: GradeOptions, assignment: Assignment, progress: ProgressFn,
                 judge: dict[str, Any] | None = None) -> IsolatedRun | None:
@@ -217,18 +241,12 @@ def run_sandbox(submission: Submission, evidence: Evidence, work: Path, images: 
             {"failures": failures}))
         evidence.isolation = "none (no code to run)"
         return None
-    b = options.budget
-    req = RunRequest(steps=b.steps, batch_size=b.batch_size, sample_every=b.sample_every,
-                     n_samples=b.n_samples, check_timeout_s=options.check_timeout_s,
-                     train_timeout_s=b.train_timeout_s,
-                     checkpoint_timeout_s=options.checkpoint_timeout_s,
-                     checkpoint=_latest_checkpoint(evidence, submission), seed=options.seed,
-                     threads=options.threads, memory_mb=options.memory_mb,
-                     isolation=options.isolation, judge=judge)
+    req = sandbox_request(options, checkpoint=_latest_checkpoint(evidence, submission),
+                          judge=judge)
     boxes: list[Path] = []
     done = threading.Event()
     watcher = threading.Thread(target=_watch_progress, daemon=True,
-                               args=(boxes, done, progress, b.steps))
+                               args=(boxes, done, progress, req.steps))
     watcher.start()
     try:
         run = run_isolated(submission, req, work, images, assignment, progress_dirs=boxes)

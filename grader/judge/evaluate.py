@@ -31,6 +31,7 @@ from grader.judge.results import (
     JudgeResult,
 )
 from grader.text import Msg
+from grader.tf_setup import limit_threads
 
 #: at most this many GIF frames are judged (evenly spaced, first and last included)
 MAX_GIF_FRAMES = 40
@@ -119,18 +120,20 @@ def judge_shown(evidence: Evidence, work: Path, seed: int = 0,
 
 def judge_runs(evidence: Evidence, work: Path, judged: JudgedEvidence, seed: int = 0,
                assignment: str | Path | None = None, done: JudgedEvidence | None = None,
-               done_prefix: str = "trusted/") -> None:
+               done_prefix: str = "trusted/", threads: int | None = None) -> None:
     """Judge the grader's own outputs into ``judged``: each variant's samples, the final
     variant's fixed-noise frames and the samples of the student's checkpoint.
 
     ``done``: what the trusted process already judged of its own files (those whose names
     start with ``done_prefix``); it is taken as it is, and the judge is loaded only for the
-    rest (a variant trained elsewhere, or a judgement that did not come back).
+    rest (a variant trained elsewhere, or a judgement that did not come back), with
+    TensorFlow's intra-op threads capped at ``threads``.
     """
     loaded: list[Judge] = []
 
     def judge() -> Judge:
         if not loaded:
+            limit_threads(threads)
             loaded.append(load_judge(assignment=assignment))
         return loaded[0]
 

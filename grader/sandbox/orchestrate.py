@@ -33,7 +33,7 @@ from grader.judge.results import JudgedEvidence
 from grader.sandbox.launch import STUDENT_MODULE, TRUSTED_MODULE, ChildOutcome, run_child
 from grader.sandbox.limits import Limits
 from grader.sandbox.plan import checks_from_outcome, make_plan, parse_variant, write_real_images
-from grader.sandbox.trusted.judging import SHOWN_OUTPUTS, Shown, read_shown
+from grader.sandbox.trusted.judging import SHOWN_OUTPUTS, Shown, read_shown, shown_error
 from grader.text import Msg, msg
 
 VARIANT_NAMES = ("baseline", "final")
@@ -189,6 +189,11 @@ class WarmTrusted:
         assert self._outcome is not None
         return self._outcome
 
+    @property
+    def status(self) -> str:
+        """The process's outcome status once it ended (``ok``, ``timeout``, ...), else ""."""
+        return self._outcome.status if self._outcome is not None else ""
+
     def cancel(self, wait_s: float = 30.0) -> None:
         """Tell the waiting process there is nothing to do, and let it end (it finishes
         judging what the student shows first: ``wait_s``)."""
@@ -317,19 +322,49 @@ def run_isolated(units_source: Any, req: RunRequest, work: Path, images: np.ndar
     else:
         warm.cancel(wait_s=JUDGE_TIMEOUT_S if req.judge else 30.0)
     if req.judge and req.judge.get("shown"):
-        out.shown = read_shown(trusted_box, assignment.image_shape)
-        if out.shown is not None:
-            _copy_judged_back(trusted_box, work)
-        for name in ("intake", *SHOWN_OUTPUTS):  # copies: the work folder keeps the originals
-            target = trusted_box / name
-            shutil.rmtree(target, ignore_errors=True) if target.is_dir() else \
-                target.unlink(missing_ok=True)
+        out.shown = _take_shown(trusted_box, work, assignment, warm.status, out.warnings)
     out.checks = _merge_checks(student_checks, trusted_checks)
     if fallback:
         out.variants += _fallback(units_source, fallback, req, work, images, assignment, out)
     order = {name: i for i, name in enumerate(VARIANT_NAMES)}
     out.variants.sort(key=lambda v: order.get(v.name, 9))
     return out
+
+
+def judge_shown_isolated(req: RunRequest, work: Path, assignment: Assignment
+                         ) -> tuple[Shown | None, list[Msg]]:
+    """Judge what the student shows in a trusted process of its own (no code of theirs runs,
+    e.g. a notebook without usable code): the student's images are hostile data, so they
+    are decoded in a sandbox, never in the grader's process.
+
+    Returns the judgement (None: it did not come back) and the warnings that say why not.
+    """
+    box = work / "trusted_judge"
+    shutil.rmtree(box, ignore_errors=True)
+    _copy_tree(work / "intake", box / "intake")
+    warm = WarmTrusted(box, req, assignment, [], wait_s=0.0)
+    warm.cancel(wait_s=JUDGE_TIMEOUT_S + 120)
+    warnings: list[Msg] = []
+    shown = _take_shown(box, work, assignment, warm.status, warnings)
+    shutil.rmtree(box, ignore_errors=True)
+    return shown, warnings
+
+
+def _take_shown(box: Path, work: Path, assignment: Assignment, status: str,
+                warnings: list[Msg]) -> Shown | None:
+    """Read the shown judgement back, copy its outputs to ``work`` and remove the intake's
+    copies from ``box``; a judgement that did not come back is a warning, not a guess."""
+    shown = read_shown(box, assignment.image_shape)
+    if shown is not None:
+        _copy_judged_back(box, work)
+    else:
+        warnings.append(msg("sandbox.shown_not_judged",
+                            why=shown_error(box, "" if status == "ok" else status)))
+    for name in ("intake", *SHOWN_OUTPUTS):  # copies: the work folder keeps the originals
+        target = box / name
+        shutil.rmtree(target, ignore_errors=True) if target.is_dir() else \
+            target.unlink(missing_ok=True)
+    return shown
 
 
 def _copy_tree(src: Path, dest: Path) -> None:

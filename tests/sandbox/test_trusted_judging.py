@@ -39,7 +39,7 @@ def test_read_shown_takes_valid_tiles(tmp_path):
                                  np.zeros((16, 32), np.uint8)])
 def test_read_shown_refuses_what_the_parent_did_not_ask_for(tmp_path, bad):
     _write(tmp_path, bad)
-    assert read_shown(tmp_path, SHAPE) is None  # the parent then judges in its own process
+    assert read_shown(tmp_path, SHAPE) is None  # the grader then warns (_take_shown)
 
 
 def test_read_shown_without_a_file_or_with_an_error(tmp_path):
@@ -89,3 +89,52 @@ def test_the_trusted_judge_reads_alice_as_the_parent_would(tmp_path):
     assert mine.final_samples.named_count == theirs.final_samples.named_count
     assert mine.final_samples.classifier_score == pytest.approx(
         theirs.final_samples.classifier_score, rel=1e-4)
+
+
+def test_a_judgement_that_did_not_come_back_is_a_warning_not_a_guess(tmp_path):
+    from grader.assignment import get_assignment
+    from grader.sandbox.orchestrate import _take_shown
+
+    box, work = tmp_path / "box", tmp_path / "work"
+    (box / "intake").mkdir(parents=True)
+    (box / SHOWN_FILE).write_text(json.dumps({"error": "DecompressionBombError: too big"}))
+    warnings: list = []
+    assert _take_shown(box, work, get_assignment(), "ok", warnings) is None
+    assert len(warnings) == 1 and "DecompressionBombError" in warnings[0].en
+    assert "사람이 확인" in warnings[0].ko
+    assert not (box / "intake").exists()  # the intake's copy is removed either way
+    warnings.clear()
+    (box / SHOWN_FILE).unlink()
+    _take_shown(box, work, get_assignment(), "memory", warnings)
+    assert "ended without a result (memory)" in warnings[0].en
+
+
+def test_a_notebook_without_code_is_judged_in_a_trusted_process(tmp_path, monkeypatch):
+    """No student code runs, but its grid is still hostile data: it is judged in a sandbox."""
+    pytest.importorskip("tensorflow")
+    import nbformat
+
+    import grader.judge.evaluate as evaluate
+    from grader.config import GradeOptions
+    from grader.pipeline import grade_submission
+    from tests.hostile.notebooks import blobs, grid_png
+
+    nb = nbformat.v4.new_notebook()
+    # a syntax error: no usable code, but the call names what the output shows
+    cell = nbformat.v4.new_code_cell("generate_and_save_images(generator, 50, 0, seed",
+                                     execution_count=1)
+    cell.outputs = [nbformat.v4.new_output("display_data", data={
+        "image/png": grid_png(blobs(16)), "text/plain": "<Figure>"})]
+    nb.cells = [cell]
+    path = tmp_path / "nocode.ipynb"
+    nbformat.write(nb, str(path))
+
+    def refuse(*_a, **_k):
+        raise AssertionError("the grader's own process judged the student's images")
+
+    monkeypatch.setattr(evaluate, "load_judge", refuse)  # the parent never loads the judge
+    options = GradeOptions(mode="quick", out_dir=tmp_path / "out", data="bundled")
+    grade_submission(path, options)
+    judged = json.loads((tmp_path / "out" / "work" / "judged.json").read_text())
+    assert judged["student_images"] is not None  # judged, by the trusted process
+    assert not (tmp_path / "out" / "work" / "trusted_judge").exists()

@@ -104,6 +104,17 @@ def read_shown(box: Path, shape: tuple[int, ...]) -> Shown | None:
         return None
 
 
+def shown_error(box: Path, outcome: str = "") -> str:
+    """Why :func:`read_shown` found nothing in ``box``, in a few words a student understands."""
+    try:
+        raw = json.loads((box / SHOWN_FILE).read_text(encoding="utf-8")[: 1 << 20])
+        if isinstance(raw, dict) and raw.get("error"):
+            return f"the judging failed: {str(raw['error'])[:200]}"
+        return "the judging gave back a result the grader could not read"
+    except (OSError, ValueError):
+        return f"the judging process ended without a result{f' ({outcome})' if outcome else ''}"
+
+
 def _checked(array: np.ndarray, key: str, shape: tuple[int, ...]) -> np.ndarray:
     if key == "figure_of":
         if array.ndim != 1 or not np.issubdtype(array.dtype, np.integer):
