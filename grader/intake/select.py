@@ -2,9 +2,11 @@
 
 Kept: imports; function and class definitions (decorators included); assignments whose value
 is cheap (constants, arithmetic of names already kept, loss/optimizer/initializer objects,
-``tf.random.normal`` seeds); and model construction (``generator = make_generator_model()``)
-when the callee is defined in the submission. Everything else (data loading, training,
-loops, plotting, file I/O) is dropped and counted with a short reason.
+``tf.random.normal`` seeds); model construction (``generator = make_generator_model()``)
+when the callee is defined in the submission; and a model stacked at the top level, as the
+course notes' ``train_on_batch`` lesson does (``generator = Sequential()`` followed by
+``generator.add(Dense(...))``, or ``Sequential([layers...])``). Everything else (data
+loading, training, loops, plotting, file I/O) is dropped and counted with a short reason.
 """
 
 from __future__ import annotations
@@ -88,6 +90,8 @@ class Selector:
         self.imported: set[str] = set()
         self.units: list[CodeUnit] = []
         self.dropped: list[Dropped] = []
+        self.stacked: set[str] = set()
+        """Top-level names bound to ``Sequential(...)``: their ``.add(layer)`` calls are kept."""
 
     def select(self, chunk: Chunk) -> None:
         """Keep or drop each top-level statement of a parsed chunk."""
@@ -123,9 +127,16 @@ class Selector:
             unit.decorators = [ast.unparse(d) for d in stmt.decorator_list]
             unit.params, unit.required_params = _signature(stmt)
             return unit
+        stacked = self._stacked_layer(stmt)
+        if stacked:
+            return self._unit(stmt, chunk, lines, "assign", [stacked])
         targets, value = _assignment(stmt)
         if targets is None or value is None:
             return None
+        if len(targets) == 1 and _MODEL_TARGET.match(targets[0]) and self._sequential(value):
+            self.stacked.add(targets[0])
+            return self._unit(stmt, chunk, lines, "assign", targets)
+        self.stacked.difference_update(targets)  # rebound to something else
         if isinstance(stmt, ast.AugAssign) and not set(targets) <= self.known:
             return None
         callee = self._model_builder(value, targets)
@@ -161,6 +172,46 @@ class Selector:
         if any(k.arg is None for k in value.keywords) or not all(self._cheap(a) for a in args):
             return None
         return name
+
+    def _sequential(self, value: ast.expr) -> bool:
+        """``Sequential()``, ``keras.Sequential([layer, ...])`` with layer constructors only."""
+        if not isinstance(value, ast.Call):
+            return False
+        name = dotted_name(value.func) or ""
+        parts = name.split(".")
+        if parts[-1] != "Sequential" or parts[0] not in self.imported:
+            return False
+        return all(self._layer_or_cheap(a) for a in [*value.args, *(k.value for k in
+                                                                       value.keywords)])
+
+    def _stacked_layer(self, stmt: ast.stmt) -> str | None:
+        """The model name of ``model.add(Layer(...))`` on a stacked model (else None)."""
+        if not (isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call)):
+            return None
+        call = stmt.value
+        func = call.func
+        if not (isinstance(func, ast.Attribute) and func.attr == "add"
+                and isinstance(func.value, ast.Name) and func.value.id in self.stacked):
+            return None
+        if len(call.args) != 1 or call.keywords or not self._layer_call(call.args[0]):
+            return None
+        return func.value.id
+
+    def _layer_call(self, node: ast.AST) -> bool:
+        """A layer constructor (``Dense(8)``, ``layers.Conv2D(...)``) with cheap arguments."""
+        if not isinstance(node, ast.Call) or any(k.arg is None for k in node.keywords):
+            return False
+        name = dotted_name(node.func) or ""
+        parts = name.split(".")
+        if not name or parts[0] not in self.imported or not parts[-1][:1].isupper():
+            return False
+        return all(self._layer_or_cheap(a) for a in [*node.args, *(k.value for k in
+                                                                     node.keywords)])
+
+    def _layer_or_cheap(self, node: ast.AST) -> bool:
+        if isinstance(node, (ast.List, ast.Tuple)):
+            return all(self._layer_or_cheap(e) for e in node.elts)
+        return self._layer_call(node) or self._cheap(node)
 
     def _cheap(self, node: ast.AST) -> bool:
         """True for values that are quick to compute and need nothing the sandbox lacks."""

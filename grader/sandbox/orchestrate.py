@@ -422,6 +422,12 @@ def _note_student_step(runs: list[VariantRun], entries: list[dict[str, Any]]) ->
     """Say on each trusted run whether the student's own ``train_step`` ran in their process."""
     by_name = {e.get("name"): e for e in entries}
     for run in runs:
+        standard = (by_name.get(run.name) or {}).get("standard_losses")
+        if isinstance(standard, list) and standard:
+            run.history.loop_note = student_text(
+                f"your code defines no {' or '.join(str(s) for s in standard[:2])} function; "
+                "your discriminator is compiled with binary cross-entropy, so the grader "
+                "trained with the standard GAN cross-entropy losses")
         smoke = (by_name.get(run.name) or {}).get("train_step")
         if not isinstance(smoke, dict) or not smoke.get("present"):
             continue

@@ -13,7 +13,8 @@ A careful TA's rules, applied to the evidence ``make_corpus`` recorded:
    (at least 3 distinct frames, the last of a better generator than the first), and a shown
    fake-accuracy curve that trends down toward 0.5 (the last 10% of steps average <= 0.70 and
    at least 0.15 below the first 10%; a curve staying at 0.85-1.0 fails this part). Both:
-   pass; one: partial; none: fail.
+   pass; one: partial; none: fail. A 28x28x1 leftover fails, whatever it shows (the TAs'
+   reading in issue 15: its progress is not that of a CIFAR-10 model).
 3. ``improvement`` (item 3): an applied change (code or training) with before and after grids
    both shown and the after clearly better (label score ``clear + plausible / 2`` up by at
    least 2.5 and item-1 level not lower; a wrap-around display cannot show it): pass;
@@ -115,9 +116,11 @@ def truth_of(ev: dict, tiles: dict[str, np.ndarray], labels: Labels | None) -> d
     else:
         item1 = {"status": "fail", "provisional": False, "reason": "no sample grid is shown"}
     item2 = _item2(ev)
-    if list(shape) != [32, 32, 3]:
-        item2["reason"] += ("; NOTE judged on what is shown, although the generator is a "
-                            "28x28x1 leftover (a TA failing the whole submission says fail)")
+    if list(shape) != [32, 32, 3]:  # the TAs of issue 15 fail a Fashion-MNIST leftover here
+        item2 = {"status": "fail", "provisional": False,
+                 "reason": f"the generator is a {'x'.join(str(d) for d in shape)} leftover, so "
+                           f"the progress shown is not of a CIFAR-10 model (shown: "
+                           f"{item2['status']}, {item2['reason']})"}
     return {"recognizable": item1, "training_progress": item2,
             "improvement": _item3(ev, judged, tiles, labels)}
 

@@ -117,3 +117,51 @@ def test_model_build_needs_a_submission_builder(tmp_path: Path) -> None:
     assert builds == [(["G"], "build_G"), (["critic"], "Critic"), (["d", "g", "gan"], "build_G")]
     gens = find_candidates(sub.code_units, "generator")
     assert [(c.name, c.confidence) for c in gens] == [("build_G", 0.7)]
+
+
+STACKED = """from tensorflow.keras.models import Sequential
+from tensorflow.keras.layers import Dense, Reshape, Conv2D, LeakyReLU, Activation
+from tensorflow import keras
+NOISE = 100
+generator = Sequential()
+generator.add(Dense(8 * 8 * 16, input_shape=(NOISE,)))
+generator.add(Activation(LeakyReLU(0.2)))
+generator.add(Reshape((8, 8, 16)))
+generator.summary()
+discriminator = keras.Sequential([keras.layers.Flatten(), keras.layers.Dense(1)])
+discriminator.compile(loss='binary_crossentropy', optimizer='adam')
+gan_history = generator.fit(x, y)
+other.add(Dense(3))
+"""
+
+
+def test_a_model_stacked_at_the_top_level_is_kept_and_its_training_dropped(tmp_path: Path
+                                                                           ) -> None:
+    """The course notes' train_on_batch style: ``generator = Sequential()`` + ``.add``."""
+    sub = _load(tmp_path, [STACKED])
+    kept = [u.source for u in sub.code_units if u.kind != "import"]
+    assert kept == ["NOISE = 100", "generator = Sequential()",
+                    "generator.add(Dense(8 * 8 * 16, input_shape=(NOISE,)))",
+                    "generator.add(Activation(LeakyReLU(0.2)))",
+                    "generator.add(Reshape((8, 8, 16)))",
+                    "discriminator = keras.Sequential([keras.layers.Flatten(), "
+                    "keras.layers.Dense(1)])"]
+    dropped = {d.preview: d.reason for d in sub.dropped}
+    assert dropped["gan_history = generator.fit(x, y)"] == "training"
+    assert "other.add(Dense(3))" in dropped  # not a stacked model
+    assert "generator.summary()" in dropped
+
+
+def test_a_compiled_bce_discriminator_without_loss_functions_trains_with_the_standard_losses():
+    from grader.sandbox.student.export_phase import compiled_with_bce, standard_loss
+    from grader.training.losses import LossSpec
+
+    class Compiled:
+        def __init__(self, loss):
+            self.loss = loss
+
+    assert compiled_with_bce(Compiled("binary_crossentropy")) and compiled_with_bce(object())
+    assert not compiled_with_bce(Compiled("mse"))
+    spec = LossSpec.from_dict(standard_loss("discriminator", "probabilities"), 4)
+    assert spec.space == "probs" and spec.coef == (1.0, 0.0, 0.0, 1.0)
+    assert LossSpec.from_dict(standard_loss("generator", "logits"), 2).coef == (1.0, 0.0)

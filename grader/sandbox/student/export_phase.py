@@ -30,7 +30,7 @@ from grader.sandbox.student.train_phase import (
     variant_pairs,
 )
 from grader.tf_setup import configure_tensorflow
-from grader.training.losses import spec_from_fit
+from grader.training.losses import LossSpec, spec_from_fit
 
 if TYPE_CHECKING:
     from grader.sandbox.student.process import Child
@@ -61,6 +61,23 @@ def _loss_spec(fn: Any, n_args: int, seed: int, seconds: float) -> tuple[dict | 
     except BaseException as exc:  # student code
         return None, f"the loss failed: {explain_error(exc).text}"
     return None, "the loss is not binary cross-entropy, so it cannot be rebuilt as data"
+
+
+def compiled_with_bce(model: Any) -> bool:
+    """True when a model was compiled with binary cross-entropy, or not compiled at all (the
+    course notes' ``train_on_batch`` style compiles the discriminator with it)."""
+    loss = getattr(model, "loss", None)
+    if loss is None:
+        return True
+    name = loss if isinstance(loss, str) else getattr(loss, "name", type(loss).__name__)
+    return str(name).lower().replace("_", "") in ("binarycrossentropy", "bce")
+
+
+def standard_loss(role: str, output_kind: str) -> dict[str, Any]:
+    """The standard GAN cross-entropy (the lesson's losses) as a LossSpec dict."""
+    space = "probs" if output_kind == "probabilities" else "logits"
+    coef = [1.0, 0.0] if role == "generator" else [1.0, 0.0, 0.0, 1.0]
+    return LossSpec(space, tuple(coef)).to_dict()
 
 
 def _optimizer_config(ns: dict[str, Any], name: str) -> tuple[dict | None, str]:
@@ -138,14 +155,18 @@ def _export_variant(child: Child, name: str, g, d, boundary: int) -> dict[str, A
         except BaseException as exc:  # student models
             reasons.append(f"the {role} could not be saved: {explain_error(exc).text}")
     lesson = child.facts["lesson"]
-    losses = {}
+    losses, standard = {}, []
     for role, key, n_args in (("generator", lesson["generator_loss"], 1),
                               ("discriminator", lesson["discriminator_loss"], 2)):
         spec, why = _loss_spec(ns.get(key), n_args, child.seed, child.call_s)
+        if spec is None and not callable(ns.get(key)) and compiled_with_bce(d.model):
+            spec = standard_loss(role, entry["output_kind"])  # the Keras compile style
+            standard.append(key)
         losses[role] = spec
         if spec is None:
             reasons.append(f"{key}: {why}")
     entry["losses"] = losses
+    entry["standard_losses"] = standard
     optimizers = {}
     for role in ("generator", "discriminator"):
         config, how = _optimizer_config(ns, f"{role}_optimizer")
