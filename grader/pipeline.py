@@ -27,11 +27,7 @@ from grader.files import compact_work, savez_atomic, write_text_atomic
 from grader.intake import Submission, SubmissionError, load_submission
 from grader.intake.load import load_artifacts_only
 from grader.judge.classifier import check_judge_files
-from grader.judge.evaluate import StudentImages, judge_runs
-from grader.judge.results import STUDENT_TILES_FILE, JudgedEvidence
-from grader.report.gradescope import write_gradescope
-from grader.report.html import ReportImages, write_report
-from grader.report.result_json import RunMeta, write_result_json
+from grader.judge.results import STUDENT_TILES_FILE, JudgedEvidence, StudentImages
 from grader.rubric import Rubric
 from grader.sandbox.isolation import choose as choose_isolation
 from grader.sandbox.launch import PROGRESS_FILE
@@ -146,6 +142,8 @@ def grade_submission(submission: Path, options: GradeOptions,
     else:  # nothing shown, or its judging did not come back (a warning says so)
         judged, student, notes = JudgedEvidence(), StudentImages(), []
     evidence.warnings.extend(notes)
+    from grader.judge.evaluate import judge_runs  # the plot reader and image tools: late
+
     judge_runs(evidence, work, judged, seed=options.seed, assignment=assignment.folder,
                done=run.judged_runs if run is not None else None,
                threads=options.trusted_threads)
@@ -342,6 +340,12 @@ def render_outputs(evidence: Evidence, judged: JudgedEvidence, rubric: Rubric, w
         for problem in apply_overrides(grade_, new, name):
             grade_.warnings.append(Note.of("override", plain(problem)))
         write_text_atomic(work / KEPT_FILE, kept_json(applied_overrides(grade_, name)))
+    # imported here, not at the top: while the two sandboxed processes run, the grader's own
+    # process stays small (matplotlib, jinja2 and the image tools load after they end)
+    from grader.report.gradescope import write_gradescope
+    from grader.report.html import ReportImages, write_report
+    from grader.report.result_json import RunMeta, write_result_json
+
     images = ReportImages.from_work_dir(evidence, judged, work, assignment.image_shape)
     meta = RunMeta.collect(mode=options.mode, seed=options.seed,
                            timing={k: round(float(v), 2) for k, v in timing.items()})

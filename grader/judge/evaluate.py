@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import shutil
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +29,7 @@ from grader.judge.results import (
     HistoryJudgement,
     JudgedEvidence,
     JudgeResult,
+    StudentImages,
 )
 from grader.text import Msg
 from grader.tf_setup import limit_threads
@@ -37,20 +38,6 @@ from grader.tf_setup import limit_threads
 MAX_GIF_FRAMES = 40
 #: the student's most recent sample figures judged for rubric item 1
 MAX_STUDENT_FIGURES = 4
-
-
-@dataclass
-class StudentImages:
-    """Tiles cut from the student's own figures, and what was noticed on the way."""
-
-    tiles: np.ndarray | None = None
-    origins: list[str] = field(default_factory=list)
-    notes: list[Msg] = field(default_factory=list)
-    before_tiles: np.ndarray | None = None
-    """Tiles of the baseline run's grid, when the notebook shows one."""
-    figure_of: np.ndarray | None = None
-    """Per tile, the index of the figure it was cut from (near-copies count within one figure:
-    the same samples saved twice, or two late epochs of a fixed seed, are not collapse)."""
 
 
 def judge_evidence(evidence: Evidence, work: Path, seed: int = 0,

@@ -15,6 +15,10 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
+from grader.text import Msg
+
 
 def _finite_or_none(x: float) -> float | None:
     return float(x) if math.isfinite(x) else None
@@ -362,3 +366,17 @@ class JudgedEvidence:
     def from_json(cls, text: str) -> JudgedEvidence:
         """Parse JSON written by :meth:`to_json`."""
         return cls.from_dict(json.loads(text))
+
+
+@dataclass
+class StudentImages:
+    """Tiles cut from the student's own figures, and what was noticed on the way."""
+
+    tiles: np.ndarray | None = None
+    origins: list[str] = field(default_factory=list)
+    notes: list[Msg] = field(default_factory=list)
+    before_tiles: np.ndarray | None = None
+    """Tiles of the baseline run's grid, when the notebook shows one."""
+    figure_of: np.ndarray | None = None
+    """Per tile, the index of the figure it was cut from (near-copies count within one figure:
+    the same samples saved twice, or two late epochs of a fixed seed, are not collapse)."""

@@ -64,3 +64,16 @@ def test_channel_of_inverts_a_colormap():
     assert back.shape == (4, 32, 32, 3) and back.dtype == np.uint8
     assert np.abs(back[..., 0].astype(int) - channel).max() <= 1
     assert np.array_equal(back[..., 0], back[..., 2])
+
+
+def test_the_shipped_colormap_tables_are_matplotlibs():
+    """The grader reads colour-mapped figures without loading matplotlib: its tables match."""
+    import numpy as np
+
+    from grader.intake.figures.tiles import COLORMAP_TABLE, COLORMAPS, colormap_luts
+
+    drawn = colormap_luts()
+    with np.load(COLORMAP_TABLE) as z:
+        assert sorted(z.files) == sorted(COLORMAPS)
+        for name in COLORMAPS:
+            assert np.array_equal(z[name].astype(np.float64), drawn[name]), name

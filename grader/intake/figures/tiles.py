@@ -298,18 +298,34 @@ def resample_tile(crop: np.ndarray, shape: tuple[int, int, int]) -> np.ndarray:
 
 
 _LUTS: dict[str, np.ndarray] = {}
+COLORMAP_TABLE = Path(__file__).with_name("colormaps.npz")
+"""The 256-entry tables of :data:`COLORMAPS`, as matplotlib draws them: read from this file,
+so that the grader's process need not load matplotlib to read a figure (written by
+:func:`write_colormap_table`; a test checks it against matplotlib)."""
 
 
 def _luts() -> dict[str, np.ndarray]:
     if not _LUTS:
-        _LUTS.update(_colormap_luts())
+        try:
+            with np.load(COLORMAP_TABLE, allow_pickle=False) as z:
+                table = {name: z[name].astype(np.float64) for name in COLORMAPS}
+        except (OSError, KeyError, ValueError):
+            table = colormap_luts()
+        _LUTS.update(table)
     return _LUTS
 
 
-def _colormap_luts() -> dict[str, np.ndarray]:
+def colormap_luts() -> dict[str, np.ndarray]:
+    """The tables, computed by matplotlib: 256 RGB rows 0..255 per colormap."""
     from matplotlib import colormaps
 
     return {name: np.rint(colormaps[name](np.linspace(0, 1, 256))[:, :3] * 255) for name in COLORMAPS}
+
+
+def write_colormap_table(path: Path = COLORMAP_TABLE) -> None:
+    """Write :data:`COLORMAP_TABLE` (``python -c "from grader.intake.figures.tiles import
+    write_colormap_table as w; w()"``)."""
+    np.savez_compressed(path, **{k: v.astype(np.uint8) for k, v in colormap_luts().items()})
 
 
 def channel_of(tiles: np.ndarray, colormap: str) -> np.ndarray:

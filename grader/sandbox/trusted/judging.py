@@ -25,8 +25,7 @@ import numpy as np
 
 from grader.evidence import Evidence, VariantRun
 from grader.files import savez_atomic, write_json_atomic
-from grader.judge.evaluate import StudentImages
-from grader.judge.results import JudgedEvidence
+from grader.judge.results import JudgedEvidence, StudentImages
 from grader.text import Msg
 
 
