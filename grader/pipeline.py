@@ -130,17 +130,17 @@ def grade_submission(submission: Path, options: GradeOptions,
 
     progress("judge", None, "judging the images")
     t0 = time.perf_counter()
-    shown = run.shown if run is not None else None
+    shown, why = (run.shown, run.shown_error) if run is not None else (None, "")
     if run is None and evidence.artifacts:  # no code ran: a trusted process judges alone
-        shown, why_not = judge_shown_isolated(
+        shown, why, warned = judge_shown_isolated(
             sandbox_request(options, judge=judge_shown_request(evidence, options, assignment)),
             work, assignment)
-        evidence.warnings.extend(why_not)
+        evidence.warnings.extend(warned)
     if shown is not None:
         judged, student, notes = shown.judged, shown.student, shown.notes
         timing["judge_shown_s"] = shown.seconds
     else:  # nothing shown, or its judging did not come back (a warning says so)
-        judged, student, notes = JudgedEvidence(), StudentImages(), []
+        judged, student, notes = JudgedEvidence(shown_error=why), StudentImages(), []
     evidence.warnings.extend(notes)
     from grader.judge.evaluate import judge_runs  # the plot reader and image tools: late
 

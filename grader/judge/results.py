@@ -308,10 +308,13 @@ class JudgedEvidence:
     grader_frame_change: float | None = None
     """Mean absolute change (0..1) between the first and the last fixed-noise frame of the
     grader's run of the final version: whether training changed the images at all."""
+    shown_error: str = ""
+    """Why what the student shows could not be judged (empty: it was, or nothing is shown);
+    the items that rest on it then wait for an instructor."""
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON dict."""
-        out: dict[str, Any] = {}
+        out: dict[str, Any] = {"shown_error": self.shown_error}
         for name in SET_FIELDS:
             value = getattr(self, name)
             out[name] = value.to_dict() if value is not None else None
@@ -348,6 +351,7 @@ class JudgedEvidence:
             out.gif_info = GifInfo(**{k: v for k, v in gif.items() if k in known})
         out.figures = [FigureJudgement.from_dict(f) for f in raw.get("figures") or []
                        if isinstance(f, dict)]
+        out.shown_error = str(raw.get("shown_error") or "")[:500]
         change = raw.get("grader_frame_change")
         out.grader_frame_change = float(change) if isinstance(change, (int, float)) else None
         known = {f.name for f in dataclasses.fields(HistoryJudgement)}

@@ -86,6 +86,8 @@ class IsolatedRun:
     trusted_models: bool = False
     shown: Shown | None = None
     """The trusted process's judgement of what the student shows (judging.read_shown)."""
+    shown_error: str = ""
+    """Why that judgement did not come back (empty: it did, or none was asked for)."""
     judged_runs: JudgedEvidence | None = None
     """The trusted process's judgement of its own samples (before the parent's checks)."""
 
@@ -322,7 +324,8 @@ def run_isolated(units_source: Any, req: RunRequest, work: Path, images: np.ndar
     else:
         warm.cancel(wait_s=JUDGE_TIMEOUT_S if req.judge else 30.0)
     if req.judge and req.judge.get("shown"):
-        out.shown = _take_shown(trusted_box, work, assignment, warm.status, out.warnings)
+        out.shown, out.shown_error = _take_shown(trusted_box, work, assignment, warm.status,
+                                                 out.warnings)
     out.checks = _merge_checks(student_checks, trusted_checks)
     if fallback:
         out.variants += _fallback(units_source, fallback, req, work, images, assignment, out)
@@ -332,12 +335,12 @@ def run_isolated(units_source: Any, req: RunRequest, work: Path, images: np.ndar
 
 
 def judge_shown_isolated(req: RunRequest, work: Path, assignment: Assignment
-                         ) -> tuple[Shown | None, list[Msg]]:
+                         ) -> tuple[Shown | None, str, list[Msg]]:
     """Judge what the student shows in a trusted process of its own (no code of theirs runs,
     e.g. a notebook without usable code): the student's images are hostile data, so they
     are decoded in a sandbox, never in the grader's process.
 
-    Returns the judgement (None: it did not come back) and the warnings that say why not.
+    Returns the judgement (None: it did not come back), why not, and the warning saying so.
     """
     box = work / "trusted_judge"
     shutil.rmtree(box, ignore_errors=True)
@@ -345,26 +348,28 @@ def judge_shown_isolated(req: RunRequest, work: Path, assignment: Assignment
     warm = WarmTrusted(box, req, assignment, [], wait_s=0.0)
     warm.cancel(wait_s=JUDGE_TIMEOUT_S + 120)
     warnings: list[Msg] = []
-    shown = _take_shown(box, work, assignment, warm.status, warnings)
+    shown, why = _take_shown(box, work, assignment, warm.status, warnings)
     shutil.rmtree(box, ignore_errors=True)
-    return shown, warnings
+    return shown, why, warnings
 
 
 def _take_shown(box: Path, work: Path, assignment: Assignment, status: str,
-                warnings: list[Msg]) -> Shown | None:
+                warnings: list[Msg]) -> tuple[Shown | None, str]:
     """Read the shown judgement back, copy its outputs to ``work`` and remove the intake's
-    copies from ``box``; a judgement that did not come back is a warning, not a guess."""
-    shown = read_shown(box, assignment.image_shape)
+    copies from ``box``; a judgement that did not come back is a warning, not a guess.
+
+    Returns the judgement and, when it is None, why (else "")."""
+    shown, why = read_shown(box, assignment.image_shape), ""
     if shown is not None:
         _copy_judged_back(box, work)
     else:
-        warnings.append(msg("sandbox.shown_not_judged",
-                            why=shown_error(box, "" if status == "ok" else status)))
+        why = shown_error(box, "" if status == "ok" else status)
+        warnings.append(msg("sandbox.shown_not_judged", why=why))
     for name in ("intake", *SHOWN_OUTPUTS):  # copies: the work folder keeps the originals
         target = box / name
         shutil.rmtree(target, ignore_errors=True) if target.is_dir() else \
             target.unlink(missing_ok=True)
-    return shown
+    return shown, why
 
 
 def _copy_tree(src: Path, dest: Path) -> None:

@@ -99,7 +99,8 @@ def test_a_judgement_that_did_not_come_back_is_a_warning_not_a_guess(tmp_path):
     (box / "intake").mkdir(parents=True)
     (box / SHOWN_FILE).write_text(json.dumps({"error": "DecompressionBombError: too big"}))
     warnings: list = []
-    assert _take_shown(box, work, get_assignment(), "ok", warnings) is None
+    shown, why = _take_shown(box, work, get_assignment(), "ok", warnings)
+    assert shown is None and "DecompressionBombError" in why
     assert len(warnings) == 1 and "DecompressionBombError" in warnings[0].en
     assert "사람이 확인" in warnings[0].ko
     assert not (box / "intake").exists()  # the intake's copy is removed either way

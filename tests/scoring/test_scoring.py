@@ -450,3 +450,20 @@ def test_a_short_gif_passes_when_its_last_frame_is_clearly_better_than_its_first
                          for k, f in enumerate([0.4, 0.5, 0.4, 0.5])]  # barely moves
     part = _part(_items(score_submission(ev, judged, rubric))["training_progress"], "gif")
     assert part["status"] in ("needs_review", "partial")
+
+
+def test_items_wait_for_an_instructor_when_the_shown_evidence_was_not_judged(rubric):
+    """The student's grids exist but their judging did not come back: not a fail."""
+    ev, _ = synth.good_student()
+    ev.artifacts = [Artifact(kind="samples", origin="nb.ipynb cell 40 output 0",
+                             file="intake/embedded/cell40_out0.png")]
+    judged = JudgedEvidence(shown_error="the judging process ended without a result (timeout)")
+    items = _items(score_submission(ev, judged, rubric))
+    for name in ("recognizable", "training_progress"):
+        assert items[name].status == "needs_review", name
+        assert "timeout" in items[name].review_reason_en
+    judged.shown_error = ""  # judged and nothing found: the ordinary verdicts
+    assert _items(score_submission(ev, judged, rubric))["recognizable"].status != "needs_review"
+    ev.artifacts = []  # nothing shown at all: nothing to wait for
+    judged.shown_error = "x"
+    assert _items(score_submission(ev, judged, rubric))["recognizable"].status != "needs_review"

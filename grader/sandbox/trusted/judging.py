@@ -9,8 +9,9 @@ Two parts, as in :mod:`grader.judge.evaluate`:
   judged record for ``result.json``.
 
 The parent then never imports TensorFlow (one TensorFlow process fewer per student). It
-reads both back with :func:`read_shown` and the validating ``from_dict`` readers, and
-judges in-process whatever did not come back.
+reads both back with :func:`read_shown` and the validating ``from_dict`` readers; a shown
+judgement that did not come back is a warning (:func:`shown_error`), never a judgement made
+in the parent's process.
 """
 
 from __future__ import annotations
@@ -62,7 +63,7 @@ def judge_shown_here(request: dict[str, Any], work: Path) -> None:
         out = {"judged": json.loads(judged.to_json()), "origins": list(student.origins),
                "notes": [n.to_json() for n in notes],
                "seconds": round(time.perf_counter() - t0, 3)}
-    except Exception as exc:  # noqa: BLE001 - the parent judges in-process instead
+    except Exception as exc:  # noqa: BLE001 - the parent warns (shown_error)
         out = {"error": f"{type(exc).__name__}: {str(exc)[:500]}"}
     write_json_atomic(work / SHOWN_FILE, out, indent=None)
 
@@ -84,7 +85,7 @@ def judge_runs_here(phase: dict[str, Any], variants: list[dict[str, Any]],
 
 
 def read_shown(box: Path, shape: tuple[int, ...]) -> Shown | None:
-    """What :func:`judge_shown_here` wrote, validated (None: judge in-process instead)."""
+    """What :func:`judge_shown_here` wrote, validated (None: the parent warns, see :func:`shown_error`)."""
     try:
         raw = json.loads((box / SHOWN_FILE).read_text(encoding="utf-8")[: 32 << 20])
         if not isinstance(raw, dict) or "judged" not in raw:
