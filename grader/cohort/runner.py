@@ -18,7 +18,7 @@ import json
 import shutil
 import signal
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -128,13 +128,17 @@ def _rescore(opts: CohortOptions, name: str, score_key: str) -> bool:
     return True
 
 
-def run_cohort(opts: CohortOptions, reporter: Any = None) -> CohortRun:
+def run_cohort(opts: CohortOptions, reporter: Any = None,
+               then: Callable[[CohortRun], None] | None = None) -> CohortRun:
     """Grade the cohort and write every output; see the module docstring.
 
     Args:
         opts: The command's options.
         reporter: Optional object with ``start(total, cached)``, ``finished(record)`` and
             ``stop()`` (the terminal progress display).
+        then: Called with the finished run while the cohort's lock is still held (more
+            outputs into the students' folders, e.g. Gradescope's ``results.json``), so no
+            other ``grade cohort`` can write there meanwhile.
     """
     t0 = time.monotonic()
     opts.out.mkdir(parents=True, exist_ok=True)
@@ -206,4 +210,6 @@ def run_cohort(opts: CohortOptions, reporter: Any = None) -> CohortRun:
         run = CohortRun([], graded_now, cached, failed, interrupted, time.monotonic() - t0,
                         tampered=tampered, rescored=rescored)
         run.records, run.paths = write_outputs(opts, students, set(cached), run, hashes)
+        if then is not None:
+            then(run)
     return run

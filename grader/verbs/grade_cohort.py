@@ -219,7 +219,13 @@ def run(args: argparse.Namespace) -> int:
 
     opts = options_from_args(args)
     t0 = time.monotonic()
-    result = run_cohort(opts, TerminalReporter())
+    written: list[int] = []
+
+    def gradescope(run) -> None:  # inside the cohort's lock
+        if getattr(args, "gradescope", False) and not run.interrupted:
+            written.append(gradescope_for_cohort(args, run.records))
+
+    result = run_cohort(opts, TerminalReporter(), then=gradescope)
     console = Console(soft_wrap=True)
     rescored = f" ({len(result.rescored)} re-scored: rubric or language changed)" \
         if result.rescored else ""
@@ -228,11 +234,10 @@ def run(args: argparse.Namespace) -> int:
                   f"({time.monotonic() - t0:.0f} s)")
     if result.paths is not None:
         console.print(f"dashboard: {result.paths.html}\ngrades:    {result.paths.csv}")
-    if getattr(args, "gradescope", False) and not result.interrupted:
-        written = gradescope_for_cohort(args, result.records)
+    if written:
         console.print("gradescope: results.json in every student's folder"
-                      + (f" ({written} made from kept evidence or for failed grading)"
-                         if written else ""))
+                      + (f" ({written[0]} made from kept evidence or for failed grading)"
+                         if written[0] else ""))
     for line in result.tampered:
         console.print(f"[bold red]changed after grading:[/] {line} (the committed score is "
                       "kept; run again to re-grade)")

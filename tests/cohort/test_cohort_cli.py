@@ -209,3 +209,33 @@ def test_two_runs_cannot_write_one_folder(tmp_path):
         proc = cohort(str(root), "--out", str(out))
     assert proc.returncode == 2
     assert "Another" in proc.stderr
+
+
+def test_gradescope_files_are_written_while_the_cohort_is_locked(tmp_path):
+    """Gradescope's results.json goes into the students' folders before the lock is let go:
+    no second ``grade cohort`` can write there in between."""
+    import argparse
+
+    from grader.cohort.commit import cohort_lock
+    from grader.cohort.runner import run_cohort
+    from grader.errors import UsageError
+    from grader.verbs.grade_cohort import add_arguments, gradescope_for_cohort, options_from_args
+
+    root = make_cohort(tmp_path / "in", ("empty",))
+    out = tmp_path / "out"
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    args = parser.parse_args([str(root), "--out", str(out), "--gradescope"])
+    seen: list[bool] = []
+
+    def then(run) -> None:
+        try:
+            with cohort_lock(out):
+                seen.append(False)
+        except UsageError:
+            seen.append(True)  # still held by this run
+        gradescope_for_cohort(args, run.records)
+
+    run_cohort(options_from_args(args), None, then=then)
+    assert seen == [True]
+    assert (out / "empty" / "results.json").is_file()
