@@ -10,6 +10,7 @@ default viridis) are a display problem, reported as ``colormapped``, not scored 
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -298,7 +299,7 @@ def resample_tile(crop: np.ndarray, shape: tuple[int, int, int]) -> np.ndarray:
 
 
 _LUTS: dict[str, np.ndarray] = {}
-COLORMAP_TABLE = Path(__file__).with_name("colormaps.npz")
+COLORMAP_TABLE = Path(__file__).with_name("colormaps.json")
 """The 256-entry tables of :data:`COLORMAPS`, as matplotlib draws them: read from this file,
 so that the grader's process need not load matplotlib to read a figure (written by
 :func:`write_colormap_table`; a test checks it against matplotlib)."""
@@ -307,9 +308,10 @@ so that the grader's process need not load matplotlib to read a figure (written 
 def _luts() -> dict[str, np.ndarray]:
     if not _LUTS:
         try:
-            with np.load(COLORMAP_TABLE, allow_pickle=False) as z:
-                table = {name: z[name].astype(np.float64) for name in COLORMAPS}
-        except (OSError, KeyError, ValueError):
+            raw = json.loads(COLORMAP_TABLE.read_text(encoding="utf-8"))
+            table = {name: np.asarray(raw[name], dtype=np.float64).reshape(256, 3)
+                     for name in COLORMAPS}
+        except (OSError, KeyError, ValueError, TypeError):
             table = colormap_luts()
         _LUTS.update(table)
     return _LUTS
@@ -325,7 +327,8 @@ def colormap_luts() -> dict[str, np.ndarray]:
 def write_colormap_table(path: Path = COLORMAP_TABLE) -> None:
     """Write :data:`COLORMAP_TABLE` (``python -c "from grader.intake.figures.tiles import
     write_colormap_table as w; w()"``)."""
-    np.savez_compressed(path, **{k: v.astype(np.uint8) for k, v in colormap_luts().items()})
+    table = {k: v.astype(int).tolist() for k, v in colormap_luts().items()}
+    path.write_text(json.dumps(table, separators=(",", ":")), encoding="utf-8")
 
 
 def channel_of(tiles: np.ndarray, colormap: str) -> np.ndarray:
