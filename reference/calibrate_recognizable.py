@@ -181,6 +181,10 @@ def real_reference(judge, weights: bytes) -> tuple[np.ndarray, np.ndarray]:
     from grader.data import load_dataset
 
     x = load_dataset().x_train  # DCGAN_GRADER_DATA, the cache or the download
+    if len(x) < N_REAL:
+        raise SystemExit(f"the real reference needs {N_REAL} training images, but the data "
+                         f"found has {len(x)} (the bundled subset?): set DCGAN_GRADER_DATA "
+                         "to the full CIFAR-10 archive")
     idx = np.sort(np.random.default_rng(SEED).choice(len(x), N_REAL, replace=False))
     _, feats = judge.predict(x[idx])
     feats = feats.astype(np.float16).astype(np.float32)  # what the asset ships
