@@ -132,10 +132,11 @@ def grade_submission(submission: Path, options: GradeOptions,
     t0 = time.perf_counter()
     shown, why = (run.shown, run.shown_error) if run is not None else (None, "")
     if run is None and evidence.artifacts:  # no code ran: a trusted process judges alone
-        shown, why, warned = judge_shown_isolated(
+        shown, why = judge_shown_isolated(
             sandbox_request(options, judge=judge_shown_request(evidence, options, assignment)),
             work, assignment)
-        evidence.warnings.extend(warned)
+        if why:
+            evidence.warnings.append(msg("sandbox.shown_not_judged", why=why))
     if shown is not None:
         judged, student, notes = shown.judged, shown.student, shown.notes
         timing["judge_shown_s"] = shown.seconds

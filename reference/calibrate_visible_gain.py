@@ -54,7 +54,7 @@ CANDIDATES = np.round(np.arange(0.0, 4.01, 0.1), 2)
 def tile_values_of(tiles: np.ndarray) -> np.ndarray:
     """The grader's expected tile value of every tile (cached on disk by content)."""
     from grader.judge.classifier import load_judge
-    from grader.judge.realism import tile_scores
+    from grader.judge.realism import tile_scores, tile_value
 
     judge = load_judge()
     m = judge.realism
@@ -66,7 +66,7 @@ def tile_values_of(tiles: np.ndarray) -> np.ndarray:
         with np.load(path) as z:
             return z["value"]
     s = tile_scores(judge, tiles, judge.realism)
-    value = s.p_clear + 0.5 * (np.maximum(s.p_named, s.p_clear) - s.p_clear)
+    value = tile_value(s.p_clear, s.p_named)  # what item 3 compares
     CACHE.mkdir(parents=True, exist_ok=True)
     np.savez(path, value=value)
     return value

@@ -243,6 +243,12 @@ def scores_from_components(components: dict[str, np.ndarray],
     return p_clear, p_named
 
 
+def tile_value(p_clear: np.ndarray, p_named: np.ndarray) -> np.ndarray:
+    """Expected eye-label credit per tile: 1 when clear, 0.5 when plausible (item 3's unit)."""
+    pc = np.asarray(p_clear, dtype=float)
+    return pc + 0.5 * (np.maximum(np.asarray(p_named, dtype=float), pc) - pc)
+
+
 def tile_scores(judge: JudgeLike, images: np.ndarray, model: RealismModel | None = None,
                 predicted: tuple[np.ndarray, np.ndarray] | None = None) -> TileScores:
     """Per-tile recognizability of uint8 images (N, 32, 32, 3).

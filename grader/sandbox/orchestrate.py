@@ -324,8 +324,9 @@ def run_isolated(units_source: Any, req: RunRequest, work: Path, images: np.ndar
     else:
         warm.cancel(wait_s=JUDGE_TIMEOUT_S if req.judge else 30.0)
     if req.judge and req.judge.get("shown"):
-        out.shown, out.shown_error = _take_shown(trusted_box, work, assignment, warm.status,
-                                                 out.warnings)
+        out.shown, out.shown_error = _take_shown(trusted_box, work, assignment, warm.status)
+        if out.shown_error:
+            out.warnings.append(msg("sandbox.shown_not_judged", why=out.shown_error))
     out.checks = _merge_checks(student_checks, trusted_checks)
     if fallback:
         out.variants += _fallback(units_source, fallback, req, work, images, assignment, out)
@@ -335,28 +336,27 @@ def run_isolated(units_source: Any, req: RunRequest, work: Path, images: np.ndar
 
 
 def judge_shown_isolated(req: RunRequest, work: Path, assignment: Assignment
-                         ) -> tuple[Shown | None, str, list[Msg]]:
+                         ) -> tuple[Shown | None, str]:
     """Judge what the student shows in a trusted process of its own (no code of theirs runs,
     e.g. a notebook without usable code): the student's images are hostile data, so they
     are decoded in a sandbox, never in the grader's process.
 
-    Returns the judgement (None: it did not come back), why not, and the warning saying so.
+    Returns the judgement (None: it did not come back) and why not (else "").
     """
     box = work / "trusted_judge"
     shutil.rmtree(box, ignore_errors=True)
     _copy_tree(work / "intake", box / "intake")
     warm = WarmTrusted(box, req, assignment, [], wait_s=0.0)
     warm.cancel(wait_s=JUDGE_TIMEOUT_S + 120)
-    warnings: list[Msg] = []
-    shown, why = _take_shown(box, work, assignment, warm.status, warnings)
+    shown, why = _take_shown(box, work, assignment, warm.status)
     shutil.rmtree(box, ignore_errors=True)
-    return shown, why, warnings
+    return shown, why
 
 
-def _take_shown(box: Path, work: Path, assignment: Assignment, status: str,
-                warnings: list[Msg]) -> tuple[Shown | None, str]:
+def _take_shown(box: Path, work: Path, assignment: Assignment, status: str
+                ) -> tuple[Shown | None, str]:
     """Read the shown judgement back, copy its outputs to ``work`` and remove the intake's
-    copies from ``box``; a judgement that did not come back is a warning, not a guess.
+    copies from ``box``; a judgement that did not come back is said, not guessed.
 
     Returns the judgement and, when it is None, why (else "")."""
     shown, why = read_shown(box, assignment.image_shape), ""
@@ -364,7 +364,6 @@ def _take_shown(box: Path, work: Path, assignment: Assignment, status: str,
         _copy_judged_back(box, work)
     else:
         why = shown_error(box, "" if status == "ok" else status)
-        warnings.append(msg("sandbox.shown_not_judged", why=why))
     for name in ("intake", *SHOWN_OUTPUTS):  # copies: the work folder keeps the originals
         target = box / name
         shutil.rmtree(target, ignore_errors=True) if target.is_dir() else \

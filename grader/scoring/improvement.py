@@ -20,6 +20,7 @@ import numpy as np
 
 from grader.evidence import Evidence, VariantRun
 from grader.intake.runs import RunMap
+from grader.judge.realism import tile_value
 from grader.judge.results import JudgedEvidence, JudgeResult
 from grader.rubric import Rubric, RubricItem
 from grader.scoring.common import Verdict, checked, finite, grade_of, is_authoritative, pct
@@ -38,9 +39,8 @@ def tile_values(r: JudgeResult | None) -> np.ndarray:
     rows = r.per_image if r else []
     if not rows or any(p.p_clear is None or p.p_named is None for p in rows):
         return np.zeros(0)
-    pc = np.array([finite(p.p_clear) for p in rows])
-    pn = np.maximum(np.array([finite(p.p_named) for p in rows]), pc)
-    return pc + 0.5 * (pn - pc)
+    return tile_value(np.array([finite(p.p_clear) for p in rows]),
+                      np.array([finite(p.p_named) for p in rows]))
 
 
 def _recognized(r: JudgeResult | None) -> np.ndarray:

@@ -94,20 +94,19 @@ def test_the_trusted_judge_reads_alice_as_the_parent_would(tmp_path):
 def test_a_judgement_that_did_not_come_back_is_a_warning_not_a_guess(tmp_path):
     from grader.assignment import get_assignment
     from grader.sandbox.orchestrate import _take_shown
+    from grader.text import msg
 
     box, work = tmp_path / "box", tmp_path / "work"
     (box / "intake").mkdir(parents=True)
     (box / SHOWN_FILE).write_text(json.dumps({"error": "DecompressionBombError: too big"}))
-    warnings: list = []
-    shown, why = _take_shown(box, work, get_assignment(), "ok", warnings)
+    shown, why = _take_shown(box, work, get_assignment(), "ok")
     assert shown is None and "DecompressionBombError" in why
-    assert len(warnings) == 1 and "DecompressionBombError" in warnings[0].en
-    assert "사람이 확인" in warnings[0].ko
+    warning = msg("sandbox.shown_not_judged", why=why)  # what the grader then says
+    assert "DecompressionBombError" in warning.en and "사람이 확인" in warning.ko
     assert not (box / "intake").exists()  # the intake's copy is removed either way
-    warnings.clear()
     (box / SHOWN_FILE).unlink()
-    _take_shown(box, work, get_assignment(), "memory", warnings)
-    assert "ended without a result (memory)" in warnings[0].en
+    assert "ended without a result (memory)" in _take_shown(box, work, get_assignment(),
+                                                            "memory")[1]
 
 
 def test_a_notebook_without_code_is_judged_in_a_trusted_process(tmp_path, monkeypatch):
