@@ -19,7 +19,12 @@ from grader.evidence import Artifact, Evidence, load_images_npz
 from grader.files import inside, savez_atomic
 from grader.intake.figures.display import diagnose
 from grader.intake.figures.plots import plot_hints_from_code, read_history_plot
-from grader.intake.figures.tiles import channel_of, extract_tiles, read_frames
+from grader.intake.figures.tiles import (
+    channel_of,
+    extract_frame_tiles,
+    extract_tiles,
+    read_frames,
+)
 from grader.intake.runs import RunMap
 from grader.judge.classifier import Judge, images_to_pixels, load_judge
 from grader.judge.metrics import near_copy_mask, score_images, score_predictions
@@ -473,8 +478,7 @@ def read_gif(evidence: Evidence, work: Path, shape: tuple[int, int, int],
     info.file = report_copy.name
     idx = np.unique(np.linspace(0, len(frames) - 1, min(len(frames), MAX_GIF_FRAMES)).astype(int))
     tiles: list[np.ndarray] = []
-    for i in idx:
-        res = extract_tiles(frames[i], shape)
+    for res in extract_frame_tiles([frames[i] for i in idx], shape):
         if res.colormapped:
             info.colormapped = True
         if res.kind in ("grid", "single") and len(res.tiles):

@@ -15,7 +15,7 @@ import numpy as np
 
 from grader.assignment import get_assignment
 from grader.errors import GraderError
-from grader.intake.figures.tiles import TileResult, extract_tiles, read_frames
+from grader.intake.figures.tiles import TileResult, extract_frame_tiles, read_frames
 from grader.judge.classifier import images_to_pixels, load_judge
 from grader.judge.metrics import score_images
 
@@ -157,9 +157,8 @@ def inputs_from_file(path: Path, shape: tuple[int, int, int] | None = None
             raise GraderError(f"{path.name}: the judge reads PNG, JPEG, GIF, .npy and .npz files.")
         read = read_frames(path)
         many = len(read.frames) > 1 or read.damaged
-        out = [_from_tiles(f"{path.name} frame {i}" if many else path.name,
-                           extract_tiles(f, shape))
-               for i, f in enumerate(read.frames)]
+        out = [_from_tiles(f"{path.name} frame {i}" if many else path.name, res)
+               for i, res in enumerate(extract_frame_tiles(read.frames, shape))]
         if read.damaged:
             out[-1][0].notes.append(f"{path.name} is damaged after frame {len(read.frames) - 1}: "
                                     "only the frames before the damage were read")

@@ -104,6 +104,10 @@ def child_env(work_dir: Path, limits: Limits) -> dict[str, str]:
         "PYTHONIOENCODING": "utf-8", "PYTHONUNBUFFERED": "1", "MPLBACKEND": "Agg",
         "TF_CPP_MIN_LOG_LEVEL": "2", "OMP_NUM_THREADS": threads,
         "DCGAN_GRADER_THREADS": threads, "KERAS_HOME": str(work_dir / ".keras"),
+        # numpy's BLAS works on small matrices here (128-d judge features); its threads
+        # spin-wait when the student's and the trusted process share the cores, which made
+        # a 128 x 128 eigen-solve take 2.5 s instead of 12 ms (bench/blas_threads.py)
+        "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
     })
     env.setdefault("PATH", "/usr/bin:/bin")
     return env

@@ -7,7 +7,12 @@ import io
 import numpy as np
 import pytest
 
-from grader.intake.figures.tiles import ImageFileError, extract_tiles, read_frames
+from grader.intake.figures.tiles import (
+    ImageFileError,
+    extract_frame_tiles,
+    extract_tiles,
+    read_frames,
+)
 
 from .conftest import lesson_grid, render_png
 
@@ -144,6 +149,23 @@ def test_gif_frames_and_png_file(tmp_path, real_images):
     r = extract_tiles(loaded[1])
     assert (r.kind, len(r.tiles)) == ("grid", 16)
     assert _mae(r.tiles, real_images[16:]) < 2 * MAX_MAE  # GIF palette costs some colour
+
+
+def test_animation_frames_share_one_layout(real_images):
+    """Frames of one GIF are cut with one layout: the same tiles as reading each frame alone,
+    and a frame of another size (a figure that grew) is still read on its own."""
+    frames = [lesson_grid(real_images[i * 4:], title=i % 2 == 0)[..., :3] for i in range(6)]
+    odd = lesson_grid(real_images[40:], rows=2, cols=8, figsize=(8, 2))[..., :3]
+    frames.insert(2, odd)
+    shared = extract_frame_tiles(frames, (32, 32, 3))
+    alone = [extract_tiles(f, (32, 32, 3)) for f in frames]
+    assert len(shared) == len(frames)
+    assert (shared[2].rows, shared[2].cols) == (2, 8)  # not forced into the 4x4 layout
+    for i, (a, b) in enumerate(zip(alone, shared)):
+        assert (a.kind, a.rows, a.cols, len(a.tiles)) == (b.kind, b.rows, b.cols, len(b.tiles))
+        start = 40 if i == 2 else (i if i < 2 else i - 1) * 4
+        assert _mae(b.tiles, real_images[start:]) < MAX_MAE
+    assert extract_frame_tiles([], (32, 32, 3)) == []
 
 
 def test_corrupt_and_missing_files_give_plain_errors(tmp_path):

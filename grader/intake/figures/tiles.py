@@ -436,6 +436,59 @@ def _no_background(rgb: np.ndarray, notes: list[str], shape: tuple[int, int, int
     return _finish("unknown", rgb, [], 0, 0, notes, shape)
 
 
+def extract_frame_tiles(frames: list[np.ndarray], shape: tuple[int, int, int] | None = None
+                        ) -> list[TileResult]:
+    """Tiles of every frame of one animation (a GIF of sample grids), in frame order.
+
+    One animation is drawn by one piece of code, so its panel layout is found once: on the
+    first, middle and last frame, each read with :func:`extract_tiles`. When the three agree on
+    the layout (kind, panel count, frame size, background), every frame is cut with the
+    per-coordinate median of their boxes (a spine trim that one frame's dark edge moved by
+    a few pixels is outvoted) and shown through the last frame's colour map, the frame whose
+    panels differ most from the background. A frame whose panels are not where the layout
+    says (a figure that grew, a shifted title), and every frame when the three disagree, is
+    read on its own.
+    """
+    if not frames:
+        return []
+    shape = tuple(shape) if shape is not None else get_assignment().image_shape
+    rgbs = [_to_rgb(f) for f in frames]
+    probes = sorted({0, len(rgbs) // 2, len(rgbs) - 1})
+    seen = {i: extract_tiles(rgbs[i], shape) for i in probes}
+    if len(probes) == len(rgbs):  # every frame was read on its own already
+        return [seen[i] for i in probes]
+    last = seen[probes[-1]]
+    bg = background_colour(rgbs[-1])
+    agree = (bg is not None and last.kind in ("grid", "single") and len(last.boxes) > 0
+             and all(r.kind == last.kind and len(r.boxes) == len(last.boxes)
+                     and rgbs[i].shape == rgbs[-1].shape for i, r in seen.items()))
+    if not agree:
+        return [seen.get(i) or extract_tiles(rgb, shape) for i, rgb in enumerate(rgbs)]
+    boxes = [tuple(int(v) for v in np.median([seen[i].boxes[k] for i in probes], axis=0))
+             for k in range(len(last.boxes))]
+    out: list[TileResult] = []
+    for rgb in rgbs:
+        if not _same_layout(rgb, bg, boxes):
+            out.append(extract_tiles(rgb, shape))
+            continue
+        crops = [rgb[t:b, left:r] for t, left, b, r in boxes]
+        out.append(TileResult(kind=last.kind,
+                              tiles=np.stack([resample_tile(c, shape) for c in crops]),
+                              rows=last.rows, cols=last.cols, colormapped=last.colormapped,
+                              colormap=last.colormap, boxes=list(boxes), notes=list(last.notes)))
+    return out
+
+
+def _same_layout(rgb: np.ndarray, bg: np.ndarray, boxes: list[tuple[int, int, int, int]]) -> bool:
+    """The frame has the template's background, and each of its boxes is mostly not background
+    (as :func:`extract_tiles` requires of a panel)."""
+    frame_bg = background_colour(rgb)
+    if frame_bg is None or np.abs(frame_bg.astype(np.int16) - bg.astype(np.int16)).max() > 0:
+        return False
+    diff = np.abs(rgb.astype(np.int16) - bg.astype(np.int16)).max(axis=-1) > BG_TOLERANCE
+    return all(diff[t:b, left:r].mean() >= 0.5 for t, left, b, r in boxes)
+
+
 def extract_tiles(image: np.ndarray, shape: tuple[int, int, int] | None = None) -> TileResult:
     """Find the image panels of a figure and return them as 32x32 tiles.
 
