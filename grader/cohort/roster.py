@@ -77,6 +77,28 @@ def select(students: list[Student], only: list[str] | None) -> list[Student]:
     return [s for s in students if s.name in set(only)]
 
 
+def submission_bytes(path: Path) -> int:
+    """Bytes of a submission's regular files (links not followed): its expected grading cost.
+
+    A notebook's size is mostly its embedded outputs (sample grids, plots, GIF frames), and
+    those are what intake reads and the judge judges.
+    """
+    path = Path(path)
+    try:
+        if not path.is_dir():
+            return path.lstat().st_size
+    except OSError:
+        return 0
+    total = 0
+    for root, _dirs, files in os.walk(path, followlinks=False):
+        for name in files:
+            try:
+                total += os.lstat(os.path.join(root, name)).st_size
+            except OSError:
+                pass
+    return total
+
+
 def content_hash(path: Path) -> str:
     """SHA-256 over a submission's files: relative paths and bytes, in a fixed order.
 

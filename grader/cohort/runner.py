@@ -42,7 +42,7 @@ from grader.cohort.keys import (
     scoring_key,
     settings_fingerprint,
 )
-from grader.cohort.roster import Student, content_hash, discover, select
+from grader.cohort.roster import Student, content_hash, discover, select, submission_bytes
 from grader.config import SANDBOX
 from grader.errors import GraderError
 from grader.files import write_text_atomic
@@ -194,6 +194,8 @@ def run_cohort(opts: CohortOptions, reporter: Any = None,
                 rescored.append(name)
             else:
                 jobs.append(job(next(st for st in chosen if st.name == name)))
+        # biggest first: the longest grades start early, so no worker is left with one at the end
+        jobs.sort(key=lambda sj: -submission_bytes(sj[0].path))
         if reporter:
             reporter.start(len(jobs), [s for s in chosen if s.name in cached])
         try:

@@ -122,3 +122,29 @@ def test_read_entry_tolerates_garbage(tmp_path):
     (tmp_path / ENTRY_FILE).write_text(json.dumps({"no": "key"}))
     assert read_entry(tmp_path) is None
     assert read_entry(tmp_path / "missing") is None
+
+
+def test_biggest_submissions_are_dispatched_first(tmp_path, monkeypatch):
+    """The largest notebooks start first (their grades take longest), links are not followed."""
+    from grader.cohort import runner
+    from grader.cohort.roster import submission_bytes
+
+    root = tmp_path / "cohort"
+    for name, size in (("small", 10), ("huge", 5000), ("mid", 800)):
+        (root / name).mkdir(parents=True)
+        (root / name / "nb.ipynb").write_bytes(b"x" * size)
+    (root / "linked").mkdir()
+    (root / "linked" / "big").symlink_to(root / "huge" / "nb.ipynb")
+    (root / "single.py").write_bytes(b"y" * 300)
+    assert submission_bytes(root / "huge") == 5000
+    assert submission_bytes(root / "linked") < 200  # the link itself, not its 5,000-byte target
+    assert submission_bytes(root / "single.py") == 300
+    assert submission_bytes(root / "missing") == 0
+    seen: list[str] = []
+
+    def fake_run_local(jobs, staging, workers, on_done):
+        seen.extend(student.name for student, _job in jobs)
+
+    monkeypatch.setattr(runner, "run_local", fake_run_local)
+    runner.run_cohort(runner.CohortOptions(root=root, out=tmp_path / "out"))
+    assert seen == ["huge", "mid", "single", "linked", "small"]
