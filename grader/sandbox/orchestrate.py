@@ -423,27 +423,30 @@ def _trusted_variants(t_out: ChildOutcome, req: RunRequest, box: Path,
 
 
 def _note_student_step(runs: list[VariantRun], entries: list[dict[str, Any]]) -> None:
-    """Say on each trusted run whether the student's own ``train_step`` ran in their process."""
+    """Say on each trusted run which losses it trained with (when the student's code defines
+    none) and whether the student's own ``train_step`` ran in their process; both notes are
+    kept, in that order."""
     by_name = {e.get("name"): e for e in entries}
     for run in runs:
-        standard = (by_name.get(run.name) or {}).get("standard_losses")
+        entry = by_name.get(run.name) or {}
+        notes: list[str] = []
+        standard = entry.get("standard_losses")
         if isinstance(standard, list) and standard:
-            run.history.loop_note = student_text(
-                f"your code defines no {' or '.join(str(s) for s in standard[:2])} function; "
-                "your discriminator is compiled with binary cross-entropy, so the grader "
-                "trained with the standard GAN cross-entropy losses")
-        smoke = (by_name.get(run.name) or {}).get("train_step")
-        if not isinstance(smoke, dict) or not smoke.get("present"):
-            continue
-        if smoke.get("ok"):
-            run.history.loop_note = ("your train_step ran on sample batches in your own "
-                                     "process with finite losses; the grader's numbers come "
-                                     "from its own loop with your models, losses and "
-                                     "optimizers")
-        else:
-            run.history.loop_note = student_text(f"your train_step failed in your own process: "
-                                                 f"{smoke.get('error') or 'unknown error'}")
-            run.history.loop_note_detail = detail_text(smoke.get("error_detail")) or ""
+            notes.append(f"your code defines no {' or '.join(str(s) for s in standard[:2])} "
+                         "function; your discriminator is compiled with binary cross-entropy, "
+                         "so the grader trained with the standard GAN cross-entropy losses")
+        smoke = entry.get("train_step")
+        if isinstance(smoke, dict) and smoke.get("present"):
+            if smoke.get("ok"):
+                notes.append("your train_step ran on sample batches in your own process with "
+                             "finite losses; the grader's numbers come from its own loop with "
+                             "your models, losses and optimizers")
+            else:
+                notes.append(f"your train_step failed in your own process: "
+                             f"{smoke.get('error') or 'unknown error'}")
+                run.history.loop_note_detail = detail_text(smoke.get("error_detail")) or ""
+        if notes:
+            run.history.loop_note = student_text("; ".join(notes))
 
 
 def _limit_kind(status: str) -> str:

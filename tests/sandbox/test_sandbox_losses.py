@@ -109,3 +109,26 @@ def test_accuracy_rules():
     assert _acc({"discriminator_accuracy": at_zero}, "probabilities")[
         "status"] == "fail"
     assert _acc({}, "logits")["status"] == "fail"
+
+
+def test_loss_and_train_step_notes_are_both_kept():
+    """Standard losses stood in for missing ones AND the student's train_step ran: the run
+    says both (the second note used to replace the first)."""
+    from grader.evidence import History, VariantRun
+    from grader.sandbox.orchestrate import _note_student_step
+
+    def run() -> VariantRun:
+        return VariantRun(name="baseline", generator_fn="g", discriminator_fn="d",
+                          history=History())
+
+    both, only_step, neither = run(), run(), run()
+    _note_student_step([both], [{"name": "baseline", "standard_losses": ["generator_loss"],
+                                 "train_step": {"present": True, "ok": True}}])
+    assert "defines no generator_loss" in both.history.loop_note
+    assert "your train_step ran" in both.history.loop_note
+    _note_student_step([only_step], [{"name": "baseline", "train_step": {
+        "present": True, "ok": False, "error": "boom", "error_detail": "Traceback"}}])
+    assert only_step.history.loop_note == "your train_step failed in your own process: boom"
+    assert only_step.history.loop_note_detail == "Traceback"
+    _note_student_step([neither], [{"name": "baseline"}])
+    assert neither.history.loop_note == ""
