@@ -88,6 +88,8 @@ class Selector:
         """Names of every top-level function and class defined anywhere in the submission."""
         self.known: set[str] = set()
         self.imported: set[str] = set()
+        self.keras: set[str] = set()
+        """Imported names that come from TensorFlow or Keras (``tf``, ``layers``, ``Dense``)."""
         self.units: list[CodeUnit] = []
         self.dropped: list[Dropped] = []
         self.stacked: set[str] = set()
@@ -119,6 +121,7 @@ class Selector:
         if isinstance(stmt, (ast.Import, ast.ImportFrom)):
             names = _import_names(stmt)
             self.imported.update(names)
+            self.keras.update(_keras_names(stmt))
             return self._unit(stmt, chunk, lines, "import", names)
         if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             kind = "class" if isinstance(stmt, ast.ClassDef) else "function"
@@ -179,7 +182,7 @@ class Selector:
             return False
         name = dotted_name(value.func) or ""
         parts = name.split(".")
-        if parts[-1] != "Sequential" or parts[0] not in self.imported:
+        if parts[-1] != "Sequential" or parts[0] not in self.keras:
             return False
         return all(self._layer_or_cheap(a) for a in [*value.args, *(k.value for k in
                                                                        value.keywords)])
@@ -198,12 +201,13 @@ class Selector:
         return func.value.id
 
     def _layer_call(self, node: ast.AST) -> bool:
-        """A layer constructor (``Dense(8)``, ``layers.Conv2D(...)``) with cheap arguments."""
+        """A layer constructor (``Dense(8)``, ``layers.Conv2D(...)``) with cheap arguments: a
+        capitalised name reached from a TensorFlow or Keras import (not any imported class)."""
         if not isinstance(node, ast.Call) or any(k.arg is None for k in node.keywords):
             return False
         name = dotted_name(node.func) or ""
         parts = name.split(".")
-        if not name or parts[0] not in self.imported or not parts[-1][:1].isupper():
+        if not name or parts[0] not in self.keras or not parts[-1][:1].isupper():
             return False
         return all(self._layer_or_cheap(a) for a in [*node.args, *(k.value for k in
                                                                      node.keywords)])
@@ -305,6 +309,19 @@ def _import_names(stmt: ast.Import | ast.ImportFrom) -> list[str]:
         else:
             names.append(alias.name.split(".")[0] if isinstance(stmt, ast.Import) else alias.name)
     return names
+
+
+#: top-level packages whose classes may build layers at the top level of a notebook
+KERAS_ROOTS = frozenset({"tensorflow", "keras", "tf_keras"})
+
+
+def _keras_names(stmt: ast.Import | ast.ImportFrom) -> list[str]:
+    """The names an import binds that come from TensorFlow or Keras (:data:`KERAS_ROOTS`)."""
+    if isinstance(stmt, ast.ImportFrom):
+        from_keras = stmt.level == 0 and (stmt.module or "").split(".")[0] in KERAS_ROOTS
+        return [n for n in _import_names(stmt) if n != "*"] if from_keras else []
+    return [alias.asname or alias.name.split(".")[0] for alias in stmt.names
+            if alias.name.split(".")[0] in KERAS_ROOTS]
 
 
 def _signature(stmt: ast.stmt) -> tuple[list[str], int]:

@@ -122,6 +122,8 @@ def test_model_build_needs_a_submission_builder(tmp_path: Path) -> None:
 STACKED = """from tensorflow.keras.models import Sequential
 from tensorflow.keras.layers import Dense, Reshape, Conv2D, LeakyReLU, Activation
 from tensorflow import keras
+from mylib import Downloader
+import mylib
 NOISE = 100
 generator = Sequential()
 generator.add(Dense(8 * 8 * 16, input_shape=(NOISE,)))
@@ -132,6 +134,9 @@ discriminator = keras.Sequential([keras.layers.Flatten(), keras.layers.Dense(1)]
 discriminator.compile(loss='binary_crossentropy', optimizer='adam')
 gan_history = generator.fit(x, y)
 other.add(Dense(3))
+generator.add(Downloader("http://example.com/weights"))
+generator.add(mylib.Trainer(epochs=50))
+net = mylib.Sequential([Dense(2)])
 """
 
 
@@ -150,6 +155,10 @@ def test_a_model_stacked_at_the_top_level_is_kept_and_its_training_dropped(tmp_p
     assert dropped["gan_history = generator.fit(x, y)"] == "training"
     assert "other.add(Dense(3))" in dropped  # not a stacked model
     assert "generator.summary()" in dropped
+    # a capitalised callable from another library is not a layer constructor
+    assert 'generator.add(Downloader("http://example.com/weights"))' in dropped
+    assert "generator.add(mylib.Trainer(epochs=50))" in dropped
+    assert "net = mylib.Sequential([Dense(2)])" in dropped
 
 
 def test_a_compiled_bce_discriminator_without_loss_functions_trains_with_the_standard_losses():
