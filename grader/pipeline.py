@@ -272,6 +272,8 @@ PHASE_TEXT = {
     "verify": "rebuilding your models outside your code",
     "sample_checkpoint": "sampling your checkpoint",
     "train": "training your models with the grader's loop",
+    "judge_shown": "judging the images your notebook shows",
+    "judge": "judging the grader's samples",
 }
 
 

@@ -210,7 +210,8 @@ def _every_phase(req: RunRequest) -> list[dict[str, Any]]:
     return [{"name": "verify", "timeout_s": req.check_timeout_s},
             {"name": "sample_checkpoint", "timeout_s": req.checkpoint_timeout_s},
             {"name": "train", "timeout_s": req.train_timeout_s},
-            {"name": "judge", "timeout_s": JUDGE_TIMEOUT_S}]
+            {"name": "judge", "timeout_s": JUDGE_TIMEOUT_S},
+            {"name": "judge_shown", "timeout_s": JUDGE_TIMEOUT_S}]
 
 
 def expected_frames(steps: int, every: int) -> int:

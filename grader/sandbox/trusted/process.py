@@ -211,8 +211,14 @@ class TrustedRun:
 
 def await_plan(work: Path, name: str, timeout_s: float,
                shown: dict[str, Any] | None = None, threads: int = 2) -> dict[str, Any] | None:
-    """Import the heavy modules, judge what the student shows (``shown``, see
-    :func:`.judging.judge_shown_here`), then wait for the parent's plan file ``work/name``.
+    """Import the heavy modules, wait for the parent's plan file ``work/name``, then judge what
+    the student shows (``shown``, see :func:`.judging.judge_shown_here`).
+
+    TensorFlow is imported while the student's code runs; the shown evidence is judged once
+    the plan (or the parent's cancel) arrived, when the student's process has ended, so the
+    two processes' peaks do not add up: alice's quick grade peaked at 1,509 MB (summed RSS)
+    judging during the student's run and at 1,336-1,349 MB after it, in the same wall time
+    (bench/results/README.md, 2026-12-03).
 
     Returns:
         The plan, or None when the parent cancelled (or never answered).
@@ -222,11 +228,17 @@ def await_plan(work: Path, name: str, timeout_s: float,
     import_tensorflow_quietly()  # imported now, while the student's code runs
     import keras  # noqa: F401
 
+    plan = _wait_for(work / Path(name).name, timeout_s)
     if shown:
+        write_json_atomic(work / "progress.json", {"phase": "judge_shown", "time": time.time()},
+                          indent=None)
         limit_threads(threads)
         judge_shown_here(shown, work)
+    return plan
+
+
+def _wait_for(go: Path, timeout_s: float) -> dict[str, Any] | None:
     deadline = time.monotonic() + timeout_s
-    go = work / Path(name).name
     while time.monotonic() < deadline:
         if go.is_file():
             try:
