@@ -11,8 +11,14 @@ second worker.
 corpus built by ``python -m reference.corpus.make_corpus --out DIR`` (its ``_evidence``
 folder is left out).
 
+``--dask N`` grades the same cohort once more on a Dask cluster of N loopback worker
+processes (one thread each, started here with ``distributed.LocalCluster``) and reports how
+its time divides: the grade processes on the workers, packing and shipping the submissions
+and their outputs, and the rest (scheduling, committing), so that a real cluster's time can
+be projected from the per-student grade time.
+
 Usage: python bench/cohort_throughput.py [--steps N] [--workers 1,2] [--n 8] [--corpus DIR]
-       [--json out.json]
+       [--dask N] [--json out.json]
 (``--corpus runs/corpus --n 25 --workers 1,2`` checks the goal: 25 in at most 10 minutes.)
 """
 
@@ -96,6 +102,34 @@ def run(cohort: Path, out: Path, workers: int, extra: list[str]) -> dict:
             "stderr_tail": proc.stderr[-800:] if proc.returncode else ""}
 
 
+def run_dask(cohort: Path, out: Path, n_workers: int, extra: list[str]) -> dict:
+    """One ``grade cohort --scheduler`` run on N loopback Dask workers, with its time split."""
+    from distributed import LocalCluster
+
+    from grader.cohort.remote import pack_submission
+
+    subs = sorted(p for p in cohort.iterdir() if not p.name.startswith("."))
+    t0 = time.perf_counter()
+    sizes = [len(pack_submission(p)[1]) for p in subs]
+    pack_s = time.perf_counter() - t0
+    with LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True,
+                      dashboard_address=None) as cluster:
+        row = run(cohort, out, 1, [*extra, "--scheduler", cluster.scheduler_address])
+    grade_s = sum(float(s["seconds"] or 0) for s in row["students"].values())
+    returned = sum(f.stat().st_size for f in out.rglob("*") if f.is_file()
+                   and not any(part.startswith(".") for part in f.relative_to(out).parts))
+    wall = row["wall_s"]
+    row.update({
+        "dask_workers": n_workers, "workers": f"dask:{n_workers}",
+        "grade_seconds_sum": round(grade_s, 1),
+        "worker_utilisation": round(grade_s / (n_workers * wall), 3) if wall else None,
+        "pack_seconds_all": round(pack_s, 2), "sent_mb": round(sum(sizes) / 1e6, 1),
+        "returned_mb": round(returned / 1e6, 1),
+        "rest_seconds_per_student": round((n_workers * wall - grade_s) / max(1, len(subs)), 1),
+    })
+    return row
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=None, help="budget (default: quick mode's)")
@@ -104,6 +138,8 @@ def main() -> None:
                         help="submissions (default 8; more are distinct copies of the eight)")
     parser.add_argument("--corpus", type=Path, default=None,
                         help="a corpus folder (reference.corpus.make_corpus) to grade instead")
+    parser.add_argument("--dask", type=int, default=0,
+                        help="also grade on this many loopback Dask workers (0: no)")
     parser.add_argument("--json", default=None)
     args = parser.parse_args()
     extra = ["--quick"] + (["--steps", str(args.steps)] if args.steps else [])
@@ -120,6 +156,15 @@ def main() -> None:
             rows.append(row)
             print(f"workers={w}: {row['wall_s']:.0f} s for {len(names)} submissions "
                   f"({row['wall_s'] / len(names):.0f} s each), rc={row['rc']}", flush=True)
+        if args.dask:
+            row = run_dask(Path(tmp) / "in", Path(tmp) / "out_dask", args.dask, extra)
+            rows.append(row)
+            print(f"dask, {args.dask} loopback workers: {row['wall_s']:.0f} s for {len(names)} "
+                  f"submissions, rc={row['rc']}; grade processes {row['grade_seconds_sum']:.0f} s "
+                  f"in all ({row['worker_utilisation']:.0%} of {args.dask} workers' time), "
+                  f"packing {row['pack_seconds_all']:.1f} s for {row['sent_mb']} MB sent, "
+                  f"{row['returned_mb']} MB back; the rest "
+                  f"{row['rest_seconds_per_student']:.1f} worker-s per student", flush=True)
     summary = {"n": len(names), "runs": rows}
     by = {r["workers"]: r["wall_s"] for r in rows}
     if 1 in by and 2 in by:
