@@ -216,9 +216,10 @@ def await_plan(work: Path, name: str, timeout_s: float,
 
     TensorFlow is imported while the student's code runs; the shown evidence is judged once
     the plan (or the parent's cancel) arrived, when the student's process has ended, so the
-    two processes' peaks do not add up: alice's quick grade peaked at 1,509 MB (summed RSS)
-    judging during the student's run and at 1,336-1,349 MB after it, in the same wall time
-    (bench/results/README.md, 2026-12-03).
+    two processes' peaks do not add up. Measured on four quick grades (bench/results/README.md,
+    2026-12-03): peak summed RSS 1,459-1,539 MB judging during the student's run, 1,311-1,377 MB
+    after it, for 1-6 s more wall time (22-26 s -> 25-28 s); only "after" meets both goals
+    (1.5 GB, 30 s).
 
     Returns:
         The plan, or None when the parent cancelled (or never answered).
