@@ -59,7 +59,8 @@ def tile_values_of(tiles: np.ndarray) -> np.ndarray:
     judge = load_judge()
     m = judge.realism
     key = hashlib.sha256(b"".join(np.ascontiguousarray(a).tobytes() for a in (
-        tiles, m.mean, m.scale, m.coef_clear, m.coef_named, m.real_features))
+        tiles, m.mean, m.scale, m.coef_clear, m.coef_named, m.real_features,
+        *(() if m.pca_axes is None else (m.pca_mean, m.pca_axes))))
         + Path(judge.weights_path).read_bytes()).hexdigest()[:16]
     path = CACHE / f"visible_gain_{key}.npz"
     if path.is_file():

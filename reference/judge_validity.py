@@ -28,10 +28,12 @@ from reference.train_classifier import DEFAULT_DATA, ROOT
 
 REPORT = ROOT / "reference" / "judge_validity.md"
 MONTAGE = ROOT / "reference" / "classifier" / "validity_generators.png"
-METRICS = (("clear_share", 1), ("named_share", 1), ("recognizable_fraction", 1),
-           ("class_coverage", 1), ("classifier_score", 1), ("fcd", -1))
-"""(metric, sign): ``clear_share`` and ``named_share`` are the eye-label score's shares of
-tiles read "named without doubt" and "at least plausible" (grader.judge.realism)."""
+METRICS = (("clear_share", 1), ("named_share", 1), ("hinted_share", 1),
+           ("recognizable_fraction", 1), ("class_coverage", 1), ("classifier_score", 1),
+           ("fcd", -1))
+"""(metric, sign): ``clear_share``, ``named_share`` and ``hinted_share`` are the eye-label
+score's shares of tiles read "named without doubt", "at least plausible" and "at least
+hinting at an object" (item 1's partial count; grader.judge.realism)."""
 GENERATOR_GLOBS = ("reference/baselines/**/generator*.keras", "runs/baseline_*/generator*.keras")
 
 
@@ -52,6 +54,10 @@ def metric(result, name: str) -> float:
         return (result.clear_count or 0) / max(1, result.n)
     if name == "named_share":
         return (result.named_count or 0) / max(1, result.n)
+    if name == "hinted_share":
+        hinted = getattr(result, "hinted_count", None)
+        hinted = result.named_count if hinted is None else hinted
+        return (hinted or 0) / max(1, result.n)
     return float(getattr(result, name) or 0.0)
 
 
@@ -229,20 +235,22 @@ def render(rows: list[Row], checks: list[tuple[str, bool]], n: int, seconds: flo
         f"`{cal.weights_sha256[:12]}`. Real-vs-real FCD at this N: "
         f"{rows[0].result.fcd_reference:.3f}. Run time {seconds:.0f} s.", "",
         "Item 1 is scored by the eye-label score (`grader/judge/realism.py`, fitted in "
-        "`recognizable_calibration.md`): *clear* and *named* are its shares of tiles read "
-        "\"named without doubt\" and \"at least plausible\"; *item 1* is the rubric's verdict "
+        "`recognizable_calibration.md`): *clear*, *named* and *hinted* are its shares of tiles "
+        "read \"named without doubt\", \"at least plausible\" and \"at least hinting at an "
+        "object\" (the partial count); *item 1* is the rubric's verdict "
         "on the whole set by that rule, the copy check left out (with it the real sets fail "
         "as copies). *Recognizable* is the judge's older confident-top-1 rule (top-1 >= "
         "tau inside the out-of-distribution gate), kept for comparison and for assignments "
         "without eye labels. *Copies*: images matching a CIFAR-10 train or test image in the "
         "shipped copy index.", "",
-        "| set | clear | named | item 1 | recognizable (95% CI) | out of distribution | classes covered (k) | classifier score | FCD | near-copies | copies |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        "| set | clear | named | hinted | item 1 | recognizable (95% CI) | out of distribution | classes covered (k) | classifier score | FCD | near-copies | copies |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for r, verdict in zip(rows, verdicts, strict=True):
         x = r.result
         lines.append(f"| {r.name} | {metric(x, 'clear_share'):.1%} | "
-                     f"{metric(x, 'named_share'):.1%} | {verdict} | "
+                     f"{metric(x, 'named_share'):.1%} | {metric(x, 'hinted_share'):.1%} | "
+                     f"{verdict} | "
                      f"{x.recognizable_fraction:.1%} ({x.ci_low:.1%}-{x.ci_high:.1%}) | "
                      f"{x.out_of_distribution_fraction:.1%} | {x.class_coverage}/10 ({x.coverage_k}) | "
                      f"{x.classifier_score:.2f} | {x.fcd:.3f} | {x.near_copy_fraction:.1%} | "

@@ -310,6 +310,8 @@ def add_tile_scores(result: JudgeResult, judge: JudgeLike, images: np.ndarray,
         verdict.clear, verdict.named = bool(c), bool(nm)
     result.clear_count = int(scores.clear.sum())
     result.named_count = int(scores.named.sum())
+    if scores.hinted is not None:
+        result.hinted_count = int((scores.hinted | scores.named).sum())
     result.expected_clear = float(scores.p_clear.sum())
 
 

@@ -19,7 +19,16 @@ Components (:data:`COMPONENTS`), all from one judge and numpy:
 - ``shift_agreement``: the mean calibrated probability of the tile's top class over small
   shifts (1-2 px) and a slight blur (the judge already averages horizontal flips);
 - ``log_mahalanobis``: log of the squared Mahalanobis distance to the nearest class mean;
-- ``feature_norm``: the length of the penultimate feature vector.
+- ``feature_norm``: the length of the penultimate feature vector;
+- ``pc01`` .. ``pcK`` (optional): the projections of the penultimate features on the first K
+  principal axes of the labelled tiles' features (fitted on the fit half of the label set
+  only; the asset's ``pca_mean`` and ``pca_axes``).
+
+Counts (:func:`tile_flags`; each flag implies the next): ``clear`` (``p_clear >=
+threshold_clear``) and ``named`` (``p_named >= threshold_named``, or clear) set a grid's pass; ``hinted`` (``p_named >= threshold_hint``, at most
+``threshold_named``, chosen on grids of the fit half) counts the tiles that at least hint at
+an object, which decides partial vs fail. An asset without ``threshold_hint`` uses
+``threshold_named`` (so does the shipped one: no lower value agreed better).
 
 NOTE: the fitted coefficients belong to one set of judge weights and one label set. Retrain
 the judge and you must re-run ``python -m reference.calibrate_recognizable``.
@@ -37,6 +46,9 @@ from grader.judge.calibration import JudgeAssetError
 
 COMPONENTS: tuple[str, ...] = ("logit_top1", "log_realism", "shift_agreement",
                                "log_mahalanobis", "feature_norm")
+"""The hand-made components; the asset may add ``pc01`` .. ``pcK`` (:func:`pca_names`)."""
+MAX_PCA = 64
+"""Most principal components an asset may use (the asset stays small)."""
 REFIT_HINT = "Run: .venv/bin/python -m reference.calibrate_recognizable"
 KEY_P_CLEAR = "p_clear"
 KEY_P_NAMED = "p_named"
@@ -77,6 +89,29 @@ class RealismModel:
     """A tile counts as clear when ``p_clear`` >= this."""
     threshold_named: float
     """A tile counts as at least plausible when ``p_named`` >= this."""
+    pca_mean: np.ndarray | None = None
+    """Mean of the tiles' judge features the principal axes are centred on (D,); None: the
+    score uses no ``pcNN`` component."""
+    pca_axes: np.ndarray | None = None
+    """The first K principal axes as columns (D, K): ``pcJJ = (f - pca_mean) @ pca_axes[:, J-1]``."""
+    threshold_hint: float | None = None
+    """A tile at least hints at an object (counts towards partial) when ``p_named`` >= this;
+    None: ``threshold_named``."""
+
+    @property
+    def hint_threshold(self) -> float:
+        """``threshold_hint``, or ``threshold_named`` for an asset without one."""
+        return self.threshold_named if self.threshold_hint is None else self.threshold_hint
+
+    @property
+    def n_pca(self) -> int:
+        """K, the number of principal components the asset carries (0 without)."""
+        return 0 if self.pca_axes is None else int(self.pca_axes.shape[1])
+
+
+def pca_names(k: int) -> tuple[str, ...]:
+    """Names of the first k principal components: ``pc01`` .. ``pcK``."""
+    return tuple(f"pc{j + 1:02d}" for j in range(k))
 
 
 @dataclass(frozen=True)
@@ -90,15 +125,23 @@ class TileScores:
     predicted_class: np.ndarray
     """The judge's top-1 class index (N,)."""
     components: dict[str, np.ndarray]
-    """The raw (unstandardized) inputs of the score, by name (:data:`COMPONENTS`)."""
+    """The raw (unstandardized) inputs of the score, by name (:data:`COMPONENTS` and the
+    asset's ``pcNN``)."""
     clear: np.ndarray
     """``p_clear >= threshold_clear`` (N,) bool."""
     named: np.ndarray
-    """``p_named >= threshold_named`` (N,) bool."""
+    """``p_named >= threshold_named``, or clear (N,) bool."""
+    hinted: np.ndarray | None = None
+    """``p_named >= threshold_hint``, or named (N,) bool: the tile at least hints at an object
+    (counts towards partial). See :func:`tile_flags`."""
 
 
 def load_realism(path: Path) -> RealismModel:
     """Read a realism asset (``allow_pickle=False``): an assignment's ``[judge] realism`` file.
+
+    An asset written before the principal components (no ``pca_mean``/``pca_axes``, no
+    ``threshold_hint``) still loads: it uses the hand-made components and counts towards
+    partial with ``threshold_named``.
 
     Raises:
         JudgeAssetError: The file is missing or malformed.
@@ -116,22 +159,68 @@ def load_realism(path: Path) -> RealismModel:
                 coef_named=z["coef_named"].astype(np.float64),
                 intercept_named=float(z["intercept_named"]),
                 threshold_clear=float(z["threshold_clear"]),
-                threshold_named=float(z["threshold_named"]))
-    except (OSError, ValueError, KeyError) as exc:
+                threshold_named=float(z["threshold_named"]),
+                pca_mean=(z["pca_mean"].astype(np.float64) if "pca_mean" in z.files
+                          else None),
+                pca_axes=(z["pca_axes"].astype(np.float64) if "pca_axes" in z.files
+                          else None),
+                threshold_hint=(float(z["threshold_hint"]) if "threshold_hint" in z.files
+                                else None))
+    except (OSError, ValueError, KeyError, TypeError) as exc:
         raise JudgeAssetError("The per-tile recognizability score is not installed.",
                               f"{path}: {exc}. {REFIT_HINT}") from exc
-    c = len(model.components)
-    shapes_ok = all(a.shape == (c,) for a in (model.mean, model.scale, model.coef_clear,
-                                               model.coef_named))
-    if (not shapes_ok or model.real_features.ndim != 2
-            or model.real_radii.shape != (len(model.real_features),)
-            or not set(model.components) <= set(COMPONENTS)):
-        raise JudgeAssetError("The per-tile recognizability score is malformed.", str(path))
+    problem = asset_problem(model)
+    if problem:
+        raise JudgeAssetError("The per-tile recognizability score is malformed.",
+                              f"{path}: {problem}. {REFIT_HINT}")
     return model
 
 
+def asset_problem(model: RealismModel) -> str:
+    """Why a realism model cannot be used ("" when it can)."""
+    c = len(model.components)
+    if not all(np.shape(a) == (c,) for a in (model.mean, model.scale, model.coef_clear,
+                                              model.coef_named)):
+        return f"mean, scale and coefficients must each hold {c} values"
+    if model.real_features.ndim != 2 or model.real_radii.shape != (len(model.real_features),):
+        return "real_features must be (M, D) and real_radii (M,)"
+    if len(set(model.components)) != c:
+        return "a component is listed twice"
+    if (model.pca_mean is None) != (model.pca_axes is None):
+        return "pca_mean and pca_axes come together"
+    k = model.n_pca
+    if model.pca_axes is not None:
+        d = model.real_features.shape[1]
+        if model.pca_axes.ndim != 2 or model.pca_axes.shape[0] != d or \
+                np.shape(model.pca_mean) != (d,) or not 1 <= k <= MAX_PCA:
+            return (f"pca_mean must be ({d},) and pca_axes ({d}, K) with 1 <= K <= {MAX_PCA}; "
+                    f"got {np.shape(model.pca_mean)} and {np.shape(model.pca_axes)}")
+    unknown = set(model.components) - set(COMPONENTS) - set(pca_names(k))
+    if unknown:
+        return (f"unknown components {sorted(unknown)} (known: {', '.join(COMPONENTS)}"
+                + (f", pc01..pc{k:02d}" if k else "; pcNN need pca_mean and pca_axes") + ")")
+    arrays = [model.mean, model.scale, model.coef_clear, model.coef_named, model.real_radii]
+    if model.pca_axes is not None:
+        arrays += [model.pca_mean, model.pca_axes]
+    if not all(np.isfinite(a).all() for a in arrays) or not np.all(model.scale > 0):
+        return "non-finite values or a non-positive scale"
+    if model.threshold_hint is not None and not np.isfinite(model.threshold_hint):
+        return "threshold_hint is not finite"
+    return ""
+
+
 def save_realism(model: RealismModel, path: Path) -> None:
-    """Write the asset as a plain compressed ``.npz`` (features as float16, no pickles)."""
+    """Write the asset as a plain compressed ``.npz`` (features as float16, no pickles).
+
+    The principal axes are stored as float32 (D x K: a few KB) and ``threshold_hint`` only
+    when the model has them.
+    """
+    extra: dict[str, np.ndarray] = {}
+    if model.pca_axes is not None and model.pca_mean is not None:
+        extra.update(pca_mean=np.asarray(model.pca_mean, np.float32),
+                     pca_axes=np.asarray(model.pca_axes, np.float32))
+    if model.threshold_hint is not None:
+        extra["threshold_hint"] = np.float64(model.threshold_hint)
     np.savez_compressed(
         path, real_features=model.real_features.astype(np.float16),
         real_radii=model.real_radii.astype(np.float32), k=np.int64(model.k),
@@ -139,7 +228,15 @@ def save_realism(model: RealismModel, path: Path) -> None:
         coef_clear=model.coef_clear, intercept_clear=np.float64(model.intercept_clear),
         coef_named=model.coef_named, intercept_named=np.float64(model.intercept_named),
         threshold_clear=np.float64(model.threshold_clear),
-        threshold_named=np.float64(model.threshold_named))
+        threshold_named=np.float64(model.threshold_named), **extra)
+
+
+def pca_components(features: np.ndarray, model: RealismModel) -> dict[str, np.ndarray]:
+    """The ``pcNN`` components of judge features (N, D): {} when the model has no PCA."""
+    if model.pca_axes is None or model.pca_mean is None:
+        return {}
+    proj = (np.asarray(features, np.float64) - model.pca_mean) @ model.pca_axes
+    return {name: proj[:, j] for j, name in enumerate(pca_names(model.n_pca))}
 
 
 def pairwise_distances(a: np.ndarray, b: np.ndarray, chunk: int = 1024) -> np.ndarray:
@@ -225,6 +322,7 @@ def tile_components(judge: JudgeLike, images: np.ndarray, model: RealismModel,
         "shift_agreement": vprobs[:, np.arange(len(top)), top].mean(axis=0),
         "log_mahalanobis": np.log(np.maximum(maha, _EPS)),
         "feature_norm": np.linalg.norm(feats, axis=1),
+        **pca_components(feats, model),
     }
     return comps, top
 
@@ -243,6 +341,19 @@ def scores_from_components(components: dict[str, np.ndarray],
     return p_clear, p_named
 
 
+def tile_flags(p_clear: np.ndarray, p_named: np.ndarray,
+               model: RealismModel) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(clear, named, hinted) flags per tile: each implies the next, as the labels do.
+
+    clear: ``p_clear >= threshold_clear``; named: ``p_named >= threshold_named`` or clear;
+    hinted: ``p_named >= threshold_hint`` or named.
+    """
+    clear = np.asarray(p_clear) >= model.threshold_clear
+    named = (np.asarray(p_named) >= model.threshold_named) | clear
+    hinted = (np.asarray(p_named) >= model.hint_threshold) | named
+    return clear, named, hinted
+
+
 def tile_value(p_clear: np.ndarray, p_named: np.ndarray) -> np.ndarray:
     """Expected eye-label credit per tile: 1 when clear, 0.5 when plausible (item 3's unit)."""
     pc = np.asarray(p_clear, dtype=float)
@@ -256,12 +367,14 @@ def tile_scores(judge: JudgeLike, images: np.ndarray, model: RealismModel | None
     Args:
         judge: The loaded judge (:func:`grader.judge.classifier.load_judge`) or a stand-in.
         images: uint8 (N, 32, 32, 3).
-        model: The realism asset; default the shipped one (:func:`load_realism`).
+        model: The realism asset; default the judge's own (``judge.realism``, loaded
+            with it from the assignment's ``[judge] realism`` file).
         predicted: ``judge.predict(images)`` when the caller has it already (it must be of
             these uint8 images).
 
     Returns:
-        Probabilities, thresholded flags, the predicted class and the components.
+        Probabilities, thresholded flags (clear, named, hinted), the predicted class and the
+        components.
 
     Raises:
         ValueError: The images are not uint8 (N, 32, 32, 3).
@@ -270,12 +383,15 @@ def tile_scores(judge: JudgeLike, images: np.ndarray, model: RealismModel | None
     x = np.asarray(images)
     if x.dtype != np.uint8 or x.ndim != 4 or x.shape[1:] != (32, 32, 3):
         raise ValueError(f"tile_scores takes uint8 images (N, 32, 32, 3); got {x.dtype} {x.shape}")
-    model = model or load_realism()
+    model = model or getattr(judge, "realism", None)
+    if model is None:
+        raise JudgeAssetError("The per-tile recognizability score is not installed.",
+                              f"the judge has no realism asset. {REFIT_HINT}")
     if len(x) == 0:
         empty = np.zeros(0)
-        return TileScores(empty, empty, np.zeros(0, np.int64), {c: empty for c in COMPONENTS},
-                          np.zeros(0, bool), np.zeros(0, bool))
+        names = dict.fromkeys((*COMPONENTS, *pca_names(model.n_pca)))
+        return TileScores(empty, empty, np.zeros(0, np.int64), {c: empty for c in names},
+                          np.zeros(0, bool), np.zeros(0, bool), np.zeros(0, bool))
     comps, top = tile_components(judge, x, model, predicted)
     p_clear, p_named = scores_from_components(comps, model)
-    return TileScores(p_clear, p_named, top, comps, p_clear >= model.threshold_clear,
-                      p_named >= model.threshold_named)
+    return TileScores(p_clear, p_named, top, comps, *tile_flags(p_clear, p_named, model))

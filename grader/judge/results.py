@@ -126,6 +126,10 @@ class JudgeResult:
     """Images a reader would name without doubt (the per-tile score; None: no score here)."""
     named_count: int | None = None
     """Images a reader would name at least plausibly (clear ones included)."""
+    hinted_count: int | None = None
+    """Images that at least hint at an object (the score's ``threshold_hint``, at most its named
+    threshold; named ones included): item 1's partial count. None: not counted
+    (``named_count`` stands in)."""
     expected_clear: float | None = None
     """Sum of ``p_clear``: the expected number of clear images."""
     copy_fraction: float | None = None
@@ -178,6 +182,8 @@ class JudgeResult:
             class_names=[str(c) for c in raw.get("class_names") or []],
             clear_count=None if raw.get("clear_count") is None else _int(raw, "clear_count"),
             named_count=None if raw.get("named_count") is None else _int(raw, "named_count"),
+            hinted_count=None if raw.get("hinted_count") is None
+            else _int(raw, "hinted_count"),
             expected_clear=None if raw.get("expected_clear") is None
             else _float(raw, "expected_clear"),
             copy_fraction=None if raw.get("copy_fraction") is None
@@ -255,7 +261,24 @@ class HistoryJudgement:
     reason: str = ""
     """Why it could not be read, when it could not."""
     fake_accuracy: list[float] = field(default_factory=list)
-    """The recovered curve, resampled evenly over the run."""
+    """The recovered curve as a trend test should see it: one value per step or epoch when
+    the x ticks were read, else one per pixel column (the reader's ``trend_values``)."""
+    level_uncertainty: list[float] = field(default_factory=list)
+    """Per pixel column, the reader's calibrated share of the final level's interval: the
+    half-width of the final level's interval is the mean of its last columns (the rubric's
+    ``tail_fraction``) plus ``level_base`` (see :meth:`final_level_half_width`)."""
+    level_base: float = 0.0
+    """The constant part of that half-width (accuracy units)."""
+
+    def final_level_half_width(self, tail_fraction: float) -> float | None:
+        """Half-width of an interval that holds the true final level in about 90% of the
+        reader's benchmark plots (``reference/plots/README.md``); None without the data."""
+        unc = [float(v) for v in self.level_uncertainty
+               if isinstance(v, (int, float)) and v == v]
+        if not unc:
+            return None
+        tail = unc[-max(1, round(tail_fraction * len(unc))):]
+        return sum(tail) / len(tail) + float(self.level_base)
     uncertainty: float | None = None
     """Typical error of the recovered values, in accuracy units."""
     confidence: float | None = None

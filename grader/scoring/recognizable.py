@@ -3,9 +3,10 @@
 The main evidence is what a TA looks at: the final sample grid of the notebook's last run,
 judged tile by tile with the score fitted on eye labels (``grader.judge.realism``): a grid
 passes with at least ``grid_min_clear`` tiles whose class can be named without doubt and
-``grid_min_named`` tiles at least plausible (per 16 tiles); a grid where enough tiles
-suggest an object but too few are clear is partial; fewer plausible tiles ("mostly blobs, at
-most a few hint at an object") fail. A display bug that hides the colours counts against the grid (it is what the TA
+``grid_min_named`` tiles at least plausible (per 16 tiles); a grid where ``grid_min_named``
+tiles at least hint at an object (the score's ``threshold_hint``, at most its named
+threshold; the judge result's ``hinted_count``) but too few are clear is partial; fewer
+("mostly blobs, at most a few hint at an object") fail (:func:`count_level`). A display bug that hides the colours counts against the grid (it is what the TA
 sees), and is named with its fix. The student's checkpoint, sampled by the grader when it
 loads into the generator the code builds, stands in when no grid is shown. Copies of real
 images, repeated images and collapse to one class fail. The grader's own short run only
@@ -139,12 +140,34 @@ def _collapse(r: JudgeResult, item: RubricItem, head: Msg, source: str,
     return None
 
 
+def count_level(clear: Any, named: Any, hinted: Any, need_clear: float,
+                need_named: float) -> Any:
+    """Item 1's count rule: 2 (pass), 1 (partial) or 0 (fail); elementwise on arrays.
+
+    Pass: at least ``need_clear`` clear and ``need_named`` named (at least plausible) tiles
+    ("several tiles named without doubt, plus more plausible ones"). Fail: fewer than
+    ``need_clear`` clear tiles and fewer than ``need_named`` that even hint at an object
+    (``hinted``; a per-tile threshold at most that of ``named``): "blobs with at most one
+    clear tile" (the rubric policy of issues 15 and 16). Partial: the rest, i.e. enough tiles
+    hint at an object but too few are clear, or enough are clear but too few others are
+    plausible. The calibration (``reference.calibrate_recognizable``) and the corpus truth
+    (``reference.corpus.truth``) apply the same rule to their grids.
+    """
+    eps = 1e-9
+    enough_clear = np.asarray(clear) >= need_clear - eps
+    passed = enough_clear & (np.asarray(named) >= need_named - eps)
+    hint = np.maximum(np.asarray(hinted), np.asarray(named))
+    out = np.where(passed, 2, np.where(enough_clear | (hint >= need_named - eps), 1, 0))
+    return int(out) if out.ndim == 0 else out
+
+
 def set_verdict(r: JudgeResult, source: str, item: RubricItem) -> Verdict:
     """Item 1 on one set of images (the final grid, or the checkpoint's samples)."""
     words = SOURCES[source].words if source in SOURCES else plain(source)
     n = r.n
+    hinted = r.named_count if r.hinted_count is None else r.hinted_count
     nums: dict[str, Any] = {"n": n, "clear": r.clear_count, "named": r.named_count,
-                            "expected_clear": r.expected_clear,
+                            "hinted": hinted, "expected_clear": r.expected_clear,
                             "copy_fraction": r.copy_fraction,
                             "near_copy_fraction": finite(r.near_copy_fraction),
                             "recognizable_fraction": finite(r.recognizable_fraction),
@@ -160,15 +183,18 @@ def set_verdict(r: JudgeResult, source: str, item: RubricItem) -> Verdict:
     collapsed = _collapse(r, item, head, source, nums)
     if collapsed is not None:
         return collapsed
-    if r.clear_count >= need_clear - 1e-9 and r.named_count >= need_named - 1e-9:
+    level = count_level(r.clear_count, r.named_count, hinted, need_clear, need_named)
+    if level == 2:
         return Verdict("pass", source, [head, msg("scoring.rec_pass")], nums)
-    if r.named_count < need_named - 1e-9:  # "mostly blobs, at most 1-3 tiles hint at an object"
+    if level == 0:  # "mostly blobs, at most 1-3 tiles hint at an object"
         return Verdict("fail", source, [head, msg("scoring.rec_blobs",
                                                   need=_count(need_named))], nums,
                        fix=msg("scoring.rec_train_longer"))
-    return Verdict("partial", source, [head, msg("scoring.rec_few_clear",
-                                                 need=_count(need_clear))], nums,
-                   fix=msg("scoring.rec_train_longer"))
+    # partial: enough tiles hint at an object but too few are clear, or enough are clear
+    # but too few others are plausible
+    why = (msg("scoring.rec_few_clear", need=_count(need_clear))
+           if r.clear_count < need_clear - 1e-9 else msg("scoring.rec_some"))
+    return Verdict("partial", source, [head, why], nums, fix=msg("scoring.rec_train_longer"))
 
 
 def _count(x: float) -> str:

@@ -11,6 +11,7 @@ figures, the item waits for an instructor.
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from grader.evidence import Evidence
@@ -222,6 +223,7 @@ def trend_part(item: RubricItem, evidence: Evidence, judged: JudgedEvidence,
 
 #: which of two plot verdicts is the better evidence that training went right
 _RANK = {"pass": 3, "partial": 2, "fail": 1}
+_KO_STATUS = {"pass": "통과", "partial": "부분 통과", "fail": "미통과"}
 
 
 def _plot_verdict(h: HistoryJudgement, item: RubricItem, alpha: float) -> Verdict:
@@ -239,8 +241,32 @@ def _plot_verdict(h: HistoryJudgement, item: RubricItem, alpha: float) -> Verdic
     nums.update(_trend_numbers(t, item, alpha))
     status, words = trend_status(t, item, alpha)
     reasons = [msg("scoring.trend_head_student", origin=h.origin, **_head(t)), words]
+    half = h.final_level_half_width(item.threshold("tail_fraction"))
+    if half is not None and t.final_level == t.final_level:
+        low, high = t.final_level - half, t.final_level + half
+        nums["final_level_interval"] = [round(low, 4), round(high, 4)]
+        others = sorted(statuses_within(t, low, high, item, alpha) - {status},
+                        key=lambda s: -_RANK[s])
+        nums["borderline"] = bool(others)
+        if others:  # the point reading decides; the report says it is close
+            other = Msg(" or ".join(others), " 또는 ".join(_KO_STATUS[o] for o in others))
+            reasons.append(msg("scoring.trend_borderline", low=low, high=high, other=other))
     fix = None if status == "pass" else msg("scoring.trend_fix")
     return Verdict(status, "student_history_plot", reasons, nums, fix=fix)
+
+
+def statuses_within(t: TrendStats, low: float, high: float, item: RubricItem,
+                    alpha: float) -> set[str]:
+    """Every status the trend could get with its final level anywhere in [low, high] (the
+    reading's interval), the rest of its statistics as read."""
+    ends = (abs(low - 0.5), abs(high - 0.5))
+    d_min = 0.0 if low <= 0.5 <= high else min(ends)
+    d_max = max(ends)
+    edges = (item.threshold("settled_distance"), item.threshold("max_final_distance"))
+    probes = [d_min, d_max] + [(a + b) / 2 for a, b in zip((0.0, *edges), (*edges, 1.0))
+                               if d_min <= (a + b) / 2 <= d_max]
+    return {trend_status(dataclasses.replace(t, final_distance=d), item, alpha)[0]
+            for d in probes}
 
 
 def _unread_plot(h: HistoryJudgement, nums: dict[str, Any]) -> Verdict:

@@ -4,7 +4,8 @@ A careful TA's rules, applied to the evidence ``make_corpus`` recorded:
 
 1. ``recognizable`` (item 1), per displayed final grid, from the eye labels of the very tiles
    shown: **pass** if at least 2 tiles are ``clear`` and ``clear + plausible >= 4``; **fail**
-   if at most 1 is ``clear`` and fewer than 4 are ``plausible``; else **partial**. Display bugs
+   if at most 1 is ``clear`` and ``clear + plausible < 4`` (blobs with at most one clear tile);
+   else **partial** (the rule of ``grader.scoring.recognizable.count_level``). Display bugs
    count against the grid: channel 0 through ``gray``/viridis or unscaled [-1, 1] (clipped)
    lower it one level; the uint8 wrap-around garbles colours and fails it; 28x28x1 images (a
    Fashion-MNIST leftover) fail. The item takes the best final grid the notebook shows (the
@@ -63,7 +64,7 @@ def level_from_counts(c: dict) -> int:
     """Item-1 level (0 fail, 1 partial, 2 pass) of label counts."""
     if c["clear"] >= 2 and c["clear"] + c["plausible"] >= 4:
         return 2
-    if c["clear"] <= 1 and c["plausible"] < 4:
+    if c["clear"] <= 1 and c["clear"] + c["plausible"] < 4:  # blobs with at most one clear tile
         return 0
     return 1
 

@@ -26,6 +26,7 @@ import json
 import sys
 import time
 from collections import defaultdict
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -67,6 +68,21 @@ def trend_status(t: TrendStats, item: RubricItem, alpha: float) -> str:
     if t.final_distance <= item.threshold("max_final_distance"):
         return "partial"
     return "fail"
+
+
+def verdicts_within(t: TrendStats | None, low: float, high: float, item: RubricItem,
+                    alpha: float) -> set[str]:
+    """Every verdict the final level could give anywhere in [low, high] (the reading's level
+    interval), the rest of the trend statistics as read."""
+    if t is None or not np.isfinite(low) or not np.isfinite(high):
+        return {"none"}
+    ends = (abs(low - 0.5), abs(high - 0.5))
+    d_min = 0.0 if low <= 0.5 <= high else min(ends)
+    d_max = max(ends)
+    edges = (item.threshold("settled_distance"), item.threshold("max_final_distance"))
+    probes = [d_min, d_max] + [(a + b) / 2 for a, b in zip((0.0,) + edges, edges + (1.0,))
+                               if d_min <= (a + b) / 2 <= d_max]
+    return {trend_status(replace(t, final_distance=d), item, alpha) for d in probes}
 
 
 def trend_of(values: np.ndarray, item: RubricItem) -> TrendStats | None:
@@ -213,6 +229,9 @@ def evaluate_image(folder: Path, record: dict[str, Any], image: dict[str, Any],
         "verdict_read": verdict(np.array(fake.points) if fake.points else y, item, alpha),
         "borderline": borderline(trend_of(np.array(fake.points) if fake.points else y, item),
                                  item, alpha),
+        "verdict_uncertain": len(verdicts_within(
+            trend_of(np.array(fake.points) if fake.points else y, item),
+            *fake.level_interval(item.threshold("tail_fraction"))[1:], item, alpha)) > 1,
         "verdict_columns": verdict(y, item, alpha)})
     return res
 
@@ -245,6 +264,7 @@ def summarize(results: list[dict[str, Any]]) -> dict[str, Any]:
     agree = [r["verdict_read"] == r["verdict_true"] for r in ident]
     agree_all = [r.get("verdict_read") == r["verdict_true"] for r in with_fake]
     agree_steps = [r["verdict_read"] == r["verdict_steps"] for r in ident]
+    certain = [r for r in ident if not r["verdict_uncertain"]]
     firm = [r for r in ident if not r["borderline"]]
     agree_firm = [r["verdict_read"] == r["verdict_true"] for r in firm]
     return {
@@ -261,6 +281,10 @@ def summarize(results: list[dict[str, Any]]) -> dict[str, Any]:
         "verdict_agree_steps": float(np.mean(agree_steps)) if agree_steps else float("nan"),
         "borderline": float(1 - len(firm) / len(ident)) if ident else float("nan"),
         "verdict_agree_firm": float(np.mean(agree_firm)) if agree_firm else float("nan"),
+        "uncertain": float(1 - len(certain) / len(ident)) if ident else float("nan"),
+        "verdict_agree_certain": (float(np.mean([r["verdict_read"] == r["verdict_true"]
+                                                 for r in certain]))
+                                  if certain else float("nan")),
         "within_uncertainty": (float(np.nanmedian([r["within_uncertainty"] for r in ident]))
                                if ident else float("nan")),
         "cpu_ms_median": float(np.median([r["cpu_s"] for r in results]) * 1000),
@@ -277,7 +301,8 @@ def _row(name: str, s: dict[str, Any]) -> str:
 
     return (f"| {name} | {s['with_fake']} | {pct(s['identified'])} | {num(s['mae_median'])} | "
             f"{num(s['mae_p90'])} | {pct(s['verdict_agree'])} | {pct(s['borderline'])} | "
-            f"{pct(s['verdict_agree_firm'])} | "
+            f"{pct(s['verdict_agree_firm'])} | {pct(s['uncertain'])} | "
+            f"{pct(s['verdict_agree_certain'])} | "
             f"{pct(s['false_positive']) if s['n_without_fake'] else '-'} | "
             f"{s['cpu_ms_median']:.0f} |")
 
@@ -285,14 +310,30 @@ def _row(name: str, s: dict[str, Any]) -> str:
 def report(results: list[dict[str, Any]]) -> str:
     """Markdown table: overall, then per style."""
     head = ("| style | images with fake | fake identified | median abs err | p90 | verdict "
-            "agrees | borderline | verdict agrees (not borderline) | false positive (no fake) "
-            "| CPU ms |\n|---|---|---|---|---|---|---|---|---|---|")
+            "agrees | borderline | verdict agrees (not borderline) | uncertain | verdict agrees "
+            "(not uncertain) | false positive (no fake) | CPU ms |\n"
+            "|---|---|---|---|---|---|---|---|---|---|---|---|")
     by_style: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for r in results:
         by_style[r["style"]].append(r)
     rows = [_row("**all**", summarize(results))]
     rows += [_row(s, summarize(rs)) for s, rs in sorted(by_style.items())]
     return head + "\n" + "\n".join(rows)
+
+
+def behaviour_line(results: list[dict[str, Any]]) -> str:
+    """Verdict agreement / median abs error / uncertain share by latent behaviour."""
+    by: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for r in results:
+        if r["has_fake"]:
+            by[r["behaviour"]].append(r)
+    parts = []
+    for name, rs in sorted(by.items(), key=lambda kv: -len(kv[1])):
+        s = summarize(rs)
+        parts.append(f"{name} {100 * s['verdict_agree']:.1f}% / {s['mae_median']:.3f} "
+                     f"({s['with_fake']} plots, {100 * s['uncertain']:.0f}% uncertain, "
+                     f"{100 * s['verdict_agree_certain']:.1f}% of the rest)")
+    return "By behaviour (verdict agreement / median abs error): " + "; ".join(parts)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -339,6 +380,7 @@ def main(argv: list[str] | None = None) -> int:
           f"included): {100 * s['verdict_agree_steps']:.1f}%; columns whose error is within "
           f"the reported uncertainty (median over plots): {100 * s['within_uncertainty']:.1f}%; "
           f"CPU per image: median {s['cpu_ms_median']:.0f} ms, p90 {s['cpu_ms_p90']:.0f} ms")
+    print("\n" + behaviour_line(results))
     return 0
 
 

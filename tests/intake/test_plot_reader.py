@@ -207,3 +207,81 @@ axes[1].legend()
 def test_hints_of_unparseable_code_are_empty():
     assert plot_hints_from_code("def f(:\n  plt.plot(").empty
     assert plot_hints_from_code("").empty
+
+
+def _high_history(n: int = 6000, seed: int = 3) -> dict[str, np.ndarray]:
+    """A discriminator that stays on top: fake accuracy ~0.97 with downward dips, real
+    accuracy lower (~0.85), drawn after it."""
+    rng = np.random.default_rng(seed)
+    z = np.full(n, np.log(0.97 / 0.03)) + rng.normal(0, 0.4, n)
+    for s in rng.integers(0, n, n // 100):
+        z[s:s + 3] -= rng.uniform(1, 4)
+    fake = rng.binomial(128, 1 / (1 + np.exp(-z))) / 128
+    real = rng.binomial(128, np.full(n, 0.85)) / 128
+    return {"gen_loss": 3 + rng.gamma(2, 0.3, n), "disc_loss": 0.2 + rng.gamma(2, 0.05, n),
+            "real_accuracy": real, "fake_accuracy": fake}
+
+
+def test_high_curve_over_a_lower_line_keeps_its_level():
+    """Fake accuracy near the ceiling with real accuracy drawn over its lower edge: the level
+    sits below the top edge as in the clear columns, not halfway into the line beneath
+    (this read 0.007 low before; 0.04-0.06 on denser benchmark plots), and the final level's
+    interval holds the truth."""
+    history = _high_history()
+    png = _png(_runner(LESSON_SOURCE), history, rc=LESSON_RC)
+    reading = read_history_plot(png, plot_hints_from_code(LESSON_SOURCE))
+    _check_fake(reading, history["fake_accuracy"], "#1f77b4")
+    fake = reading.fake
+    assert fake.partly_hidden_fraction > 0.3  # the real-accuracy line touches it a lot
+    truth = history["fake_accuracy"][-600:].mean()
+    level, low, high = fake.level_interval(0.1)
+    assert abs(level - truth) < 0.004
+    assert low <= truth <= high and high - low < 0.1
+    assert fake.trend_values() == fake.points
+    assert len(fake.level_uncertainty) == len(fake.y)
+
+
+def test_a_missed_legend_swatch_is_not_data():
+    """A legend entry whose text was not read leaves its swatch (a short dash) just outside
+    the legend's box; it is dropped, so it cannot stretch the curves' run to the left (it
+    did: readings started ~4% of the run before the first step). Curve pieces cut off by the
+    legend's box, or reaching out of its surroundings, stay."""
+    from grader.intake.figures.plots.analyse import _drop_swatches
+
+    em = 10.0
+    mask = np.zeros((60, 120), bool)
+    mask[24:26, 5:25] = True  # a dash 2 rows tall, 2 em long, near the box
+    mask[20:23, 40:44] = True  # a curve's stub under the legend: too short for a swatch
+    mask[22:24, 60:119] = True  # a line leaving the surroundings
+    near = np.zeros_like(mask)
+    near[:35, :80] = True
+    kept = _drop_swatches(mask, near, em)
+    assert not kept[24:26, 5:25].any()
+    assert kept[20:23, 40:44].all() and kept[22:24, 60:119].all()
+    assert (_drop_swatches(mask, np.zeros_like(mask), em) == mask).all()
+
+
+def test_a_swatch_left_of_the_curve_is_dropped_without_a_legend():
+    """Where no legend was found, a dash set apart by empty columns before the curve is its
+    swatch; specks alone (the curve's own bits poking out under a legend) stay."""
+    from grader.intake.figures.plots.analyse import _drop_edge_dashes
+
+    em = 10.0
+    mask = np.zeros((60, 200), bool)
+    mask[10:12, 3:23] = True  # the swatch
+    mask[30, 28] = True  # a speck of antialiased legend text, next to it
+    rows = (30 + 10 * np.sin(np.arange(40, 200) / 9)).astype(int)
+    mask[rows, np.arange(40, 200)] = True  # the curve
+    kept = _drop_edge_dashes(mask, em)
+    assert not kept[:, :40].any() and (kept[:, 40:] == mask[:, 40:]).all()
+    specks = mask.copy()
+    specks[10:12, 3:23] = False
+    specks[45, 5:7] = True
+    assert (_drop_edge_dashes(specks, em) == specks).all()
+
+
+def test_level_interval_without_values_is_nan():
+    from grader.intake.figures.plots import SeriesReading
+
+    level, low, high = SeriesReading(name="", color="#000000", source="").level_interval(0.1)
+    assert np.isnan(level) and np.isnan(low) and np.isnan(high)

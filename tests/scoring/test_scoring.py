@@ -125,8 +125,9 @@ def test_quick_mode_samples_do_not_decide(rubric):
 
 
 @pytest.mark.parametrize("clear,named,status", [
-    (0, 0, "fail"), (2, 3, "fail"),  # "mostly blobs, at most 1-3 tiles hint at an object"
+    (0, 0, "fail"), (1, 3, "fail"),  # "blobs with at most one clear tile"
     (1, 16, "partial"), (0, 4, "partial"),  # objects suggested, too few clear
+    (2, 3, "partial"),  # two clear objects, too few other plausible ones
     (2, 4, "pass"), (8, 12, "pass")])
 def test_grid_counts_decide_item_1(rubric, clear, named, status):
     ev, judged = synth.good_student()
@@ -339,6 +340,34 @@ def test_fake_accuracy_read_from_the_plot_decides_the_trend(rubric):
                                                   "status": "fail",
                                                   "evidence": "student_history_plot"}
     assert any("away from 0.5" in r for r in prog.reasons_en)
+
+
+@pytest.mark.parametrize("final,half,borderline", [
+    (0.62, 0.03, True),    # the 0.6 edge of "settled" lies inside [0.59, 0.65]
+    (0.62, 0.01, False),   # [0.61, 0.63]: "hovers" everywhere
+    (0.90, 0.02, False),   # [0.88, 0.92]: "stays far" everywhere
+    (0.86, 0.03, True),    # the 0.85 edge of "too far" lies inside [0.83, 0.89]
+])
+def test_a_reading_within_its_precision_of_a_threshold_is_called_borderline(
+        rubric, final, half, borderline):
+    """The plot reader's interval on the final level: the point reading still decides, and
+    the report says when the verdict could change inside the interval."""
+    ev, judged = synth.good_student()
+    curve = [final + 0.01 * ((i * 7) % 5 - 2) for i in range(200)]  # flat, no trend
+    judged.history = synth.shown_history(curve)
+    judged.history.level_uncertainty = [half - 0.01] * 200
+    judged.history.level_base = 0.01
+    prog = _items(score_submission(ev, judged, rubric))["training_progress"]
+    nums = prog.numbers["fake_accuracy_trend"]
+    low, high = nums["final_level_interval"]
+    assert low == pytest.approx(final - half, abs=2e-3) and high == pytest.approx(final + half, abs=2e-3)
+    assert nums["borderline"] is borderline
+    assert any("This is close" in r for r in prog.reasons_en) is borderline
+    assert any("경계에 가깝습니다" in r for r in prog.reasons_ko) is borderline
+    without = synth.shown_history(curve)  # an older reading without the interval
+    judged.history = without
+    again = _items(score_submission(ev, judged, rubric))["training_progress"]
+    assert again.status == prog.status and "borderline" not in again.numbers["fake_accuracy_trend"]
 
 
 @pytest.mark.parametrize("reason,status", [

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+from scipy import ndimage
 
 from grader.intake.figures.plots.colours import find_colours, label_pixels
 from grader.intake.figures.plots.curves import Curve, extract_curve
@@ -18,6 +19,8 @@ from grader.intake.figures.plots.ticks import Label, TextLayer
 DIGIT_HEIGHT_EM = 0.729
 #: a colour close to the text colour with few pixels is legend or annotation text
 TEXT_COLOUR_DISTANCE = 60
+#: a legend entry missed by the legend's box lies within this many font sizes of it
+LEGEND_MARGIN_EM = 1.5
 
 
 @dataclass
@@ -83,6 +86,78 @@ def _full_rows(curve: Curve | None, width: int) -> np.ndarray:
     if curve is not None:
         out[curve.columns] = curve.rows
     return out
+
+
+def _drop_swatches(mask: np.ndarray, region: np.ndarray, em: float) -> np.ndarray:
+    """``mask`` without its connected pieces that lie wholly inside ``region`` and are shaped
+    like a legend swatch (a short horizontal dash: at most a third of the font size tall,
+    one to four font sizes long)."""
+    if not (mask & region).any():
+        return mask
+    labels, n = ndimage.label(mask, structure=np.ones((3, 3), bool))
+    if n == 0:
+        return mask
+    outside = np.bincount(labels[mask & ~region], minlength=n + 1)
+    drop = np.zeros(n + 1, bool)
+    for i, sl in enumerate(ndimage.find_objects(labels), start=1):
+        if sl is None or outside[i]:
+            continue
+        tall, wide = sl[0].stop - sl[0].start, sl[1].stop - sl[1].start
+        drop[i] = tall <= max(3.0, em / 3) and em <= wide <= 4 * em
+    return mask & ~drop[labels] if drop.any() else mask
+
+
+def _is_dash(mask: np.ndarray, em: float) -> bool:
+    """Pixels shaped like a legend swatch: at most a third of the font size tall, one to four
+    font sizes long."""
+    rows = np.flatnonzero(mask.any(axis=1))
+    cols = np.flatnonzero(mask.any(axis=0))
+    if not len(rows):
+        return False
+    tall, wide = rows[-1] - rows[0] + 1, cols[-1] - cols[0] + 1
+    return bool(tall <= max(3.0, em / 3) and em <= wide <= 4 * em)
+
+
+def _drop_edge_dashes(mask: np.ndarray, em: float) -> np.ndarray:
+    """``mask`` without its connected pieces shaped like a dash (``_is_dash``) that lie wholly
+    before or after the columns of its other pieces (with the specks, pieces of fewer pixels
+    than the font size, beyond them): a legend swatch that no legend box covered, not the
+    start or end of the curve. Specks alone (the curve's bits poking out under a legend)
+    stay."""
+    if not mask.any():
+        return mask
+    labels, n = ndimage.label(mask, structure=np.ones((3, 3), bool))
+    if n < 2:
+        return mask
+    sizes = np.bincount(labels.ravel(), minlength=n + 1)
+    kinds, first, last = {}, {}, {}
+    for i, sl in enumerate(ndimage.find_objects(labels), start=1):
+        piece = labels[sl] == i
+        first[i], last[i] = sl[1].start, sl[1].stop - 1
+        kinds[i] = ("dash" if _is_dash(piece, em) else "speck" if sizes[i] < em else "data")
+    data = [i for i in kinds if kinds[i] == "data"]
+    if not data:
+        return mask
+    start, end = min(first[i] for i in data), max(last[i] for i in data)
+    # a swatch may touch the first column of the curve (the legend's text between them
+    # can read as bits of line): it has to begin well before it
+    slack = em / 2
+    before = [i for i in kinds if kinds[i] == "dash" and first[i] < start - slack
+              and last[i] <= start + 2]
+    after = [i for i in kinds if kinds[i] == "dash" and last[i] > end + slack
+             and first[i] >= end - 2]
+    if not before and not after:
+        return mask
+    drop = np.zeros(n + 1, bool)
+    if before:
+        cut = min(first[i] for i in before)
+        drop[[i for i in kinds if kinds[i] != "data" and first[i] >= cut
+              and last[i] <= start + 2]] = True
+    if after:
+        cut = max(last[i] for i in after)
+        drop[[i for i in kinds if kinds[i] != "data" and last[i] <= cut
+              and first[i] >= end - 2]] = True
+    return mask & ~drop[labels]
 
 
 def _text_colour(r: Raster, layer: TextLayer, labels: list[Label]) -> np.ndarray:
@@ -169,6 +244,17 @@ def analyse_panel(r: Raster, layer: TextLayer, p: Panel, ymap: AxisMap, xmap: Ax
         if int((((first == k) | (second == k)) & ~mask).sum()) >= max(25, int(0.0004 * h * w)):
             keep.append(k)  # not just the legend's swatch
     visible = {k: ((first == k) | (second == k)) & ~mask for k in keep}
+    if legend is not None and work.legend_inside:
+        # an entry whose text was not read lies outside the legend's box, near it: a piece
+        # of line wholly there, shaped like a dash, is its swatch, not data (it would stretch the curves' run)
+        g = int(round(LEGEND_MARGIN_EM * work.em))
+        lx0, ly0, lx1, ly1 = legend.box
+        near = np.zeros((h, w), bool)
+        near[max(0, ly0 - g):max(0, ly1 + g + 1), max(0, lx0 - g):max(0, lx1 + g + 1)] = True
+        for k in list(visible):
+            visible[k] = _drop_swatches(visible[k], near, work.em)
+    for k in list(visible):  # legends not found at all still leave swatches
+        visible[k] = _drop_edge_dashes(visible[k], work.em)
     any_line = np.zeros((h, w), bool)
     for v in visible.values():
         any_line |= v

@@ -29,6 +29,8 @@ MEDIAN_RADIUS = 3
 PRECISION_POWER = 2.0
 #: a partly hidden curve reaches at least this share into the run of rows covering it
 EXTEND_SHARE = 0.5
+#: clear columns needed to learn where a curve's value sits between its painted edges
+MIN_CLEAR = 10
 
 
 @dataclass
@@ -42,12 +44,16 @@ class Curve:
     half_span: np.ndarray
     """Half the rows the curve may occupy in the column: an error bar, in rows."""
     mid_rows: np.ndarray
-    """Middle of the rows the curve may occupy in each column (its painted span there)."""
+    """Middle of the rows the curve paints in each column (its visible span there; the value
+    row where it is wholly hidden)."""
     hidden: np.ndarray
     """No pixel of this curve in the column: filled from the cover or its neighbours."""
     partly_hidden: np.ndarray
     """Some of the column's pixels touch a covering line or the legend."""
     pixel_count: int
+    guessed: np.ndarray | None = None
+    """Rows of the column's support that show no pixel of the curve (reached into a later
+    line, or a hidden column's covering run): how much of its value is a guess."""
 
 
 def _runs(flags: np.ndarray) -> list[tuple[int, int]]:
@@ -112,6 +118,27 @@ def _by_precision(weights: np.ndarray, typical: float) -> np.ndarray:
     return weights * scale[None, :]
 
 
+def _top_offset(vis: np.ndarray, clear: np.ndarray, top: np.ndarray, bottom: np.ndarray,
+                typical: float, window: int) -> float | None:
+    """Usual distance (rows) of a column's value below its topmost painted row, in the
+    columns no other line touches, when the top edge is the steadier one (an accuracy near
+    its ceiling: dips move the lowest row, not the highest); None otherwise or when too few
+    columns are clear."""
+    if int(clear.sum()) < MIN_CLEAR:
+        return None
+    w = np.where(clear[None, :], vis, False).astype(np.float32)
+    w /= np.maximum(w.sum(axis=0, keepdims=True), 1.0)
+    rows = _weighted_median(_by_precision(w, typical), window)
+    ok = clear & np.isfinite(rows)
+    if int(ok.sum()) < MIN_CLEAR:
+        return None
+    to_top, to_bot = rows[ok] - top[ok] + 0.5, bottom[ok] + 0.5 - rows[ok]
+    d_top, d_bot = float(np.median(to_top)), float(np.median(to_bot))
+    if np.median(np.abs(to_top - d_top)) >= np.median(np.abs(to_bot - d_bot)):
+        return None
+    return max(d_top, 0.0)
+
+
 def extract_curve(visible: np.ndarray, lines: np.ndarray, legend: np.ndarray,
                   run: tuple[int, int] | None, window: int | None = None,
                   others: list[tuple[np.ndarray, np.ndarray]] | None = None) -> Curve | None:
@@ -166,7 +193,15 @@ def extract_curve(visible: np.ndarray, lines: np.ndarray, legend: np.ndarray,
     ext_up = np.maximum(np.minimum(up, np.where(down > 0, lack / 2, lack)), EXTEND_SHARE * up)
     ext_down = np.maximum(np.minimum(down, np.where(up > 0, lack / 2, lack)),
                           EXTEND_SHARE * down)
+    d_top = _top_offset(vis, clear, top, bottom, typical, window)
+    if d_top is not None:
+        # covered from below only, with a steady top edge (a curve near its ceiling over a
+        # lower line): the value lies its clear columns' usual distance below the top edge,
+        # not halfway into the line underneath
+        ext_down = np.where((down > 0) & (up == 0),
+                            np.minimum(down, np.maximum(0.0, 2 * d_top - span)), ext_down)
     ext_up, ext_down = np.where(partly, ext_up, 0.0), np.where(partly, ext_down, 0.0)
+    guessed = (ext_up + ext_down).astype(float)
     support = vis | (((r_idx >= top - ext_up) & (r_idx < top))
                      | ((r_idx > bottom) & (r_idx <= bottom + ext_down)))
     weights = np.where(own[None, :], support, False).astype(np.float32)
@@ -185,6 +220,7 @@ def extract_curve(visible: np.ndarray, lines: np.ndarray, legend: np.ndarray,
                 a, b = max(runs, key=lambda ab: (ab[1] - ab[0], -min(abs(ab[0] - guess[c]),
                                                                       abs(ab[1] - guess[c]))))
                 lo_row[c], hi_row[c] = a, b
+                guessed[c] = b - a + 1
                 course = _cover_course(others, lo + c, a, b)
                 if course is None:
                     weights[a:b + 1, c] = 1.0 / (b - a + 1)
@@ -199,5 +235,10 @@ def extract_curve(visible: np.ndarray, lines: np.ndarray, legend: np.ndarray,
         # values they come from does not move with them
         rows = ndimage.median_filter(rows, size=2 * MEDIAN_RADIUS + 1, mode="nearest")
     half = (hi_row - lo_row) / 2.0 + 0.5
-    mid = np.where(hidden, rows, (hi_row + lo_row) / 2.0)
-    return Curve(np.arange(lo, hi + 1), rows, half, mid, hidden, partly, int(vis.sum()))
+    # the span the column's values paint is what shows of it; the rows reached into a
+    # covering line are a guess of the level, not of where its dips went
+    mid = np.where(hidden, rows, (top + bottom) / 2.0)
+    if window > 0:  # a column's value is voted by its neighbours: so is its guesswork
+        guessed = ndimage.uniform_filter1d(guessed, size=2 * window + 1, mode="nearest")
+    return Curve(np.arange(lo, hi + 1), rows, half, mid, hidden, partly, int(vis.sum()),
+                 guessed)

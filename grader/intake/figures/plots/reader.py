@@ -37,6 +37,10 @@ from grader.intake.figures.plots.ticks import read_axes, text_layer
 
 #: most points ``SeriesReading.points`` is resampled to (a longer x axis is not steps)
 MAX_POINTS = 1_000_000
+#: a curve whose clear columns mostly (75%) paint at least this half-span (rows) is dense
+#: data, even where the x ticks would give it fewer points than columns (a polyline through
+#: per-epoch points is a thin line: half-spans of 0.5-1.5 rows)
+DENSE_HALF_SPAN = 2.25
 #: base confidence that the series is the right line, by how it was named
 ID_CONFIDENCE = {SOURCE_LEGEND: 0.93, SOURCE_HINTS: 0.88, SOURCE_DEFAULT: 0.55}
 
@@ -73,6 +77,9 @@ def _series_reading(work: PanelWork, k: int, naming: Naming, scale: int) -> Seri
     slope = abs(work.ymap.slope)
     unc = np.sqrt((curve.half_span * slope) ** 2 + (work.ymap.residual_px * slope) ** 2)
     out.uncertainty = [float(u) for u in np.maximum(unc, 0.5 * slope)]
+    guessed = curve.guessed if curve.guessed is not None else np.zeros(len(curve.columns))
+    out.level_uncertainty = [float(u) for u in
+                             0.5 * guessed * slope + max(work.ymap.residual_px, 0.5) * slope]
     out.hidden = [bool(b) for b in curve.hidden]
     n = max(1, len(curve.columns))
     out.hidden_fraction = float(curve.hidden.sum() / n)
@@ -92,7 +99,13 @@ def _series_reading(work: PanelWork, k: int, naming: Naming, scale: int) -> Seri
         w = min(1.0, 2.0 / k) if k > 1 else 0.0
         y, mid = np.array(out.y), work.values(curve.mid_rows)
         out.y_mean = [float(v) for v in y + (mid - y) * w]
-        out.points = _at_points(x, np.array(out.y_mean), curve.rows[~curve.hidden])
+        clear = ~curve.hidden & ~curve.partly_hidden
+        spans = curve.half_span[clear] if clear.any() else curve.half_span[~curve.hidden]
+        # fewer plotted points than columns, yet most columns paint a band, not a thin line
+        # between vertices: per-step values drawn against an x axis in epochs
+        dense = k < 1 and len(spans) > 0 and float(np.percentile(spans, 25)) >= DENSE_HALF_SPAN
+        out.points = None if dense else _at_points(x, np.array(out.y_mean),
+                                                   curve.rows[~curve.hidden])
     return out
 
 
