@@ -64,6 +64,15 @@ RIDGE = 1e-2
 penalized)."""
 PCA_GRID = (0, 4, 8, 12, 16, 20, 24, 32, 48)
 """Numbers of principal components tried by cross-validation on the fit half."""
+MAX_PCA_SHIPPED = 0
+"""Most principal components the shipped score may use (``--max-pca``). Zero: with K = 24
+(chosen by cross-validation, held-out AUC named 0.922 vs 0.890) the score failed on tiles
+that went through the figure pipeline of the corpus (``reference.corpus``): a viridis grid
+the labels read as 0 clear, 0 plausible got 3 clear (old score: 0); an after-grid of an
+upsampling generator that the labels read as 0.5 credit per 16 got 22 of 46 tiles clear
+(old score: 0), so item 3 passed three "not clearly better" improvements. Linear terms on
+24 feature directions extrapolate off the label set's tiles; the five hand-made components
+do not. The study still reports the PCA score next to the shipped one."""
 RIDGE_GRID = (1e-3, 3e-3, 1e-2, 3e-2, 1e-1)
 """L2 penalties tried by cross-validation on the fit half."""
 N_FOLDS = 5
@@ -597,7 +606,7 @@ def auc_difference(y: np.ndarray, new: np.ndarray, old: np.ndarray, n_boot: int 
             float(np.nanquantile(vals, 0.975)))
 
 
-def run_study(seed: int = SEED, folder: Path = LABELS) -> dict:
+def run_study(seed: int = SEED, folder: Path = LABELS, max_pca: int = MAX_PCA_SHIPPED) -> dict:
     """Everything the report needs (and the fitted model to ship)."""
     from grader.judge.classifier import load_judge
 
@@ -614,6 +623,9 @@ def run_study(seed: int = SEED, folder: Path = LABELS) -> dict:
     folds = cv_folds(ls.source, fit, seed)
     generated = ls.source != ls.names.index("real_test")
     (n_pca, ridge), cv_table = select_pca(out, level, fit, folds, generated)
+    if n_pca > max_pca:  # the best K under the cap, as chosen by the same deviance
+        n_pca, ridge = min((k for k in cv_table if k[0] <= max_pca),
+                           key=lambda k: cv_table[k]["dev_clear"] + cv_table[k]["dev_named"])
     model, comps, oc, on = fit_score(out, level, fit, folds, ref_feats, ref_radii, n_pca, ridge)
     pc, pn = scores_from_components(comps, model)
     old, old_comps, ooc, oon = fit_score(out, level, fit, folds, ref_feats, ref_radii)
@@ -632,6 +644,7 @@ def run_study(seed: int = SEED, folder: Path = LABELS) -> dict:
     return {
         "ls": ls, "level": level, "fit": fit, "model": model, "old": old, "pc": pc, "pn": pn,
         "agreement": agreement(ls), "tau": judge.tau, "cv": cv_table, "chosen": (n_pca, ridge),
+        "max_pca": max_pca,
         "hint_curve": hint_curve, "old_hint": old_hint, "auc_diff": diffs,
         "tiles": evaluate_tiles(out, level, fit, generated, model, pc, pn),
         "old_tiles": evaluate_tiles(out, level, fit, generated, old, opc, opn),
@@ -727,9 +740,20 @@ def section_score(r: dict) -> list[str]:
                      f"{_f(v['dev_named'], 4)} | {mark}{_f(v['dev_clear'] + v['dev_named'], 4)}"
                      f"{mark} | {_f(v['auc_clear'])} | {_f(v['auc_named'])} | "
                      f"{_f(v['auc_named_gen'])} |")
-    lines += ["", f"Chosen: **K = {n_pca}, penalty {ridge:g}**. The projection ships in the "
-              f"asset as `pca_mean` ({len(m.real_features[0])}) and `pca_axes` "
-              f"({len(m.real_features[0])} x {n_pca}, float32).", "",
+    best_any = min(cv, key=lambda key: cv[key]["dev_clear"] + cv[key]["dev_named"])
+    cap = r.get("max_pca", MAX_PCA_SHIPPED)
+    shipped = (f"The projection ships in the asset as `pca_mean` ({len(m.real_features[0])}) "
+               f"and `pca_axes` ({len(m.real_features[0])} x {n_pca}, float32)." if n_pca else
+               "No projection ships.")
+    capped = ("" if best_any[0] <= cap else
+              f" Cross-validation alone would choose K = {best_any[0]}; the shipped score is "
+              f"capped at K <= {cap} (`--max-pca`, `MAX_PCA_SHIPPED`): with K = 24 the score "
+              "called 3 of 16 tiles of a viridis-coloured corpus grid clear (labels: none "
+              "even plausible) and 22 of 46 tiles of an upsampling generator's after-grid "
+              "clear (labels: about 0.5 credit per 16), where the five hand-made components "
+              "call none; the principal directions do not carry over to tiles cut from "
+              "figures of other generators.")
+    lines += ["", f"Chosen: **K = {n_pca}, penalty {ridge:g}**. {shipped}{capped}", "",
               "| component | mean | sd | new coef P(clear) | new coef P(named) | old coef "
               "P(clear) | old coef P(named) |", "|---" * 7 + "|"]
     oldc = dict(zip(old.components, zip(old.coef_clear, old.coef_named)))
@@ -921,9 +945,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--report", type=Path, default=OUT_MD, help="markdown report to write")
     parser.add_argument("--asset", type=Path, default=None,
                         help="asset to write (default: the assignment's judge/realism.npz)")
+    parser.add_argument("--max-pca", type=int, default=MAX_PCA_SHIPPED,
+                        help="most principal components the shipped score may use (default "
+                             f"{MAX_PCA_SHIPPED}; see MAX_PCA_SHIPPED)")
     args = parser.parse_args(argv)
     args.asset = args.asset or get_assignment().judge.realism
-    r = run_study(args.seed, args.labels)
+    r = run_study(args.seed, args.labels, args.max_pca)
     save_realism(r["model"], args.asset)
     r["asset_size"] = args.asset.stat().st_size
     write_report(r, args.report)
