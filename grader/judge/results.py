@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from grader.stats.trend import level_half_width
 from grader.text import Msg
 
 
@@ -273,12 +274,8 @@ class HistoryJudgement:
     def final_level_half_width(self, tail_fraction: float) -> float | None:
         """Half-width of an interval that holds the true final level in about 90% of the
         reader's benchmark plots (``reference/plots/README.md``); None without the data."""
-        unc = [float(v) for v in self.level_uncertainty
-               if isinstance(v, (int, float)) and v == v]
-        if not unc:
-            return None
-        tail = unc[-max(1, round(tail_fraction * len(unc))):]
-        return sum(tail) / len(tail) + float(self.level_base)
+        unc = [v for v in self.level_uncertainty if isinstance(v, (int, float))]
+        return level_half_width(unc, tail_fraction, self.level_base)
     uncertainty: float | None = None
     """Typical error of the recovered values, in accuracy units."""
     confidence: float | None = None

@@ -32,7 +32,13 @@ from grader.scoring.grades import ItemGrade, ItemStatus
 from grader.scoring.improvement import compare_sets
 from grader.scoring.items import register_item
 from grader.scoring.verification import verify
-from grader.stats.trend import RiseStats, TrendStats, fake_accuracy_trend, quality_rise
+from grader.stats.trend import (
+    RiseStats,
+    TrendStats,
+    fake_accuracy_trend,
+    final_distance_probes,
+    quality_rise,
+)
 from grader.text import Msg, msg
 
 #: plot-reader reasons that mean "this picture is not a history plot at all"
@@ -259,14 +265,9 @@ def statuses_within(t: TrendStats, low: float, high: float, item: RubricItem,
                     alpha: float) -> set[str]:
     """Every status the trend could get with its final level anywhere in [low, high] (the
     reading's interval), the rest of its statistics as read."""
-    ends = (abs(low - 0.5), abs(high - 0.5))
-    d_min = 0.0 if low <= 0.5 <= high else min(ends)
-    d_max = max(ends)
     edges = (item.threshold("settled_distance"), item.threshold("max_final_distance"))
-    probes = [d_min, d_max] + [(a + b) / 2 for a, b in zip((0.0, *edges), (*edges, 1.0))
-                               if d_min <= (a + b) / 2 <= d_max]
     return {trend_status(dataclasses.replace(t, final_distance=d), item, alpha)[0]
-            for d in probes}
+            for d in final_distance_probes(low, high, edges)}
 
 
 def _unread_plot(h: HistoryJudgement, nums: dict[str, Any]) -> Verdict:

@@ -119,6 +119,30 @@ def fake_accuracy_trend(values: list[float] | np.ndarray, *, peak_search_fractio
                       bin_steps=[int(c + peak) for c in centres])
 
 
+def level_half_width(per_column: list[float] | np.ndarray, tail_fraction: float,
+                     base: float = 0.0) -> float | None:
+    """Half-width of the interval around a read curve's final level: the mean of the last
+    ``tail_fraction`` of its per-column level uncertainties, plus ``base``; None without any
+    (finite) value. The plot reader's ``SeriesReading.level_interval`` and the judged
+    history's ``final_level_half_width`` both use it."""
+    unc = np.asarray(per_column, dtype=float)
+    unc = unc[np.isfinite(unc)]
+    if not len(unc):
+        return None
+    return float(unc[-max(1, round(tail_fraction * len(unc))):].mean()) + float(base)
+
+
+def final_distance_probes(low: float, high: float, edges: tuple[float, ...]) -> list[float]:
+    """Distances from 0.5 that cover every verdict band a final level in [low, high] can
+    fall in: the nearest and farthest point of the interval and the middle of each band
+    (between consecutive ``edges``, e.g. settled and max-final distance) lying inside."""
+    ends = (abs(low - 0.5), abs(high - 0.5))
+    d_min = 0.0 if low <= 0.5 <= high else min(ends)
+    d_max = max(ends)
+    mids = [(a + b) / 2 for a, b in zip((0.0, *edges), (*edges, 1.0))]
+    return [d_min, d_max] + [m for m in mids if d_min <= m <= d_max]
+
+
 def _kendall(y: np.ndarray) -> tuple[float, float]:
     if len(y) < 3 or np.ptp(y) == 0:
         return 0.0, 1.0

@@ -38,6 +38,7 @@ from pathlib import Path
 
 import numpy as np
 
+from grader.scoring.recognizable import count_level
 from reference.corpus.sources import Labels, load_labels, match_tiles, tier
 
 LEVELS = ("fail", "partial", "pass")
@@ -61,12 +62,10 @@ def grid_counts(grid: dict, tiles: np.ndarray | None, labels: Labels | None) -> 
 
 
 def level_from_counts(c: dict) -> int:
-    """Item-1 level (0 fail, 1 partial, 2 pass) of label counts."""
-    if c["clear"] >= 2 and c["clear"] + c["plausible"] >= 4:
-        return 2
-    if c["clear"] <= 1 and c["clear"] + c["plausible"] < 4:  # blobs with at most one clear tile
-        return 0
-    return 1
+    """Item-1 level (0 fail, 1 partial, 2 pass) of a 16-tile grid's label counts: the
+    rubric's own rule (``count_level``) with 2 clear and 4 clear-or-plausible tiles."""
+    named = c["clear"] + c["plausible"]
+    return int(count_level(c["clear"], named, named, 2, 4))
 
 
 def grid_level(grid: dict, counts: dict | None, display: str, shape: list[int]) -> tuple[int, str,

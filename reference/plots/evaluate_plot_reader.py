@@ -36,7 +36,7 @@ from grader.errors import UsageError
 from grader.intake.figures.plots import plot_hints_from_code, read_history_plot
 from grader.intake.figures.plots.raster import MAX_SIDE
 from grader.rubric import Rubric, RubricItem, load_rubric
-from grader.stats.trend import TrendStats, fake_accuracy_trend
+from grader.stats.trend import TrendStats, fake_accuracy_trend, final_distance_probes
 
 #: points sampled across one pixel column of the true polyline
 SAMPLES_PER_COLUMN = 16
@@ -76,13 +76,9 @@ def verdicts_within(t: TrendStats | None, low: float, high: float, item: RubricI
     interval), the rest of the trend statistics as read."""
     if t is None or not np.isfinite(low) or not np.isfinite(high):
         return {"none"}
-    ends = (abs(low - 0.5), abs(high - 0.5))
-    d_min = 0.0 if low <= 0.5 <= high else min(ends)
-    d_max = max(ends)
     edges = (item.threshold("settled_distance"), item.threshold("max_final_distance"))
-    probes = [d_min, d_max] + [(a + b) / 2 for a, b in zip((0.0,) + edges, edges + (1.0,))
-                               if d_min <= (a + b) / 2 <= d_max]
-    return {trend_status(replace(t, final_distance=d), item, alpha) for d in probes}
+    return {trend_status(replace(t, final_distance=d), item, alpha)
+            for d in final_distance_probes(low, high, edges)}
 
 
 def trend_of(values: np.ndarray, item: RubricItem) -> TrendStats | None:

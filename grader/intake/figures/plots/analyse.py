@@ -90,8 +90,7 @@ def _full_rows(curve: Curve | None, width: int) -> np.ndarray:
 
 def _drop_swatches(mask: np.ndarray, region: np.ndarray, em: float) -> np.ndarray:
     """``mask`` without its connected pieces that lie wholly inside ``region`` and are shaped
-    like a legend swatch (a short horizontal dash: at most a third of the font size tall,
-    one to four font sizes long)."""
+    like a legend swatch (:func:`_dash_shaped`)."""
     if not (mask & region).any():
         return mask
     labels, n = ndimage.label(mask, structure=np.ones((3, 3), bool))
@@ -102,20 +101,23 @@ def _drop_swatches(mask: np.ndarray, region: np.ndarray, em: float) -> np.ndarra
     for i, sl in enumerate(ndimage.find_objects(labels), start=1):
         if sl is None or outside[i]:
             continue
-        tall, wide = sl[0].stop - sl[0].start, sl[1].stop - sl[1].start
-        drop[i] = tall <= max(3.0, em / 3) and em <= wide <= 4 * em
+        drop[i] = _dash_shaped(sl[0].stop - sl[0].start, sl[1].stop - sl[1].start, em)
     return mask & ~drop[labels] if drop.any() else mask
 
 
+def _dash_shaped(tall: int, wide: int, em: float) -> bool:
+    """A bounding box shaped like a legend swatch: at most a third of the font size tall,
+    one to four font sizes long."""
+    return bool(tall <= max(3.0, em / 3) and em <= wide <= 4 * em)
+
+
 def _is_dash(mask: np.ndarray, em: float) -> bool:
-    """Pixels shaped like a legend swatch: at most a third of the font size tall, one to four
-    font sizes long."""
+    """Pixels whose bounding box is shaped like a legend swatch (:func:`_dash_shaped`)."""
     rows = np.flatnonzero(mask.any(axis=1))
     cols = np.flatnonzero(mask.any(axis=0))
     if not len(rows):
         return False
-    tall, wide = rows[-1] - rows[0] + 1, cols[-1] - cols[0] + 1
-    return bool(tall <= max(3.0, em / 3) and em <= wide <= 4 * em)
+    return _dash_shaped(rows[-1] - rows[0] + 1, cols[-1] - cols[0] + 1, em)
 
 
 def _drop_edge_dashes(mask: np.ndarray, em: float) -> np.ndarray:

@@ -7,6 +7,8 @@ from typing import Any
 
 import numpy as np
 
+from grader.stats.trend import level_half_width
+
 #: the series the grader needs, as the lesson's ``history`` names it
 FAKE_ACCURACY = "fake_accuracy"
 REAL_ACCURACY = "real_accuracy"
@@ -161,9 +163,9 @@ class SeriesReading:
         if not len(values):
             return float("nan"), float("nan"), float("nan")
         level = float(values[-max(1, round(tail_fraction * len(values))):].mean())
-        unc = np.asarray(self.level_uncertainty, float)
-        tail = unc[-max(1, round(tail_fraction * len(unc))):] if len(unc) else np.zeros(1)
-        half = LEVEL_SCALE * float(np.mean(tail)) + LEVEL_BASE
+        half = level_half_width(LEVEL_SCALE * np.asarray(self.level_uncertainty, float),
+                                tail_fraction, LEVEL_BASE)
+        half = LEVEL_BASE if half is None else half
         return level, level - half, level + half
 
 
