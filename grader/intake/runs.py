@@ -43,6 +43,9 @@ _SETTING = re.compile(r"(epoch|batch|^lr$|learning_rate|beta|noise_dim|smooth|n_
                       r"buffer|steps)", re.IGNORECASE)
 _OPTIMIZER = re.compile(r"optimi[sz]er|^opt_?[gd]$|^[gd]_?opt", re.IGNORECASE)
 #: definitions whose change between runs is a change of the model or the training code
+_GENERATOR_BUILDER = re.compile(r"generator", re.IGNORECASE)
+"""A definition with this in its name (re)defines the generator: until the next training call
+its one-sample plot shows an untrained model (the improvement section's sanity plot)."""
 _ROLE_NAMES = re.compile(r"generator|discriminator|critic|loss|train_step|^make_|^build_",
                          re.IGNORECASE)
 
@@ -198,7 +201,11 @@ def execution_order(chunks: list[Chunk]) -> tuple[list[Chunk], str, list[str]]:
 
 
 def _image_kind(image: EmbeddedImage, chunk: Chunk, before_training: bool) -> tuple[str, str]:
-    """Refine the intake's tag of an embedded image into the story's kinds."""
+    """Refine the intake's tag of an embedded image into the story's kinds.
+
+    ``before_training``: no training call ran yet, or the generator was redefined since the
+    last one (a one-sample plot is then the lesson's sanity plot, not a result).
+    """
     if image.kind == "gif":
         return "gif", image.reason
     if image.kind == "history_plot":
@@ -209,11 +216,11 @@ def _image_kind(image: EmbeddedImage, chunk: Chunk, before_training: bool) -> tu
     one_sample = "colorbar" in facts.calls or re.search(r"\[\s*0\s*,\s*:\s*,\s*:\s*,\s*0\s*\]",
                                                         chunk.text)
     if image.kind == "samples" and before_training and one_sample:
-        return "sanity_plot", "one untrained sample shown before any training"
+        return "sanity_plot", "one untrained sample shown before the generator trained"
     if image.kind == "samples":
         return "sample_grid", image.reason
     if before_training and one_sample:
-        return "sanity_plot", "one untrained sample shown before any training"
+        return "sanity_plot", "one untrained sample shown before the generator trained"
     return "other", image.reason
 
 
@@ -301,12 +308,17 @@ def build_run_map(chunks: list[Chunk], images: list[EmbeddedImage],
     run_of_cell: dict[int, int | None] = {}
     current: int | None = None
     dirs: list[str] = []  # image folders named since the previous run
+    untrained: set[int] = set()  # cells after a builder's redefinition, before it trains
+    fresh = False
     for chunk in ordered:
         if chunk.tree is None:
             run_of_cell[chunk.cell or 0] = current
+            if fresh:
+                untrained.add(chunk.cell or 0)
             continue
         dirs += [d for d in image_dirs(chunk) if d not in dirs]
         new = _definitions(chunk)
+        fresh = fresh or any(_GENERATOR_BUILDER.search(name) for name in new)
         for name, where in new.items():
             seen_in.setdefault(name, set()).add(where)
         definitions.update(new)
@@ -314,6 +326,10 @@ def build_run_map(chunks: list[Chunk], images: list[EmbeddedImage],
         call = _trains(chunk)
         if _restores(chunk) and not call:
             restored = True
+        if call:
+            fresh = False
+        elif fresh:
+            untrained.add(chunk.cell or 0)
         if call:
             run = Run(index=len(out.runs), cell=chunk.cell or 0, origin=chunk.origin(),
                       execution_count=chunk.execution_count, call=call,
@@ -331,7 +347,7 @@ def build_run_map(chunks: list[Chunk], images: list[EmbeddedImage],
         run = run_of_cell.get(img.cell)
         if chunk is None:
             continue
-        kind, reason = _image_kind(img, chunk, run is None)
+        kind, reason = _image_kind(img, chunk, run is None or img.cell in untrained)
         out.images.append(ShownImage(file=img.file, origin=f"{img.notebook} cell {img.cell} "
                                      f"output {img.output}", cell=img.cell, output=img.output,
                                      execution_count=img.execution_count, kind=kind, run=run,

@@ -14,7 +14,8 @@ A careful TA's rules, applied to the evidence ``make_corpus`` recorded:
    (at least 3 distinct frames, the last of a better generator than the first), and a shown
    fake-accuracy curve that trends down toward 0.5 (the last 10% of steps average <= 0.70 and
    at least 0.15 below the first 10%; a curve staying at 0.85-1.0 fails this part). Both:
-   pass; one: partial; none: fail. A 28x28x1 leftover fails, whatever it shows (the TAs'
+   pass; one: partial; none: fail. A GIF that the code writes but the submission lacks is
+   "present but unjudged" (issue 15): half of the GIF part, so the item is at least partial. A 28x28x1 leftover fails, whatever it shows (the TAs'
    reading in issue 15: its progress is not that of a CIFAR-10 model).
 3. ``improvement`` (item 3): an applied change (code or training) with before and after grids
    both shown and the after clearly better (label score ``clear + plausible / 2`` up by at
@@ -133,8 +134,15 @@ def _item2(ev: dict) -> dict:
     curves = [f"{r['fake_first']:.2f}->{r['fake_last']:.2f}" for r in ev["runs"]
               if r["curve_shown"]]
     gifs = [f"{g['mode']}:{g['n_distinct']} frames" for g in ev["gifs"]]
-    n = bool(gif_ok) + bool(curve_ok)
-    why = (f"GIF {'improves' if gif_ok else 'missing/not improving'} ({', '.join(gifs) or 'none'});"
+    # issue 15: "a GIF that the code writes but that is not in the submission counts as
+    # present but unjudged": half of the GIF part (the item is then at least partial)
+    written = [g for g in ev["gifs"] if g["mode"] == "missing"]
+    gif_part = 1.0 if gif_ok else 0.5 if written else 0.0
+    parts = gif_part + bool(curve_ok)
+    n = 2 if parts == 2 else 0 if parts == 0 else 1
+    gif_words = ("improves" if gif_ok else "written by the code but not submitted (present, "
+                 "unjudged)" if written else "missing/not improving")
+    why = (f"GIF {gif_words} ({', '.join(gifs) or 'none'});"
            f" fake accuracy {'trends to 0.5' if curve_ok else 'not shown trending to 0.5'}"
            f" ({', '.join(curves) or 'no curve shown'})")
     return {"status": LEVELS[n], "provisional": False, "reason": why}

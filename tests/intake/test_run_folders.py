@@ -11,6 +11,7 @@ from grader.evidence import Artifact
 from grader.intake.chunks import Chunk
 from grader.intake.figures.tiles import _luts, channel_of
 from grader.intake.runs import build_run_map, image_dirs
+from grader.intake.submission import EmbeddedImage
 from grader.judge.evaluate import written_by
 
 BASE_DRAW = """\
@@ -79,3 +80,25 @@ def test_the_shipped_colormap_tables_are_matplotlibs():
     assert sorted(table) == sorted(COLORMAPS)  # JSON, not .npz: no data file for a student
     for name in COLORMAPS:
         assert np.array_equal(np.asarray(table[name], dtype=np.float64), drawn[name]), name
+
+
+def _shown(cell: int, kind: str = "samples") -> EmbeddedImage:
+    return EmbeddedImage(file=f"embedded/cell{cell}_out0.png", notebook="nb.ipynb", cell=cell,
+                         output=0, execution_count=None, mime="image/png", kind=kind)
+
+
+def test_a_redefined_generators_one_sample_plot_is_a_sanity_plot_not_the_before_grid():
+    # the improvement section redefines the generator and shows one untrained sample, as the
+    # lesson does; it was taken as the baseline's last grid ("before")
+    sanity = "g = make_generator_model()\nplt.imshow(g(noise)[0, :, :, 0])\nplt.colorbar()\n"
+    chunks = [_chunk(1, "def make_generator_model():\n    return None\n"), _chunk(2, sanity),
+              _chunk(3, "train(ds, EPOCHS)\n"), _chunk(4, "generate_and_save_images(g, 1)\n"),
+              _chunk(5, "def make_generator_model():\n    return 1\n"), _chunk(6, sanity),
+              _chunk(7, "train(ds, EPOCHS)\n"), _chunk(8, sanity)]
+    story = build_run_map(chunks, [_shown(c) for c in (2, 4, 6, 8)])
+    kinds = {img.cell: img.kind for img in story.images}
+    assert kinds[2] == kinds[6] == "sanity_plot"
+    assert kinds[4] == "sample_grid"
+    assert kinds[8] == "sample_grid"  # after training: a (poorly drawn) result
+    assert story.runs[0].final_grid is not None
+    assert story.images[story.runs[0].final_grid].cell == 4

@@ -214,3 +214,61 @@ def test_pale_edges_do_not_lose_panels(real_images):
     widths = {rr - left for _, left, _, rr in r.boxes}
     assert max(heights) - min(heights) <= 2 and max(widths) - min(widths) <= 2
     assert _mae(r.tiles, pale) < MAX_MAE
+
+
+def _lesson_history_png(n: int, dpi: int, style: str | None = None) -> np.ndarray:
+    """The lesson's ``draw_train_history`` (15x6 inches, two panels) on the long baseline's
+    per-step history, saved as the notebook's inline backend does (tight bounding box)."""
+    import json
+    from pathlib import Path
+
+    import matplotlib.pyplot as plt
+    from PIL import Image
+
+    path = Path(__file__).resolve().parents[2] / "reference/baselines/long/history.json"
+    h = json.loads(path.read_text())["history"]
+    with plt.style.context(style or "default"):
+        fig = plt.figure(figsize=(15, 6))
+        plt.subplot(211)
+        plt.plot(h["gen_loss"][:n])
+        plt.plot(h["disc_loss"][:n])
+        plt.title("model loss")
+        plt.legend(["gen_loss", "disc_loss"], loc="upper left")
+        plt.subplot(212)
+        plt.plot(h["fake_accuracy"][:n])
+        plt.plot(h["real_accuracy"][:n])
+        plt.title("discriminator accuracy")
+        plt.legend(["fake_accuracy", "real_accuracy"], loc="upper left")
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
+        plt.close(fig)
+    return np.asarray(Image.open(buf).convert("RGB"))
+
+
+@pytest.mark.parametrize("n, dpi", [(1000, 59), (1000, 72), (4680, 72), (4680, 100)])
+def test_dense_history_plot_is_not_a_grid(n, dpi):
+    # Dense per-step curves fill the plot area; cut into equal parts it passed for 2 x 13
+    # or 2 x 32 "panels" (a history plot in a training cell was then read as its samples).
+    r = extract_tiles(_lesson_history_png(n, dpi))
+    assert r.kind not in ("grid", "single"), r.notes
+
+
+def test_seaborn_history_plot_is_not_a_grid():
+    # seaborn's white grid lines cut the grey plot area into square-looking panels
+    r = extract_tiles(_lesson_history_png(4680, 100, "seaborn-v0_8"))
+    assert r.kind not in ("grid", "single"), r.notes
+
+
+def test_gapless_grid_of_noise_images_is_still_split():
+    # untrained generators show noise: no visible seams between gap-less panels, but no
+    # background inside them either
+    import matplotlib.pyplot as plt
+
+    noise = np.random.default_rng(0).integers(0, 256, (16, 32, 32, 3), dtype=np.uint8)
+    fig, axs = plt.subplots(2, 8, figsize=(8, 2.4))
+    for k, ax in enumerate(axs.flat):
+        ax.imshow(noise[k])
+        ax.axis("off")
+    fig.subplots_adjust(wspace=0, hspace=0.2)
+    r = extract_tiles(render_png(fig))
+    assert (r.kind, r.rows, r.cols) == ("grid", 2, 8)

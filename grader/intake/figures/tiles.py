@@ -11,6 +11,7 @@ default viridis) are a display problem, reported as ``colormapped``, not scored 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -26,6 +27,11 @@ BG_TOLERANCE = 8
 """A pixel is background when no channel differs from the background colour by more."""
 MIN_PANEL = 8
 """Panels smaller than this (pixels) are not images (axis lines, text strokes)."""
+MIN_PANEL_SHARE = 0.65
+"""Panels holding less of the drawn pixels are details of a plot (measured: history plots misread
+as grids 0.002-0.54, shown grids and images 0.81-1.0 with colorbars, axes and titles)."""
+MIN_SINGLE = 0.5
+"""A lone panel smaller than this share of the image side is a detail of a plot, not an image."""
 COLORMAPS = ("gray", "viridis", "plasma", "inferno", "magma", "cividis", "Greys", "bone",
              "binary", "hot", "jet")
 
@@ -184,18 +190,59 @@ def _panel_size(row_sizes: list[int], col_sizes: list[int]) -> int | None:
     return best
 
 
+SEAM_MIN_SHARE = 0.5
+"""A gap-less split needs at least this share of its cuts to be visible seams ..."""
+SPLIT_FULL_FILL = 0.95
+"""... unless its panels are this full of non-background pixels (noise images have no seams)."""
+
+
+def seams_visible(strip: np.ndarray, strip_mask: np.ndarray, k: int) -> bool:
+    """Whether cutting ``strip`` into k equal panels along its axis 1 cuts between images.
+
+    Adjacent images of a gap-less grid differ at their common edge much more than
+    neighbouring pixel columns inside an image do; a plot area cut at arbitrary places does
+    not (a dense loss curve filled the band and passed for k panels). A cut is a seam when
+    the change across it (the largest over the 3 column pairs around it, for resampled edges)
+    exceeds the 95th percentile of the changes inside the panels. Panels almost full of
+    non-background pixels are accepted without seams: untrained generators' noise images
+    differ inside as much as across, but a plot always shows its background between lines.
+    """
+    width = strip.shape[1]
+    step = width / k
+    cuts = [int(round(i * step)) for i in range(1, k)]
+    fills = [strip_mask[:, int(round(i * step)):int(round((i + 1) * step))].mean()
+             for i in range(k)]
+    if np.median(fills) >= SPLIT_FULL_FILL:
+        return True
+    d = np.abs(np.diff(strip.astype(np.float32), axis=1)).mean(axis=(0, 2))
+    inside = np.ones(len(d), bool)
+    for c in cuts:
+        inside[max(0, c - 3):c + 2] = False
+    if not inside.any():
+        return True
+    limit = np.percentile(d[inside], 95)
+    seams = [d[max(0, c - 2):c + 1].max() > limit for c in cuts]
+    return float(np.mean(seams)) >= SEAM_MIN_SHARE
+
+
 def _regular_bands(bands: list[tuple[int, int]], s: int, profile: np.ndarray, notes: list[str],
-                   what: str, may_split: bool) -> list[tuple[int, int]]:
+                   what: str, may_split: bool,
+                   seams: Callable[[int, int, int], bool] | None = None) -> list[tuple[int, int]]:
     """Keep bands that are panels, split gap-less runs of k panels, regrow short ones.
 
     Splitting is allowed only when the other direction shows at least two separate
-    panels of size s; otherwise a wide plot area would be cut into fake panels.
+    panels of size s, and (``seams``, called with the band and k) when the cuts fall
+    between images; otherwise a wide plot area would be cut into fake panels.
     """
     out = []
     for a, b in bands:
         k = _multiple(b - a, s)
         if k == 0 and 0.6 * s <= b - a < s:
             k = 1  # a panel whose edge rows look like background (white sky): regrown below
+        if k > 1 and may_split and seams is not None and not seams(a, b, k):
+            notes.append(f"ignored a {b - a}-pixel {what} band: cut into {k} panels it shows "
+                         "no edges between images (a plot area)")
+            continue
         if k == 0 or (k > 1 and not may_split):
             notes.append(f"ignored a {b - a}-pixel {what} band (colorbar, label, text or plot)")
             continue
@@ -204,6 +251,22 @@ def _regular_bands(bands: list[tuple[int, int]], s: int, profile: np.ndarray, no
         step = (b - a) / k
         out += [(int(round(a + i * step)), int(round(a + (i + 1) * step))) for i in range(k)]
     return _regrow(out, s, profile)
+
+
+def _panel_share(mask: np.ndarray, boxes: list[tuple[int, int, int, int]]) -> float:
+    """Share of the figure's non-background pixels that lie inside the panels."""
+    inside = np.zeros_like(mask)
+    for t, left, b, r in boxes:
+        inside[t:b, left:r] = True
+    return float(mask[inside].sum() / max(int(mask.sum()), 1))
+
+
+def _covered(bands: list[tuple[int, int]], n: int) -> np.ndarray:
+    """Boolean index of the lines inside ``bands`` (all lines when there are none)."""
+    out = np.zeros(n, bool)
+    for a, b in bands:
+        out[a:b] = True
+    return out if out.any() else np.ones(n, bool)
 
 
 def _regrow(bands: list[tuple[int, int]], s: int, profile: np.ndarray) -> list[tuple[int, int]]:
@@ -528,8 +591,19 @@ def extract_tiles(image: np.ndarray, shape: tuple[int, int, int] | None = None) 
     if s:
         n_row1 = sum(1 for a, b in row_b if _multiple(b - a, s) == 1)
         n_col1 = sum(1 for a, b in col_b if _multiple(b - a, s) == 1)
-        row_b = _regular_bands(row_b, s, row_p, notes, "row", may_split=n_col1 >= 2)
-        col_b = _regular_bands(col_b, s, col_p, notes, "column", may_split=n_row1 >= 2)
+        rows_in, cols_in = _covered(row_b, len(mask)), _covered(col_b, mask.shape[1])
+
+        def row_seams(a: int, b: int, k: int) -> bool:
+            return seams_visible(rgb[a:b][:, cols_in].transpose(1, 0, 2),
+                                 mask[a:b][:, cols_in].T, k)
+
+        def col_seams(a: int, b: int, k: int) -> bool:
+            return seams_visible(rgb[rows_in][:, a:b], mask[rows_in][:, a:b], k)
+
+        row_b = _regular_bands(row_b, s, row_p, notes, "row", may_split=n_col1 >= 2,
+                               seams=row_seams)
+        col_b = _regular_bands(col_b, s, col_p, notes, "column", may_split=n_row1 >= 2,
+                               seams=col_seams)
         cells = [(t, left, b, r) for t, b in row_b for left, r in col_b]
         fills = [mask[t:b, left:r].mean() for t, left, b, r in cells]
         kept = [c for c, f in zip(cells, fills) if f >= 0.1]
@@ -539,10 +613,17 @@ def extract_tiles(image: np.ndarray, shape: tuple[int, int, int] | None = None) 
             boxes = [_trim_spines(rgb, c, bg.astype(np.float32)) for c in kept]
             rows = len({c[0] for c in kept})
             cols = len({c[1] for c in kept})
+    if boxes and _panel_share(mask, boxes) < MIN_PANEL_SHARE:
+        notes.append(f"the square panels hold only {_panel_share(mask, boxes):.0%} of the "
+                     "drawn pixels: details of a plot, not shown images")
+        boxes = []
     if len(boxes) >= 2:
         return _finish("grid", rgb, boxes, rows, cols, notes, shape)
-    if len(boxes) == 1:
+    if len(boxes) == 1 and min(boxes[0][2] - boxes[0][0], boxes[0][3] - boxes[0][1]) \
+            >= MIN_SINGLE * min(shape[:2]):
         return _finish("single", rgb, boxes, 1, 1, notes, shape)
+    if len(boxes) == 1:
+        notes.append("the only square panel is too small to be a shown image")
     if _looks_like_chart(mask):
         notes.append("mostly empty with long straight lines: a chart, not generated images")
         return _finish("chart", rgb, [], 0, 0, notes, shape)
