@@ -46,6 +46,10 @@ _OPTIMIZER = re.compile(r"optimi[sz]er|^opt_?[gd]$|^[gd]_?opt", re.IGNORECASE)
 _GENERATOR_BUILDER = re.compile(r"generator", re.IGNORECASE)
 """A definition with this in its name (re)defines the generator: until the next training call
 its one-sample plot shows an untrained model (the improvement section's sanity plot)."""
+_COMPARE_WORDS = re.compile(r"\bbefore\b|\bafter\b|개선\s*[전후]|[전후]\s*비교|전\s*/\s*후|"
+                            r"\bbaseline\b|\bimproved\b|\boriginal\b", re.IGNORECASE)
+"""A string literal with one of these (a title, a label) in a cell that does not train marks
+its figure as the student's side-by-side before/after comparison."""
 _ROLE_NAMES = re.compile(r"generator|discriminator|critic|loss|train_step|^make_|^build_",
                          re.IGNORECASE)
 
@@ -66,6 +70,9 @@ class ShownImage:
     reason: str = ""
     code: str = ""
     """The code that drew it: the cell and the notebook functions it calls (capped)."""
+    compare: bool = False
+    """The cell titles it "before"/"after" (or 개선 전/후) and does not train: a side-by-side
+    comparison of two grids, cut in two by the judge (never a run's own last grid)."""
 
 
 @dataclass
@@ -111,6 +118,9 @@ class RunMap:
     redefined: list[str] = field(default_factory=list)
     """Model, loss or step functions defined more than once in the notebook (an improvement
     was written, whether or not it was trained and shown)."""
+    comparison: int | None = None
+    """Index (into ``images``) of the last before/after comparison shown after the final run
+    started (``ShownImage.compare``), if any."""
     notes: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
@@ -124,6 +134,7 @@ class RunMap:
                   final=raw.get("final"), change_kind=str(raw.get("change_kind", "none")),
                   changes=[str(c) for c in raw.get("changes", [])],
                   redefined=[str(c) for c in raw.get("redefined", [])],
+                  comparison=raw.get("comparison"),
                   notes=[str(n) for n in raw.get("notes", [])])
         out.images = [ShownImage(**{k: v for k, v in i.items()
                                     if k in ShownImage.__dataclass_fields__})
@@ -222,6 +233,17 @@ def _image_kind(image: EmbeddedImage, chunk: Chunk, before_training: bool) -> tu
     if before_training and one_sample:
         return "sanity_plot", "one untrained sample shown before the generator trained"
     return "other", image.reason
+
+
+def _compares(image: EmbeddedImage, chunk: Chunk, kind: ImageKind) -> bool:
+    """Whether the image is the student's before/after comparison (see ``ShownImage``)."""
+    if kind not in ("sample_grid", "other") or image.kind in ("gif", "history_plot",
+                                                              "real_preview"):
+        return False
+    if _trains(chunk):
+        return False
+    facts = code_facts(chunk.tree if chunk.tree is not None else chunk.raw)
+    return any(_COMPARE_WORDS.search(text) for text in facts.strings)
 
 
 _IMAGE_PATH = re.compile(r"[/\\][^/\\]*\.(png|jpe?g|gif)$", re.IGNORECASE)
@@ -352,12 +374,16 @@ def build_run_map(chunks: list[Chunk], images: list[EmbeddedImage],
                                      f"output {img.output}", cell=img.cell, output=img.output,
                                      execution_count=img.execution_count, kind=kind, run=run,
                                      reason=reason, code=drawing_code(chunk, functions)
-                                     if kind in ("sample_grid", "history_plot") else ""))
+                                     if kind in ("sample_grid", "history_plot") else "",
+                                     compare=_compares(img, chunk, kind)))
     for i, shown in enumerate(out.images):
         if shown.run is None:
             continue
         run = out.runs[shown.run]
-        if shown.kind == "sample_grid":
+        if shown.compare:
+            if out.runs and shown.run == len(out.runs) - 1:
+                out.comparison = i
+        elif shown.kind == "sample_grid":
             run.final_grid = i
         elif shown.kind == "history_plot":
             run.final_history = i

@@ -21,10 +21,12 @@ from grader.intake.figures.display import diagnose
 from grader.intake.figures.plots import plot_hints_from_code, read_history_plot
 from grader.intake.figures.plots.records import LEVEL_BASE, LEVEL_SCALE
 from grader.intake.figures.tiles import (
+    TileResult,
     channel_of,
     extract_frame_tiles,
     extract_tiles,
     read_frames,
+    split_pair,
 )
 from grader.intake.runs import RunMap
 from grader.judge.classifier import Judge, images_to_pixels, load_judge
@@ -94,6 +96,11 @@ def judge_shown(evidence: Evidence, work: Path, seed: int = 0,
             student.before_tiles = tiles
     if before_fig is not None:
         judged.student_after_images = judged.student_images
+    pair = judge_comparison(story, work, judge, seed)
+    if pair is not None:  # what the student shows as before and after comes first
+        before_j, after_j, student.before_tiles, _ = pair
+        judged.figures = [f for f in judged.figures if f.role != "before"] + [before_j, after_j]
+        judged.student_before_images, judged.student_after_images = before_j.result, after_j.result
     if final_fig is None:  # no story: the latest sample files, as before
         files = student_sample_tiles(evidence.artifacts, work, shape)
         if files.tiles is not None and len(files.tiles):
@@ -220,8 +227,46 @@ def judge_figure(figure: Figure, role: str, work: Path, judge: Judge,
         out.problem = exc.message.en if isinstance(exc, GraderError) else str(exc)
         return out, None
     cut = extract_tiles(frames[-1], judge.image_shape)
+    return _judge_cut(out, cut, figure.code, work, judge, seed)
+
+
+def judge_comparison(story: RunMap | None, work: Path, judge: Judge, seed: int
+                     ) -> tuple[FigureJudgement, FigureJudgement, np.ndarray, np.ndarray] | None:
+    """The student's side-by-side before/after figure, cut in two and judged half by half.
+
+    Used when the notebook has a baseline run and shows a comparison after the final run
+    started (``RunMap.comparison``): left (or top) is "before", right (or bottom) "after".
+    None when there is none, or it does not fall into two grids.
+    """
+    shown = story.image(story.comparison) if story is not None and \
+        story.baseline is not None else None
+    if shown is None:
+        return None
+    try:
+        frames = read_frames(inside(work, f"intake/{shown.file}")).frames
+    except (GraderError, ValueError):
+        return None
+    pair = split_pair(frames[-1], judge.image_shape)
+    if pair is None:
+        return None
+    out = []
+    for role, side, cut in (("before", "left or top half", pair[0]),
+                            ("after", "right or bottom half", pair[1])):
+        judgement = FigureJudgement(role=role, origin=f"{shown.origin}, {side}", shown=True,
+                                    run=shown.run)
+        judgement, tiles = _judge_cut(judgement, cut, shown.code, work, judge, seed)
+        if tiles is None or judgement.result is None:
+            return None
+        out.append((judgement, tiles))
+    return out[0][0], out[1][0], out[0][1], out[1][1]
+
+
+def _judge_cut(out: FigureJudgement, cut: TileResult, code: str, work: Path, judge: Judge,
+               seed: int) -> tuple[FigureJudgement, np.ndarray | None]:
+    """Diagnose the display of the tiles cut from a figure and judge them as shown."""
+    role = out.role
     bug = diagnose(cut.tiles if len(cut.tiles) else None, colormap=cut.colormap,
-                   source=figure.code)
+                   source=code)
     if bug is not None:
         out.display_bug, out.display_evidence = bug.kind, bug.evidence
     if cut.kind not in ("grid", "single") or not len(cut.tiles):
@@ -230,7 +275,7 @@ def judge_figure(figure: Figure, role: str, work: Path, judge: Judge,
     out.tiles_file = f"judged/{role}_grid.npz"
     savez_atomic(work / out.tiles_file, tiles=cut.tiles)
     out.result = score_images(cut.tiles, judge, seed=seed)
-    out.result.origin = figure.origin
+    out.result.origin = out.origin
     return out, cut.tiles
 
 

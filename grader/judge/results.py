@@ -218,7 +218,8 @@ class FigureJudgement:
     """One of the student's sample figures as the judge read it."""
 
     role: str
-    """``final`` (the last run's grid) or ``before`` (the baseline run's grid)."""
+    """``final`` (the last run's grid), ``before`` (the baseline run's grid, or the first half of
+    the student's before/after comparison) or ``after`` (its second half)."""
     origin: str
     """Where it is (``nb.ipynb cell 58 output 2`` or ``generated_samples/x.png``)."""
     shown: bool = True

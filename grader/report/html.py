@@ -59,6 +59,8 @@ class ReportImages:
     """Tiles of the final grid the student shows (as judged)."""
     shown_before: np.ndarray | None = None
     """Tiles of the grid the student shows before the improvement."""
+    shown_after: np.ndarray | None = None
+    """Tiles of the "after" half of the student's before/after figure (None: the final grid)."""
     history_image: bytes | None = None
     """The student's history plot, with the recovered curve drawn over it when read."""
     baseline_history_image: bytes | None = None
@@ -87,6 +89,8 @@ class ReportImages:
                 out.shown_final = tiles
             elif fig.role == "before":
                 out.shown_before = tiles
+            elif fig.role == "after":
+                out.shown_after = tiles
         out.student_tiles = _npz(work, STUDENT_TILES_FILE, "tiles", shape)
         if out.shown_final is None:
             out.shown_final = out.student_tiles
@@ -289,6 +293,7 @@ def _shown(grade: Grade, images: ReportImages, judged: JudgedEvidence, t: dict[s
     """The student's own evidence, as the grade read it: grid, plot, before/after, GIF."""
     final_fig = next((f for f in judged.figures if f.role == "final"), None)
     before_fig = next((f for f in judged.figures if f.role == "before"), None)
+    after_fig = next((f for f in judged.figures if f.role == "after"), None)
     rec = _item_numbers(grade, "recognizable")
     out: dict[str, Any] = {
         "final": gallery_tiles(images.shown_final, judged.student_images, 64),
@@ -301,6 +306,9 @@ def _shown(grade: Grade, images: ReportImages, judged: JudgedEvidence, t: dict[s
         if images.history_image else "", "history_origin": "", "history_note": "",
         "before": gallery_tiles(images.shown_before, judged.student_before_images, 64),
         "before_origin": before_fig.origin if before_fig else "",
+        "after": gallery_tiles(images.shown_after, judged.student_after_images, 64)
+        if after_fig is not None and images.shown_after is not None else [],
+        "after_origin": after_fig.origin if after_fig else "",
         "gif_strip": gif_strip(images.gif_bytes) if images.gif_bytes else [],
         "gif_quality_uri": "",
     }

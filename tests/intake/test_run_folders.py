@@ -10,7 +10,7 @@ import numpy as np
 from grader.evidence import Artifact
 from grader.intake.chunks import Chunk
 from grader.intake.figures.tiles import _luts, channel_of
-from grader.intake.runs import build_run_map, image_dirs
+from grader.intake.runs import RunMap, build_run_map, image_dirs
 from grader.intake.submission import EmbeddedImage
 from grader.judge.evaluate import written_by
 
@@ -102,3 +102,20 @@ def test_a_redefined_generators_one_sample_plot_is_a_sanity_plot_not_the_before_
     assert kinds[8] == "sample_grid"  # after training: a (poorly drawn) result
     assert story.runs[0].final_grid is not None
     assert story.images[story.runs[0].final_grid].cell == 4
+
+
+def test_a_titled_before_after_figure_after_the_final_run_is_the_comparison():
+    compare = ("plt.subplot(1, 2, 1)\nplt.imshow(before)\nplt.title('개선 전')\n"
+               "plt.subplot(1, 2, 2)\nplt.imshow(after)\nplt.title('개선 후')\n")
+    chunks = [_chunk(1, "def make_generator_model():\n    return None\n"),
+              _chunk(2, "train(ds, EPOCHS)  # after each epoch a grid\n"),
+              _chunk(3, "generate_and_save_images(g, 1)\n"),
+              _chunk(4, "def make_generator_model():\n    return 1\n"),
+              _chunk(5, "train(ds, EPOCHS)\n"), _chunk(6, "generate_and_save_images(g, 2)\n"),
+              _chunk(7, compare)]
+    story = build_run_map(chunks, [_shown(c) for c in (2, 3, 6, 7)])
+    assert story.comparison is not None
+    assert story.images[story.comparison].cell == 7
+    assert story.images[story.runs[1].final_grid].cell == 6  # not the comparison
+    assert not story.images[0].compare  # a comment in a training cell is no title
+    assert RunMap.from_dict(story.to_dict()).comparison == story.comparison

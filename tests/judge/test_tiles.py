@@ -272,3 +272,25 @@ def test_gapless_grid_of_noise_images_is_still_split():
     fig.subplots_adjust(wspace=0, hspace=0.2)
     r = extract_tiles(render_png(fig))
     assert (r.kind, r.rows, r.cols) == ("grid", 2, 8)
+
+
+def test_before_after_figure_is_cut_into_its_two_grids(real_images):
+    # the improvement section's comparison: two saved grid figures shown side by side
+    import matplotlib.pyplot as plt
+
+    from grader.intake.figures.tiles import split_pair
+
+    before, after = lesson_grid(real_images[:16]), lesson_grid(real_images[16:32])
+    fig = plt.figure(figsize=(10, 5))
+    for k, (title, grid) in enumerate((("before", before), ("after", after))):
+        plt.subplot(1, 2, k + 1)
+        plt.imshow(grid)
+        plt.title(title)
+        plt.axis("off")
+    pair = split_pair(render_png(fig))
+    assert pair is not None
+    (a, b) = pair
+    assert (a.rows, a.cols, b.rows, b.cols) == (4, 4, 4, 4)
+    assert _mae(a.tiles, real_images[:16]) < 2 * MAX_MAE  # shown smaller: resampled twice
+    assert _mae(b.tiles, real_images[16:32]) < 2 * MAX_MAE
+    assert split_pair(lesson_grid(real_images)) is None  # one grid is not a comparison

@@ -30,6 +30,10 @@ MIN_PANEL = 8
 MIN_PANEL_SHARE = 0.65
 """Panels holding less of the drawn pixels are details of a plot (measured: history plots misread
 as grids 0.002-0.54, shown grids and images 0.81-1.0 with colorbars, axes and titles)."""
+MIN_PANEL_ASPECT = 0.9
+"""``imshow`` keeps images square: panels whose median side ratio is below this are plot areas
+(measured: styled history plots 0.80-0.83, shown grids 0.97-1.0; single panels with white
+edge rows are regrown to square first)."""
 MIN_SINGLE = 0.5
 """A lone panel smaller than this share of the image side is a detail of a plot, not an image."""
 COLORMAPS = ("gray", "viridis", "plasma", "inferno", "magma", "cividis", "Greys", "bone",
@@ -251,6 +255,12 @@ def _regular_bands(bands: list[tuple[int, int]], s: int, profile: np.ndarray, no
         step = (b - a) / k
         out += [(int(round(a + i * step)), int(round(a + (i + 1) * step))) for i in range(k)]
     return _regrow(out, s, profile)
+
+
+def _median_aspect(boxes: list[tuple[int, int, int, int]]) -> float:
+    """Median over panels of the shorter side / the longer side (1 for squares)."""
+    return float(np.median([min(b - t, r - left) / max(b - t, r - left, 1)
+                            for t, left, b, r in boxes]))
 
 
 def _panel_share(mask: np.ndarray, boxes: list[tuple[int, int, int, int]]) -> float:
@@ -613,6 +623,10 @@ def extract_tiles(image: np.ndarray, shape: tuple[int, int, int] | None = None) 
             boxes = [_trim_spines(rgb, c, bg.astype(np.float32)) for c in kept]
             rows = len({c[0] for c in kept})
             cols = len({c[1] for c in kept})
+    if boxes and _median_aspect(boxes) < MIN_PANEL_ASPECT:
+        notes.append(f"the panels are not square (median sides ratio "
+                     f"{_median_aspect(boxes):.2f}): plot areas, not shown images")
+        boxes = []
     if boxes and _panel_share(mask, boxes) < MIN_PANEL_SHARE:
         notes.append(f"the square panels hold only {_panel_share(mask, boxes):.0%} of the "
                      "drawn pixels: details of a plot, not shown images")
@@ -629,3 +643,44 @@ def extract_tiles(image: np.ndarray, shape: tuple[int, int, int] | None = None) 
         return _finish("chart", rgb, [], 0, 0, notes, shape)
     notes.append("no square image panels found")
     return _finish("unknown", rgb, [], 0, 0, notes, shape)
+
+
+def _line_groups(starts: list[int], tol: int = 3) -> list[int]:
+    """Sorted distinct panel start positions (starts within ``tol`` pixels are one line)."""
+    out: list[int] = []
+    for x in sorted(starts):
+        if not out or x - out[-1] > tol:
+            out.append(x)
+    return out
+
+
+def split_pair(image: np.ndarray, shape: tuple[int, int, int] | None = None
+               ) -> tuple[TileResult, TileResult] | None:
+    """Cut a side-by-side (or stacked) before/after figure into its two grids.
+
+    The two grids are told apart by the widest gap between columns (or rows) of panels: it
+    must be at least twice every other gap of that direction. Each half is then read on its
+    own (:func:`extract_tiles`), so the halves may differ in layout. None when the figure
+    does not fall into two halves with at least 2 panels each.
+    """
+    shape = tuple(shape) if shape is not None else get_assignment().image_shape
+    rgb = _to_rgb(image)
+    whole = extract_tiles(rgb, shape)
+    if whole.kind != "grid" or len(whole.boxes) < 2:
+        return None
+    for axis in (1, 0):  # side by side first, then stacked
+        starts = _line_groups([b[axis] for b in whole.boxes])
+        ends = _line_groups([b[axis + 2] for b in whole.boxes])
+        if len(starts) < 2 or len(ends) != len(starts):
+            continue
+        gaps = [s - e for e, s in zip(ends, starts[1:])]
+        widest = int(np.argmax(gaps))
+        others = gaps[:widest] + gaps[widest + 1:]
+        if others and gaps[widest] < 2 * max(max(others), 1):
+            continue
+        cut = (ends[widest] + starts[widest + 1]) // 2
+        halves = (rgb[:, :cut], rgb[:, cut:]) if axis == 1 else (rgb[:cut], rgb[cut:])
+        read = tuple(extract_tiles(h, shape) for h in halves)
+        if all(r.kind == "grid" and len(r.tiles) >= 2 for r in read):
+            return read[0], read[1]
+    return None
