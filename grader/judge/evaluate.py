@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -94,14 +94,22 @@ def judge_shown(evidence: Evidence, work: Path, seed: int = 0,
         else:
             judged.student_before_images = judgement.result
             student.before_tiles = tiles
-    if before_fig is not None:
+    # The student's before/after figure fills in a grid that a run did not show itself (the
+    # runs' own grids come first: full size, and cut once rather than twice).
+    pair = judge_comparison(story, work, judge, seed) if before_fig is None or \
+        final_fig is None else None
+    if pair is not None:
+        before_j, after_j, before_tiles, after_tiles = pair
+        if before_fig is None:
+            judged.figures.append(before_j)
+            judged.student_before_images, student.before_tiles = before_j.result, before_tiles
+        if final_fig is None:
+            judged.figures[:0] = [replace(after_j, role="final"), after_j]
+            judged.student_images, student.tiles = after_j.result, after_tiles
+            student.origins = [after_j.origin]
+    if judged.student_before_images is not None:
         judged.student_after_images = judged.student_images
-    pair = judge_comparison(story, work, judge, seed)
-    if pair is not None:  # what the student shows as before and after comes first
-        before_j, after_j, student.before_tiles, _ = pair
-        judged.figures = [f for f in judged.figures if f.role != "before"] + [before_j, after_j]
-        judged.student_before_images, judged.student_after_images = before_j.result, after_j.result
-    if final_fig is None:  # no story: the latest sample files, as before
+    if final_fig is None and judged.student_images is None:  # no story: the latest files
         files = student_sample_tiles(evidence.artifacts, work, shape)
         if files.tiles is not None and len(files.tiles):
             judged.student_images = score_images(files.tiles, judge, seed=seed,
@@ -205,7 +213,7 @@ def choose_figures(story: RunMap | None, artifacts: list[Artifact]
             else:
                 before = figure
         if final is None:  # grids shown outside any run (after a restart, say): the last one
-            grids = [i for i in story.images if i.kind == "sample_grid"]
+            grids = [i for i in story.images if i.kind == "sample_grid" and not i.compare]
             if grids:
                 g = grids[-1]
                 final = Figure(f"intake/{g.file}", g.origin, True, g.run, g.code)
@@ -234,9 +242,9 @@ def judge_comparison(story: RunMap | None, work: Path, judge: Judge, seed: int
                      ) -> tuple[FigureJudgement, FigureJudgement, np.ndarray, np.ndarray] | None:
     """The student's side-by-side before/after figure, cut in two and judged half by half.
 
-    Used when the notebook has a baseline run and shows a comparison after the final run
-    started (``RunMap.comparison``): left (or top) is "before", right (or bottom) "after".
-    None when there is none, or it does not fall into two grids.
+    For a notebook with a baseline run that shows a comparison after the final run started
+    (``RunMap.comparison``): left (or top) is "before", right (or bottom) "after". None when
+    there is none, or it does not fall into two grids.
     """
     shown = story.image(story.comparison) if story is not None and \
         story.baseline is not None else None

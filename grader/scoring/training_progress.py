@@ -38,6 +38,7 @@ from grader.stats.trend import (
     fake_accuracy_trend,
     final_distance_probes,
     quality_rise,
+    trend_decision,
 )
 from grader.text import Msg, msg
 
@@ -152,20 +153,10 @@ def trend_of(curve: list[float], item: RubricItem) -> TrendStats:
 
 
 def trend_status(t: TrendStats, item: RubricItem, alpha: float) -> tuple[ItemStatus, Msg]:
-    """Status and sentence for a fake-accuracy trend."""
-    approaching = t.tau_distance < 0 and t.p_distance < alpha
-    receding = t.tau_distance > 0 and t.p_distance < alpha
-    if t.final_distance <= item.threshold("settled_distance"):
-        return "pass", msg("scoring.trend_settled")
-    if approaching and t.final_distance <= item.threshold("max_final_distance"):
-        return "pass", msg("scoring.trend_down")
-    if approaching:
-        return "partial", msg("scoring.trend_far")
-    if receding:
-        return "fail", msg("scoring.trend_away")
-    if t.final_distance <= item.threshold("max_final_distance"):
-        return "partial", msg("scoring.trend_hovers")
-    return "fail", msg("scoring.trend_stays_far")
+    """Status and sentence for a fake-accuracy trend (:func:`trend_decision`)."""
+    status, why = trend_decision(t, item.threshold("settled_distance"),
+                                 item.threshold("max_final_distance"), alpha)
+    return status, msg(f"scoring.trend_{why}")  # type: ignore[return-value]
 
 
 def _trend_numbers(t: TrendStats, item: RubricItem, alpha: float) -> dict[str, Any]:

@@ -143,6 +143,30 @@ def final_distance_probes(low: float, high: float, edges: tuple[float, ...]) -> 
     return [d_min, d_max] + [m for m in mids if d_min <= m <= d_max]
 
 
+def trend_decision(t: TrendStats, settled_distance: float, max_final_distance: float,
+                   alpha: float) -> tuple[str, str]:
+    """(status, why) of a fake-accuracy trend: the training_progress rubric's decision.
+
+    ``why`` names the case: ``settled`` (ends within ``settled_distance`` of 0.5), ``down``
+    (approaches 0.5 significantly and ends within ``max_final_distance``), ``far`` (approaches
+    but ends farther), ``away`` (recedes significantly), ``hovers`` (no significant trend,
+    ends within ``max_final_distance``) or ``stays_far``.
+    """
+    approaching = t.tau_distance < 0 and t.p_distance < alpha
+    receding = t.tau_distance > 0 and t.p_distance < alpha
+    if t.final_distance <= settled_distance:
+        return "pass", "settled"
+    if approaching and t.final_distance <= max_final_distance:
+        return "pass", "down"
+    if approaching:
+        return "partial", "far"
+    if receding:
+        return "fail", "away"
+    if t.final_distance <= max_final_distance:
+        return "partial", "hovers"
+    return "fail", "stays_far"
+
+
 def _kendall(y: np.ndarray) -> tuple[float, float]:
     if len(y) < 3 or np.ptp(y) == 0:
         return 0.0, 1.0

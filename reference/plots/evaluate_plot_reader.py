@@ -36,7 +36,12 @@ from grader.errors import UsageError
 from grader.intake.figures.plots import plot_hints_from_code, read_history_plot
 from grader.intake.figures.plots.raster import MAX_SIDE
 from grader.rubric import Rubric, RubricItem, load_rubric
-from grader.stats.trend import TrendStats, fake_accuracy_trend, final_distance_probes
+from grader.stats.trend import (
+    TrendStats,
+    fake_accuracy_trend,
+    final_distance_probes,
+    trend_decision,
+)
 
 #: points sampled across one pixel column of the true polyline
 SAMPLES_PER_COLUMN = 16
@@ -49,25 +54,10 @@ COLOUR_SLACK = 40.0
 
 
 def trend_status(t: TrendStats, item: RubricItem, alpha: float) -> str:
-    """pass / partial / fail of a fake-accuracy trend.
-
-    A copy of the decision in ``grader.scoring.training_progress.trend_status`` (that module
-    pulls in the whole scoring stack; the reader may import only ``grader.stats.trend`` and
-    ``grader.rubric``). Keep the two in step.
-    """
-    approaching = t.tau_distance < 0 and t.p_distance < alpha
-    receding = t.tau_distance > 0 and t.p_distance < alpha
-    if t.final_distance <= item.threshold("settled_distance"):
-        return "pass"
-    if approaching and t.final_distance <= item.threshold("max_final_distance"):
-        return "pass"
-    if approaching:
-        return "partial"
-    if receding:
-        return "fail"
-    if t.final_distance <= item.threshold("max_final_distance"):
-        return "partial"
-    return "fail"
+    """pass / partial / fail of a fake-accuracy trend: the scorer's own decision
+    (``grader.stats.trend.trend_decision``, without the scoring stack)."""
+    return trend_decision(t, item.threshold("settled_distance"),
+                          item.threshold("max_final_distance"), alpha)[0]
 
 
 def verdicts_within(t: TrendStats | None, low: float, high: float, item: RubricItem,

@@ -42,3 +42,39 @@ def test_a_colormapped_figure_is_a_display_note_in_both_languages(tmp_path, real
     (note,) = found.notes
     assert "viridis" in note and "colormap" in note
     assert "컬러맵" in note.ko
+
+
+def test_a_before_after_figure_fills_in_the_baseline_grid_a_run_did_not_show(tmp_path,
+                                                                            real_images):
+    # issue 15, item 3: the baseline's grid is shown only in the student's comparison
+    import matplotlib.pyplot as plt
+
+    from grader.intake.runs import Run, RunMap, ShownImage
+    from grader.judge.evaluate import judge_shown
+
+    from .conftest import render_png
+
+    fig = plt.figure(figsize=(10, 5))
+    for k, title in enumerate(("before", "after")):
+        plt.subplot(1, 2, k + 1)
+        plt.imshow(lesson_grid(real_images[16 * k:16 * (k + 1)]))
+        plt.title(title)
+        plt.axis("off")
+    (tmp_path / "intake" / "embedded").mkdir(parents=True)
+    Image.fromarray(render_png(fig)[..., :3]).save(tmp_path / "intake/embedded/cell9_out0.png")
+    Image.fromarray(lesson_grid(real_images[32:48])[..., :3]).save(
+        tmp_path / "intake/embedded/cell7_out0.png")
+    story = RunMap(runs=[Run(0, 2, "nb cell 2", 1, "train(ds, 1)"),
+                         Run(1, 6, "nb cell 6", 2, "train(ds, 50)", final_grid=0)],
+                   images=[ShownImage("embedded/cell7_out0.png", "nb cell 7 output 0", 7, 0,
+                                      None, "sample_grid", 1),
+                           ShownImage("embedded/cell9_out0.png", "nb cell 9 output 0", 9, 0,
+                                      None, "other", 1, compare=True)],
+                   baseline=0, final=1, comparison=1)
+    ev = Evidence(submission="s", isolation="subprocess", run_map=story.to_dict())
+    judged, student, _ = judge_shown(ev, tmp_path)
+    roles = {f.role: f.origin for f in judged.figures}
+    assert roles["final"] == "nb cell 7 output 0"  # the run's own grid stays the final one
+    assert roles["before"] == "nb cell 9 output 0, left or top half"
+    assert judged.student_before_images.n == 16 and student.before_tiles.shape[0] == 16
+    assert judged.student_after_images is judged.student_images
