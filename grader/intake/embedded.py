@@ -32,6 +32,9 @@ MAX_IMAGES = 1_000
 #: a figure at least this much wider than tall is a history plot when the cell also makes samples
 HISTORY_ASPECT = 1.6
 _MIME_ORDER = ("image/gif", "image/png", "image/jpeg")
+_HTML_IMAGE = re.compile(r"""<img\b[^>]*?\bsrc\s*=\s*["']data:(image/(?:gif|png|jpe?g));base64,"""
+                         r"""([A-Za-z0-9+/=\s]+)["']""", re.IGNORECASE)
+"""An image inlined in an HTML output (``IPython.display.HTML``, ``embed_file``)."""
 _MAGIC = {b"\x89PNG": "png", b"GIF8": "gif", b"\xff\xd8\xff": "jpg"}
 
 _DATA_NAME = re.compile(r"^((train|test|real)_?(x|images?|imgs?|data|batch)|x_?(train|test))$",
@@ -272,8 +275,14 @@ def _image_of(output: object) -> tuple[str, bytes, str | None] | None:
     data = output.get("data") or {}
     mime = next((m for m in _MIME_ORDER if m in data), None)
     if mime is None:
-        return None
-    value = data[mime]
+        html = data.get("text/html")
+        html = "".join(str(v) for v in html) if isinstance(html, list) else str(html or "")
+        found = _HTML_IMAGE.search(html[:MAX_IMAGE_BYTES * 2])
+        if found is None:  # e.g. tensorflow_docs' embed_file: an <img> with a data URI
+            return None
+        mime, value = found.group(1).lower().replace("jpg", "jpeg"), found.group(2)
+    else:
+        value = data[mime]
     if isinstance(value, list):
         value = "".join(str(v) for v in value)
     try:

@@ -68,6 +68,11 @@ def read_notebook(data: bytes, rel: str) -> NotebookRead:
     cells = nb.get("cells") or []
     result.cell_count = len(cells)
     for number, cell in enumerate(cells, start=1):
+        if isinstance(cell, dict) and cell.get("cell_type") == "markdown":
+            shown = _attached_gifs(cell)
+            if shown:  # a GIF dragged into a markdown cell is shown in the notebook
+                result.chunks.append(Chunk(file=rel, raw="", cell=number, outputs=shown))
+            continue
         if not isinstance(cell, dict) or cell.get("cell_type") != "code":
             continue
         source = cell.get("source", "")
@@ -85,6 +90,23 @@ def read_notebook(data: bytes, rel: str) -> NotebookRead:
         result.warnings.append(Msg(f"{rel} has no code cells with code in them.",
                                     f"{rel}에 코드가 들어 있는 코드 셀이 없습니다."))
     return result
+
+
+def _attached_gifs(cell: dict) -> list[dict]:
+    """A markdown cell's GIF attachments as display outputs (``![](attachment:x.gif)``).
+
+    Only GIFs: a GIF is recognised by its bytes alone, while a PNG in a markdown cell has
+    no code that says what it shows.
+    """
+    attachments = cell.get("attachments")
+    if not isinstance(attachments, dict):
+        return []
+    out = []
+    for bundle in list(attachments.values())[:20]:
+        if isinstance(bundle, dict) and "image/gif" in bundle:
+            out.append({"output_type": "display_data", "data": {"image/gif": bundle["image/gif"]},
+                        "metadata": {}})
+    return out
 
 
 def _repaired(text: str) -> str:

@@ -106,3 +106,29 @@ NONE = Signals()
 def test_decision_precedence(direct, indirect, is_gif, size, kind) -> None:
     got, reason = decide_kind(direct, indirect, is_gif=is_gif, width=size[0], height=size[1])
     assert got == kind and reason
+
+
+def test_gifs_in_html_outputs_and_markdown_attachments_are_shown_images(tmp_path: Path) -> None:
+    # tensorflow_docs' embed_file shows a GIF as <img src="data:image/gif;base64,...">, and a
+    # GIF dragged into a markdown cell is an attachment: both are shown in the notebook
+    import base64
+    import io
+
+    from PIL import Image
+
+    frames = [Image.new("RGB", (32, 32), (k * 60, 0, 0)) for k in range(3)]
+    buf = io.BytesIO()
+    frames[0].save(buf, format="GIF", save_all=True, append_images=frames[1:])
+    b64 = base64.b64encode(buf.getvalue()).decode()
+    html = nbformat.v4.new_output("display_data", data={
+        "text/html": f'<img src="data:image/gif;base64,{b64}" />', "text/plain": "<IPython>"})
+    path = notebook([("embed.embed_file(anim_file)", 3, [html])], tmp_path / "nb.ipynb")
+    nb = nbformat.read(path, as_version=4)
+    md = nbformat.v4.new_markdown_cell("![dcgan.gif](attachment:dcgan.gif)")
+    md["attachments"] = {"dcgan.gif": {"image/gif": b64}}
+    nb.cells.append(md)
+    nbformat.write(nb, path)
+    sub = load_submission(path, tmp_path / "work")
+    gifs = [(e.cell, e.kind) for e in sub.embedded]
+    assert gifs == [(1, "gif"), (2, "gif")]
+    assert all((tmp_path / "work" / e.file).read_bytes().startswith(b"GIF8") for e in sub.embedded)
