@@ -294,3 +294,36 @@ def test_before_after_figure_is_cut_into_its_two_grids(real_images):
     assert _mae(a.tiles, real_images[:16]) < 2 * MAX_MAE  # shown smaller: resampled twice
     assert _mae(b.tiles, real_images[16:32]) < 2 * MAX_MAE
     assert split_pair(lesson_grid(real_images)) is None  # one grid is not a comparison
+
+
+@pytest.mark.parametrize("n", [4, 8, 10])
+@pytest.mark.parametrize("axis_off", [True, False])
+def test_grids_without_any_gaps_are_cut_into_their_images(real_images, n, axis_off):
+    # subplots_adjust(wspace=0, hspace=0): with the axes off, gap-less runs of two panels
+    # outnumbered the lone panels (a 2x2 block read as one tile); with ticks off but spines on,
+    # the whole grid was one square panel, read as a single image
+    import matplotlib.pyplot as plt
+
+    fig, axs = plt.subplots(n, n, figsize=(n, n))
+    for k, ax in enumerate(axs.flat):
+        ax.imshow(real_images[k])
+        if axis_off:
+            ax.axis("off")
+        else:
+            ax.set_xticks([])
+            ax.set_yticks([])
+    fig.subplots_adjust(wspace=0, hspace=0)
+    r = extract_tiles(render_png(fig))
+    assert (r.kind, r.rows, r.cols) == ("grid", n, n), r.notes
+    assert _mae(r.tiles, real_images) < 2 * MAX_MAE
+
+
+def test_one_large_sample_with_a_colorbar_stays_one_image(real_images):
+    # the lesson's sanity plot: one image drawn large, whose pixel blocks have seams too
+    import matplotlib.pyplot as plt
+
+    fig = plt.figure()
+    plt.imshow(real_images[5][:, :, 0])
+    plt.colorbar()
+    r = extract_tiles(render_png(fig))
+    assert r.kind == "single" and len(r.tiles) == 1

@@ -191,47 +191,98 @@ def _panel_size(row_sizes: list[int], col_sizes: list[int]) -> int | None:
             best, best_score = s, rows + cols
         elif (rows >= 2 or cols >= 2) and not best:
             best, best_score = s, rows + cols  # gap-less in one direction (wspace=0)
+    if best:  # gap-less runs of 2 panels can outnumber the lone panels between them
+        sizes = row_sizes + col_sizes
+        for s in sorted(set(sizes)):
+            if 4 * s >= best > s and _multiple(best, s) >= 2 and \
+                    all(_multiple(z, s) >= 1 for z in sizes):
+                return s
     return best
 
 
 SEAM_MIN_SHARE = 0.5
 """A gap-less split needs at least this share of its cuts to be visible seams ..."""
 SPLIT_FULL_FILL = 0.95
+ONE_IMAGE_ERROR = 13.0
+"""A lone panel that 32x32 pixels redraw within this mean error (0..255) is one image (measured:
+the lesson's one-sample plots with a colorbar 7.2-9.0; gap-less 4x4 to 10x10 grids of real
+images 19.8-41.5)."""
+MOSAIC_SEAMS = 0.9
+"""Share of cuts that must be seams to split a band without the other direction's support,
+or to read a lone square panel as a gap-less mosaic."""
 """... unless its panels are this full of non-background pixels (noise images have no seams)."""
 
 
-def seams_visible(strip: np.ndarray, strip_mask: np.ndarray, k: int) -> bool:
-    """Whether cutting ``strip`` into k equal panels along its axis 1 cuts between images.
+def seam_share(strip: np.ndarray, strip_mask: np.ndarray | None, k: int) -> float:
+    """Share of the k - 1 cuts of ``strip`` into k equal panels (along axis 1) that are seams.
 
     Adjacent images of a gap-less grid differ at their common edge much more than
     neighbouring pixel columns inside an image do; a plot area cut at arbitrary places does
     not (a dense loss curve filled the band and passed for k panels). A cut is a seam when
-    the change across it (the largest over the 3 column pairs around it, for resampled edges)
-    exceeds the 95th percentile of the changes inside the panels. Panels almost full of
-    non-background pixels are accepted without seams: untrained generators' noise images
-    differ inside as much as across, but a plot always shows its background between lines.
+    the change across it (the largest over the 7 column pairs around it: resampled edges, and
+    panel borders that drift by a pixel or two from equal division)
+    exceeds the 95th percentile of the changes inside the panels and twice their median.
+    With ``strip_mask``, panels almost full of non-background pixels count as all seams:
+    untrained generators' noise images differ inside as much as across, but a plot always
+    shows its background between lines.
     """
     width = strip.shape[1]
     step = width / k
     cuts = [int(round(i * step)) for i in range(1, k)]
-    fills = [strip_mask[:, int(round(i * step)):int(round((i + 1) * step))].mean()
-             for i in range(k)]
-    if np.median(fills) >= SPLIT_FULL_FILL:
-        return True
+    if strip_mask is not None:
+        fills = [strip_mask[:, int(round(i * step)):int(round((i + 1) * step))].mean()
+                 for i in range(k)]
+        if np.median(fills) >= SPLIT_FULL_FILL:
+            return 1.0
     d = np.abs(np.diff(strip.astype(np.float32), axis=1)).mean(axis=(0, 2))
     inside = np.ones(len(d), bool)
     for c in cuts:
-        inside[max(0, c - 3):c + 2] = False
+        inside[max(0, c - 4):c + 4] = False
     if not inside.any():
-        return True
-    limit = np.percentile(d[inside], 95)
-    seams = [d[max(0, c - 2):c + 1].max() > limit for c in cuts]
-    return float(np.mean(seams)) >= SEAM_MIN_SHARE
+        return 1.0
+    limit = max(float(np.percentile(d[inside], 95)), 2.0 * float(np.median(d[inside])))
+    return float(np.mean([d[max(0, c - 4):c + 3].max() > limit for c in cuts]))
+
+
+def seams_visible(strip: np.ndarray, strip_mask: np.ndarray, k: int) -> bool:
+    """Whether cutting ``strip`` into k equal panels cuts between images (:func:`seam_share`)."""
+    return seam_share(strip, strip_mask, k) >= SEAM_MIN_SHARE
+
+
+def _one_image_error(crop: np.ndarray) -> float:
+    """Mean absolute error (0..255) of ``crop`` against itself cut to 32x32 and drawn back."""
+    small = resample_tile(crop, (32, 32, crop.shape[-1]))
+    ys = np.minimum((np.arange(crop.shape[0]) * 32) // crop.shape[0], 31)
+    xs = np.minimum((np.arange(crop.shape[1]) * 32) // crop.shape[1], 31)
+    return float(np.abs(small[ys][:, xs].astype(np.float32) - crop.astype(np.float32)).mean())
+
+
+def _mosaic(rgb: np.ndarray, box: tuple[int, int, int, int], notes: list[str]
+            ) -> list[tuple[int, int, int, int]] | None:
+    """A lone square panel that is a gap-less k x k grid (``subplots_adjust(wspace=0,
+    hspace=0)`` with axes on): the largest k (3..16) whose every cut, both ways, is a seam."""
+    t, left, b, r = box
+    side = min(b - t, r - left)
+    crop = rgb[t:b, left:r]
+    if _one_image_error(crop) < ONE_IMAGE_ERROR:  # one small image drawn large: its pixel
+        return None                                # blocks have seams too
+    for k in range(16, 2, -1):
+        if side / k < MIN_PANEL * 2:
+            continue
+        if seam_share(crop, None, k) >= MOSAIC_SEAMS and \
+                seam_share(crop.transpose(1, 0, 2), None, k) >= MOSAIC_SEAMS:
+            notes.append(f"the one square panel is a gap-less {k}x{k} grid (seams between images)")
+            hs, ws = (b - t) / k, (r - left) / k
+            return [(t + round(i * hs), left + round(j * ws), t + round((i + 1) * hs),
+                     left + round((j + 1) * ws)) for i in range(k) for j in range(k)]
+    return None
 
 
 def _regular_bands(bands: list[tuple[int, int]], s: int, profile: np.ndarray, notes: list[str],
                    what: str, may_split: bool,
-                   seams: Callable[[int, int, int], bool] | None = None) -> list[tuple[int, int]]:
+                   seams: Callable[[int, int, int], bool] | None = None,
+                   strict: Callable[[int, int, int], bool] | None = None
+                   ) -> list[tuple[int, int]]:
     """Keep bands that are panels, split gap-less runs of k panels, regrow short ones.
 
     Splitting is allowed only when the other direction shows at least two separate
@@ -247,6 +298,8 @@ def _regular_bands(bands: list[tuple[int, int]], s: int, profile: np.ndarray, no
             notes.append(f"ignored a {b - a}-pixel {what} band: cut into {k} panels it shows "
                          "no edges between images (a plot area)")
             continue
+        if k > 1 and not may_split and strict is not None and strict(a, b, k):
+            may_split = True  # gap-less both ways: every cut is a seam between images
         if k == 0 or (k > 1 and not may_split):
             notes.append(f"ignored a {b - a}-pixel {what} band (colorbar, label, text or plot)")
             continue
@@ -610,10 +663,16 @@ def extract_tiles(image: np.ndarray, shape: tuple[int, int, int] | None = None) 
         def col_seams(a: int, b: int, k: int) -> bool:
             return seams_visible(rgb[rows_in][:, a:b], mask[rows_in][:, a:b], k)
 
+        def row_strict(a: int, b: int, k: int) -> bool:
+            return seam_share(rgb[a:b][:, cols_in].transpose(1, 0, 2), None, k) >= MOSAIC_SEAMS
+
+        def col_strict(a: int, b: int, k: int) -> bool:
+            return seam_share(rgb[rows_in][:, a:b], None, k) >= MOSAIC_SEAMS
+
         row_b = _regular_bands(row_b, s, row_p, notes, "row", may_split=n_col1 >= 2,
-                               seams=row_seams)
+                               seams=row_seams, strict=row_strict)
         col_b = _regular_bands(col_b, s, col_p, notes, "column", may_split=n_row1 >= 2,
-                               seams=col_seams)
+                               seams=col_seams, strict=col_strict)
         cells = [(t, left, b, r) for t, b in row_b for left, r in col_b]
         fills = [mask[t:b, left:r].mean() for t, left, b, r in cells]
         kept = [c for c, f in zip(cells, fills) if f >= 0.1]
@@ -631,6 +690,11 @@ def extract_tiles(image: np.ndarray, shape: tuple[int, int, int] | None = None) 
         notes.append(f"the square panels hold only {_panel_share(mask, boxes):.0%} of the "
                      "drawn pixels: details of a plot, not shown images")
         boxes = []
+    if len(boxes) == 1:
+        tiles_in = _mosaic(rgb, boxes[0], notes)
+        if tiles_in is not None:
+            boxes = [_trim_spines(rgb, c, bg.astype(np.float32)) for c in tiles_in]
+            rows = cols = int(round(len(boxes) ** 0.5))
     if len(boxes) >= 2:
         return _finish("grid", rgb, boxes, rows, cols, notes, shape)
     if len(boxes) == 1 and min(boxes[0][2] - boxes[0][0], boxes[0][3] - boxes[0][1]) \
