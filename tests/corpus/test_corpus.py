@@ -65,9 +65,11 @@ def test_truth_entries(corpus: Path) -> None:
         assert set(entry["items"]) == set(ITEMS)
         assert all(v["status"] in LEVELS and v["reason"] for v in entry["items"].values())
         assert entry["features"]
-    # a missing GIF and a curve stuck near 1.0: item 2 fails; no Step 7: item 3 fails
+    # a GIF the code writes but the submission lacks is present but unjudged (issue 15): half
+    # of the GIF part, so with a curve stuck near 1.0 item 2 is partial; no Step 7: item 3 fails
     dwins = by_name["dwins_missing_gif"]["items"]
-    assert dwins["training_progress"]["status"] == "fail"
+    assert dwins["training_progress"]["status"] == "partial"
+    assert "present, unjudged" in dwins["training_progress"]["reason"]
     assert dwins["improvement"]["status"] == "fail"
     again = recompute(corpus)
     assert {e["name"]: e["items"] for e in again["notebooks"]} == {
