@@ -54,15 +54,26 @@ def test_subplots_with_tight_layout(real_images):
     assert _mae(r.tiles, real_images) < MAX_MAE
 
 
-def test_gapless_columns_are_split(real_images):
+def _subplot_grid(images, rows: int, cols: int, figsize, hspace: float,
+                  axis_off: bool = True) -> np.ndarray:
+    """``plt.subplots`` grid with no gap between columns (``wspace=0``), rendered as PNG;
+    ``axis_off=False`` keeps the spines (ticks off)."""
     import matplotlib.pyplot as plt
 
-    fig, axs = plt.subplots(2, 8, figsize=(8, 2.4))
+    fig, axs = plt.subplots(rows, cols, figsize=figsize)
     for k, ax in enumerate(axs.flat):
-        ax.imshow(real_images[k])
-        ax.axis("off")
-    fig.subplots_adjust(wspace=0, hspace=0.2)
-    r = extract_tiles(render_png(fig))
+        ax.imshow(images[k])
+        if axis_off:
+            ax.axis("off")
+        else:
+            ax.set_xticks([])
+            ax.set_yticks([])
+    fig.subplots_adjust(wspace=0, hspace=hspace)
+    return render_png(fig)
+
+
+def test_gapless_columns_are_split(real_images):
+    r = extract_tiles(_subplot_grid(real_images, 2, 8, (8, 2.4), hspace=0.2))
     assert (r.kind, r.rows, r.cols) == ("grid", 2, 8)
     assert _mae(r.tiles, real_images) < MAX_MAE
 
@@ -262,15 +273,8 @@ def test_seaborn_history_plot_is_not_a_grid():
 def test_gapless_grid_of_noise_images_is_still_split():
     # untrained generators show noise: no visible seams between gap-less panels, but no
     # background inside them either
-    import matplotlib.pyplot as plt
-
     noise = np.random.default_rng(0).integers(0, 256, (16, 32, 32, 3), dtype=np.uint8)
-    fig, axs = plt.subplots(2, 8, figsize=(8, 2.4))
-    for k, ax in enumerate(axs.flat):
-        ax.imshow(noise[k])
-        ax.axis("off")
-    fig.subplots_adjust(wspace=0, hspace=0.2)
-    r = extract_tiles(render_png(fig))
+    r = extract_tiles(_subplot_grid(noise, 2, 8, (8, 2.4), hspace=0.2))
     assert (r.kind, r.rows, r.cols) == ("grid", 2, 8)
 
 
@@ -302,18 +306,7 @@ def test_grids_without_any_gaps_are_cut_into_their_images(real_images, n, axis_o
     # subplots_adjust(wspace=0, hspace=0): with the axes off, gap-less runs of two panels
     # outnumbered the lone panels (a 2x2 block read as one tile); with ticks off but spines on,
     # the whole grid was one square panel, read as a single image
-    import matplotlib.pyplot as plt
-
-    fig, axs = plt.subplots(n, n, figsize=(n, n))
-    for k, ax in enumerate(axs.flat):
-        ax.imshow(real_images[k])
-        if axis_off:
-            ax.axis("off")
-        else:
-            ax.set_xticks([])
-            ax.set_yticks([])
-    fig.subplots_adjust(wspace=0, hspace=0)
-    r = extract_tiles(render_png(fig))
+    r = extract_tiles(_subplot_grid(real_images, n, n, (n, n), hspace=0, axis_off=axis_off))
     assert (r.kind, r.rows, r.cols) == ("grid", n, n), r.notes
     assert _mae(r.tiles, real_images) < 2 * MAX_MAE
 

@@ -244,11 +244,6 @@ def seam_share(strip: np.ndarray, strip_mask: np.ndarray | None, k: int) -> floa
     return float(np.mean([d[max(0, c - 4):c + 3].max() > limit for c in cuts]))
 
 
-def seams_visible(strip: np.ndarray, strip_mask: np.ndarray, k: int) -> bool:
-    """Whether cutting ``strip`` into k equal panels cuts between images (:func:`seam_share`)."""
-    return seam_share(strip, strip_mask, k) >= SEAM_MIN_SHARE
-
-
 def _one_image_error(crop: np.ndarray) -> float:
     """Mean absolute error (0..255) of ``crop`` against itself cut to 32x32 and drawn back."""
     small = resample_tile(crop, (32, 32, crop.shape[-1]))
@@ -280,25 +275,27 @@ def _mosaic(rgb: np.ndarray, box: tuple[int, int, int, int], notes: list[str]
 
 def _regular_bands(bands: list[tuple[int, int]], s: int, profile: np.ndarray, notes: list[str],
                    what: str, may_split: bool,
-                   seams: Callable[[int, int, int], bool] | None = None,
-                   strict: Callable[[int, int, int], bool] | None = None
+                   seams: Callable[[int, int, int, bool], float] | None = None
                    ) -> list[tuple[int, int]]:
     """Keep bands that are panels, split gap-less runs of k panels, regrow short ones.
 
-    Splitting is allowed only when the other direction shows at least two separate
-    panels of size s, and (``seams``, called with the band and k) when the cuts fall
-    between images; otherwise a wide plot area would be cut into fake panels.
+    Splitting needs the cuts to fall between images (``seams(a, b, k, fill)``: the band's
+    :func:`seam_share`, ``fill`` allowing full panels without seams): at least
+    ``SEAM_MIN_SHARE`` of them when the other direction shows two separate panels of size s
+    (``may_split``), every one (``MOSAIC_SEAMS``, no fill allowance) when it does not;
+    otherwise a wide plot area would be cut into fake panels.
     """
     out = []
     for a, b in bands:
         k = _multiple(b - a, s)
         if k == 0 and 0.6 * s <= b - a < s:
             k = 1  # a panel whose edge rows look like background (white sky): regrown below
-        if k > 1 and may_split and seams is not None and not seams(a, b, k):
+        if k > 1 and may_split and seams is not None and seams(a, b, k, True) < SEAM_MIN_SHARE:
             notes.append(f"ignored a {b - a}-pixel {what} band: cut into {k} panels it shows "
                          "no edges between images (a plot area)")
             continue
-        if k > 1 and not may_split and strict is not None and strict(a, b, k):
+        if k > 1 and not may_split and seams is not None and \
+                seams(a, b, k, False) >= MOSAIC_SEAMS:
             may_split = True  # gap-less both ways: every cut is a seam between images
         if k == 0 or (k > 1 and not may_split):
             notes.append(f"ignored a {b - a}-pixel {what} band (colorbar, label, text or plot)")
@@ -310,18 +307,25 @@ def _regular_bands(bands: list[tuple[int, int]], s: int, profile: np.ndarray, no
     return _regrow(out, s, profile)
 
 
-def _median_aspect(boxes: list[tuple[int, int, int, int]]) -> float:
-    """Median over panels of the shorter side / the longer side (1 for squares)."""
-    return float(np.median([min(b - t, r - left) / max(b - t, r - left, 1)
-                            for t, left, b, r in boxes]))
+def _not_images(mask: np.ndarray, boxes: list[tuple[int, int, int, int]]) -> str | None:
+    """Why the found panels are plot areas rather than shown images, or None.
 
-
-def _panel_share(mask: np.ndarray, boxes: list[tuple[int, int, int, int]]) -> float:
-    """Share of the figure's non-background pixels that lie inside the panels."""
+    ``imshow`` keeps images square (median side ratio at least ``MIN_PANEL_ASPECT``), and a
+    figure of images has most of its drawn pixels inside them (``MIN_PANEL_SHARE``).
+    """
+    aspect = float(np.median([min(b - t, r - left) / max(b - t, r - left, 1)
+                              for t, left, b, r in boxes]))
+    if aspect < MIN_PANEL_ASPECT:
+        return (f"the panels are not square (median sides ratio {aspect:.2f}): plot areas, "
+                "not shown images")
     inside = np.zeros_like(mask)
     for t, left, b, r in boxes:
         inside[t:b, left:r] = True
-    return float(mask[inside].sum() / max(int(mask.sum()), 1))
+    share = float(mask[inside].sum() / max(int(mask.sum()), 1))
+    if share < MIN_PANEL_SHARE:
+        return (f"the square panels hold only {share:.0%} of the drawn pixels: details of a "
+                "plot, not shown images")
+    return None
 
 
 def _covered(bands: list[tuple[int, int]], n: int) -> np.ndarray:
@@ -656,23 +660,17 @@ def extract_tiles(image: np.ndarray, shape: tuple[int, int, int] | None = None) 
         n_col1 = sum(1 for a, b in col_b if _multiple(b - a, s) == 1)
         rows_in, cols_in = _covered(row_b, len(mask)), _covered(col_b, mask.shape[1])
 
-        def row_seams(a: int, b: int, k: int) -> bool:
-            return seams_visible(rgb[a:b][:, cols_in].transpose(1, 0, 2),
-                                 mask[a:b][:, cols_in].T, k)
+        def row_seams(a: int, b: int, k: int, fill: bool) -> float:
+            return seam_share(rgb[a:b][:, cols_in].transpose(1, 0, 2),
+                              mask[a:b][:, cols_in].T if fill else None, k)
 
-        def col_seams(a: int, b: int, k: int) -> bool:
-            return seams_visible(rgb[rows_in][:, a:b], mask[rows_in][:, a:b], k)
-
-        def row_strict(a: int, b: int, k: int) -> bool:
-            return seam_share(rgb[a:b][:, cols_in].transpose(1, 0, 2), None, k) >= MOSAIC_SEAMS
-
-        def col_strict(a: int, b: int, k: int) -> bool:
-            return seam_share(rgb[rows_in][:, a:b], None, k) >= MOSAIC_SEAMS
+        def col_seams(a: int, b: int, k: int, fill: bool) -> float:
+            return seam_share(rgb[rows_in][:, a:b], mask[rows_in][:, a:b] if fill else None, k)
 
         row_b = _regular_bands(row_b, s, row_p, notes, "row", may_split=n_col1 >= 2,
-                               seams=row_seams, strict=row_strict)
+                               seams=row_seams)
         col_b = _regular_bands(col_b, s, col_p, notes, "column", may_split=n_row1 >= 2,
-                               seams=col_seams, strict=col_strict)
+                               seams=col_seams)
         cells = [(t, left, b, r) for t, b in row_b for left, r in col_b]
         fills = [mask[t:b, left:r].mean() for t, left, b, r in cells]
         kept = [c for c, f in zip(cells, fills) if f >= 0.1]
@@ -682,13 +680,9 @@ def extract_tiles(image: np.ndarray, shape: tuple[int, int, int] | None = None) 
             boxes = [_trim_spines(rgb, c, bg.astype(np.float32)) for c in kept]
             rows = len({c[0] for c in kept})
             cols = len({c[1] for c in kept})
-    if boxes and _median_aspect(boxes) < MIN_PANEL_ASPECT:
-        notes.append(f"the panels are not square (median sides ratio "
-                     f"{_median_aspect(boxes):.2f}): plot areas, not shown images")
-        boxes = []
-    if boxes and _panel_share(mask, boxes) < MIN_PANEL_SHARE:
-        notes.append(f"the square panels hold only {_panel_share(mask, boxes):.0%} of the "
-                     "drawn pixels: details of a plot, not shown images")
+    why_not = _not_images(mask, boxes) if boxes else None
+    if why_not:
+        notes.append(why_not)
         boxes = []
     if len(boxes) == 1:
         tiles_in = _mosaic(rgb, boxes[0], notes)
