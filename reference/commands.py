@@ -31,6 +31,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     train.add_argument("--save-generator-at-epochs", default="",
                        help="comma-separated epochs at which to keep the generator weights")
     train.add_argument("--jit", action="store_true", help="compile the step with XLA")
+    train.add_argument("--ema", type=float, default=0.0, metavar="DECAY",
+                       help="also keep and save a moving average of the generator's weights "
+                            "with this decay per step, e.g. 0.999 (default: none)")
     train.add_argument("--precision", choices=("float32", "mixed_bfloat16"), default="float32",
                        help="Keras dtype policy of the models (default float32; "
                             "mixed_bfloat16 on CPUs with bfloat16 units, see "
@@ -66,7 +69,8 @@ def run(args: argparse.Namespace) -> int:
     cfg = TrainConfig(steps=steps, batch_size=args.batch, seed=args.seed,
                       sample_every=args.sample_every or max(1, steps // 40),
                       checkpoint_every=args.checkpoint_every or max(1, steps // 10),
-                      jit_compile=args.jit, save_generator_at=save_at)
+                      jit_compile=args.jit, save_generator_at=save_at,
+                      ema_decay=args.ema)
     with precision_policy(args.precision):
         generator = solution.make_generator_model()
         discriminator = solution.make_discriminator_model()

@@ -31,6 +31,8 @@ from grader.training.run_files import save_gif, save_grid_png, save_history_png
 LossFn = Callable[..., tf.Tensor]
 GENERATOR_PREFIX = "generator_step_"
 """Saved generators are ``generator_step_NNNNNN.keras`` (see :func:`saved_generators`)."""
+EMA_PREFIX = "generator_ema_step_"
+"""With ``ema_decay`` the weight average is saved beside them as ``generator_ema_step_NNNNNN.keras``."""
 
 
 @dataclass(frozen=True)
@@ -54,6 +56,10 @@ class TrainConfig:
     decision_threshold: float = 0.0
     """A discriminator output at or above this counts as "real" in the trusted accuracy:
     0 for logits, 0.5 for a discriminator that ends with a sigmoid (probabilities)."""
+    ema_decay: float = 0.0
+    """Keep an exponential moving average of the generator's weights with this decay per step
+    (0: none). Averaged generators (Yazici et al. 2019) are saved beside the trained ones;
+    the history, frames and checkpoint-restored models stay the trained generator's."""
 
 
 @dataclass
@@ -193,6 +199,24 @@ def _make_step(generator, discriminator, generator_loss, discriminator_loss,
     return tf.function(step, jit_compile=jit, reduce_retracing=True)
 
 
+def _make_ema(generator: tf.keras.Model, decay: float):
+    """A copy of ``generator`` and a compiled update that moves its weights towards G's.
+
+    All weights are averaged, batch-norm moving statistics included, so the copy samples in
+    inference mode like the trained generator does.
+    """
+    ema = tf.keras.models.clone_model(generator)
+    ema.set_weights(generator.get_weights())
+    pairs = list(zip(ema.weights, generator.weights))
+
+    @tf.function
+    def update():
+        for avg, cur in pairs:
+            avg.assign(decay * avg + (1.0 - decay) * tf.cast(cur, avg.dtype))
+
+    return ema, update
+
+
 def _make_probe(generator, discriminator, nz: int, seed: int, threshold: float = 0.0):
     """Trusted accuracy for a student's own train_step: D's logits on the same batch."""
 
@@ -284,13 +308,15 @@ def train_gan(
     start_step = 0
 
     step_var = tf.Variable(0, dtype=tf.int64, trainable=False)
+    ema, ema_update = _make_ema(generator, cfg.ema_decay) if cfg.ema_decay > 0 else (None, None)
     manager = None
     if out_dir is not None:
         out_dir = Path(out_dir)
         out_dir.mkdir(parents=True, exist_ok=True)
+        extra = {"generator_ema": ema} if ema is not None else {}
         ckpt = tf.train.Checkpoint(generator=generator, discriminator=discriminator,
                                    generator_optimizer=gen_opt,
-                                   discriminator_optimizer=disc_opt, step=step_var)
+                                   discriminator_optimizer=disc_opt, step=step_var, **extra)
         manager = tf.train.CheckpointManager(ckpt, str(out_dir / "checkpoints"), max_to_keep=2)
         if resume and manager.latest_checkpoint:
             ckpt.restore(manager.latest_checkpoint).expect_partial()
@@ -330,6 +356,8 @@ def train_gan(
                 rl = fl = None
             values = {"gen_loss": _scalar(g), "disc_loss": _scalar(d),
                       "real_accuracy": _scalar(ra), "fake_accuracy": _scalar(fa)}
+            if ema_update is not None:
+                ema_update()
             for key, val in values.items():
                 history[key].append(val)
             if student_accuracy is not None:
@@ -341,6 +369,8 @@ def train_gan(
                 record_frame(done)
             if out_dir is not None and (done in cfg.save_generator_at):
                 _save_model(generator, out_dir / f"{GENERATOR_PREFIX}{done:06d}.keras")
+                if ema is not None:
+                    _save_model(ema, out_dir / f"{EMA_PREFIX}{done:06d}.keras")
             if manager is not None and cfg.checkpoint_every and done % cfg.checkpoint_every == 0:
                 step_var.assign(done)
                 manager.save(checkpoint_number=done)
@@ -372,6 +402,8 @@ def train_gan(
                 "n_images": int(len(images)), "noise_dim": nz, **(metadata or {})}
         write_outputs(out_dir, result, meta)
         _save_model(generator, out_dir / "generator.keras")
+        if ema is not None:
+            _save_model(ema, out_dir / "generator_ema.keras")
     if interrupted:
         raise KeyboardInterrupt
     return result

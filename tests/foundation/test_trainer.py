@@ -21,9 +21,10 @@ def _tiny_models(seed: int = 0):
     return solution.make_generator_model(), solution.make_discriminator_model()
 
 
-def _run(steps, out_dir=None, resume=False, seed=0, **kw):
+def _run(steps, out_dir=None, resume=False, seed=0, cfg_kw=None, **kw):
     g, d = _tiny_models(seed)
-    cfg = TrainConfig(steps=steps, batch_size=16, seed=seed, sample_every=2, checkpoint_every=2)
+    cfg = TrainConfig(steps=steps, batch_size=16, seed=seed, sample_every=2, checkpoint_every=2,
+                      **(cfg_kw or {}))
     return train_gan(g, d, IMAGES, generator_loss=solution.generator_loss,
                      discriminator_loss=solution.discriminator_loss, config=cfg,
                      out_dir=out_dir, resume=resume, **kw)
@@ -42,6 +43,24 @@ def test_writes_every_output(tmp_path):
     assert res.frames.shape == (3, 16, 32, 32, 3) and res.frames.dtype == np.uint8
     # the reference accuracy is the correct one, so the student's values equal the trusted ones
     np.testing.assert_allclose(res.history["student_fake_accuracy"], res.history["fake_accuracy"])
+
+
+def test_weight_average_is_saved_beside_the_generator(tmp_path):
+    decay = 0.5
+    res = _run(2, tmp_path, cfg_kw={"ema_decay": decay, "save_generator_at": (1, 2)})
+    for name in ("generator_step_000002.keras", "generator_ema_step_000002.keras",
+                 "generator_ema.keras"):
+        assert (tmp_path / name).is_file(), name
+    g0, _ = _tiny_models(0)  # the same initial weights
+    g1 = tf.keras.models.load_model(tmp_path / "generator_step_000001.keras")
+    ema = tf.keras.models.load_model(tmp_path / "generator_ema_step_000002.keras")
+    # two updates: ema = d^2 w0 + d(1-d) w1 + (1-d) w2, for every weight (BN statistics too)
+    for w0, w1, w2, avg in zip(g0.weights, g1.weights, res.generator.weights, ema.weights):
+        want = decay**2 * w0.numpy() + decay * (1 - decay) * w1.numpy() + (1 - decay) * w2.numpy()
+        np.testing.assert_allclose(avg.numpy(), want, rtol=1e-4, atol=1e-5)
+    # the history and frames are the trained generator's, unchanged by the average
+    plain = _run(2)
+    np.testing.assert_allclose(res.history["gen_loss"], plain.history["gen_loss"], rtol=1e-5)
 
 
 def test_same_seed_same_history():

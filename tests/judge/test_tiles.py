@@ -270,6 +270,29 @@ def test_seaborn_history_plot_is_not_a_grid():
     assert r.kind not in ("grid", "single"), r.notes
 
 
+@pytest.mark.parametrize("name", ["darkgrid_history.png", "styled_history_three_panels.png"])
+def test_face_coloured_history_plot_is_not_a_grid(name):
+    # two history plots of the plot benchmark (make_history_plots --seed 0: plot_0039 and
+    # plot_0347) that were read as 2 x 6 and 1 x 3 grids: a flat face colour crossed by grid
+    # lines, cut into square-looking cells
+    from pathlib import Path
+
+    from PIL import Image
+
+    rgb = np.asarray(Image.open(Path(__file__).parent / "assets" / name).convert("RGB"))
+    r = extract_tiles(rgb)
+    assert r.kind not in ("grid", "single"), r.notes
+
+
+@pytest.mark.parametrize("style", ["seaborn-v0_8-darkgrid", "Solarize_Light2", "ggplot"])
+def test_grid_shown_under_a_face_coloured_style_is_still_a_grid(style, real_images):
+    import matplotlib.pyplot as plt  # the style a student set for the history plot stays on
+
+    with plt.style.context(style):
+        r = extract_tiles(lesson_grid(real_images[:16]))
+    assert (r.kind, r.rows, r.cols) == ("grid", 4, 4), r.notes
+
+
 def test_gapless_grid_of_noise_images_is_still_split():
     # untrained generators show noise: no visible seams between gap-less panels, but no
     # background inside them either
