@@ -330,7 +330,11 @@ def _has_gridline(rgb: np.ndarray, box: tuple[int, int, int, int]) -> bool:
     if counts[face] < 0.2 * codes.size:
         return False
     inverse = inverse.reshape(codes.shape)
-    face_rgb = p.reshape(-1, 3)[inverse.reshape(-1) == face][0]
+
+    def rgb_of(code: int) -> np.ndarray:
+        return np.array([(code >> 16) & 255, (code >> 8) & 255, code & 255])
+
+    face_rgb = rgb_of(int(values[face]))
     k = len(values)
     for lines in (inverse, inverse.T):
         n, width = lines.shape
@@ -339,10 +343,8 @@ def _has_gridline(rgb: np.ndarray, box: tuple[int, int, int, int]) -> bool:
         per_line[:, face] = 0
         top = per_line.argmax(1)
         full = per_line[np.arange(n), top] >= 0.7 * width
-        for code in values[top[full]]:
-            line_rgb = np.array([(code >> 16) & 255, (code >> 8) & 255, code & 255])
-            if np.abs(line_rgb - face_rgb).max() > 8:
-                return True
+        if any(np.abs(rgb_of(int(code)) - face_rgb).max() > 8 for code in values[top[full]]):
+            return True
     return False
 
 
