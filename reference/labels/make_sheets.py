@@ -61,26 +61,34 @@ class Source:
 
 _LONG = "reference/baselines/long/generator_step_"
 _B50 = "runs/baseline_50/generator_step_"
+_E30 = "runs/baseline_e30/generator_"
 SOURCES: tuple[Source, ...] = (
     Source("real_test", (208, 48, 32)),
     Source("untrained", (64, 16, 8)),
     Source("alice_s195", (128, 0, 0), "runs/labels_alice/generator_step_000195.keras", 0.5),
-    Source("alice_s390", (192, 16, 8), "runs/labels_alice/generator_step_000390.keras", 1.0),
+    Source("alice_s390", (192, 16, 0), "runs/labels_alice/generator_step_000390.keras", 1.0),
     Source("ref12_e01", (160, 0, 0), f"{_LONG}000390.keras", 1.0),
     Source("ref12_e03", (192, 0, 0), f"{_LONG}001170.keras", 3.0),
     Source("ref12_e06", (224, 16, 0), f"{_LONG}002340.keras", 6.0),
     Source("ref12_e10", (160, 0, 0), f"{_LONG}003900.keras", 10.0),
     Source("ref12_e12", (256, 32, 16), f"{_LONG}004680.keras", 12.0),
     Source("ref50_e08", (208, 16, 0), f"{_B50}003120.keras", 8.0),
-    Source("wide_e02", (256, 16, 16), "runs/labels_wide/generator_step_000780.keras", 2.0),
-    Source("ref50_e25", (0, 224, 16), f"{_B50}009750.keras", 25.0),
-    Source("ref50_e50", (0, 0, 224), f"{_B50}019500.keras", 50.0),
+    Source("wide_e02", (256, 16, 0), "runs/labels_wide/generator_step_000780.keras", 2.0),
+    Source("ref50_e25", (0, 224, 0), f"{_B50}009750.keras", 25.0),
+    Source("ref30_e15", (0, 0, 32), f"{_E30}step_005850.keras", 15.0),
+    Source("ref30ema_e15", (0, 0, 40), f"{_E30}ema_step_005850.keras", 15.0),
+    Source("ref30_e30", (0, 0, 96), f"{_E30}step_011700.keras", 30.0),
+    Source("ref30ema_e30", (0, 0, 96), f"{_E30}ema_step_011700.keras", 30.0),
 )
 """The label set's sources and their tiles in batches 1, 2 and 3. Batch 1 (2,048 tiles, 32
 sheets) was made while the 50-epoch run was still training; batch 2 (384 tiles, 6 sheets)
-adds its 25-epoch generator and batch 3 (320 tiles, 5 sheets) its 50-epoch one, each mixed
-with fresh tiles of the other sources so that a later sheet does not reveal a tile's source
-either. Real photos: 288 of 2,752 (10.5%)."""
+adds its 25-epoch generator. That run stopped at about 25 epochs and its folder was later
+lost, so batch 3 (320 tiles, 5 sheets) holds the 30-epoch run's generators instead
+(``grade reference train --epochs 30 --ema 0.999``, see ``reference/baselines/README.md``):
+the trained generator and its weight average at 15 and 30 epochs (264 tiles), mixed with
+fresh tiles of the sources whose generators are still at hand (real photos, untrained,
+``ref12_e12``), so that a later sheet does not reveal a tile's source either. Real photos:
+288 of 2,752 (10.5%)."""
 N_BATCHES = 3
 
 
