@@ -22,7 +22,7 @@ from grader.text import Msg, msg
 
 REAL_IMAGES = "real_images.npy"
 #: the phases a plan may hold (each has its words in catalogs/sandbox.toml)
-PHASES = ("load", "check", "train", "sample_checkpoint")
+PHASES = ("load", "check", "export", "train", "sample_checkpoint")
 #: a check's details from the child: nesting, list and string limits
 MAX_DETAILS_DEPTH = 8
 MAX_DETAILS_ITEMS = 500

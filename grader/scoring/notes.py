@@ -40,7 +40,8 @@ def collect_notes(evidence: Evidence, judged: JudgedEvidence, rubric: Rubric,
     for name in ("final_samples", "baseline_samples", "checkpoint_samples", "student_images"):
         result = getattr(judged, name)
         for w in result.warnings if result is not None else []:
-            notes.append(Note.of(f"judge:{name}", plain(w)))
+            if not w.startswith("FCD"):  # no grade rests on FCD: a note for `grade judge` only
+                notes.append(Note.of(f"judge:{name}", plain(w)))
     notes += [Note.of("evidence", w) for w in evidence.warnings]
     notes += [Note.of("rubric", plain(w)) for w in rubric.warnings]
     if not rubric.calibrated:

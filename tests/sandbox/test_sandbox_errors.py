@@ -225,3 +225,31 @@ def test_training_errors_reach_the_variant_as_one_line_with_a_detail(tmp_path):
         "(errors_g.ipynb cell 9, line 2: `return cross_entropy(tf.ones([3, 1]), fake_output)`)")
     assert "Traceback (most recent call last)" in final.error_detail
     assert np.isfinite(baseline.history.gen_loss).all()
+
+
+def test_running_out_of_memory_or_file_size_is_said_in_words():
+    import errno
+
+    err = explain_error(MemoryError())
+    assert err.text == "MemoryError: the code asked for more memory than the grader allows"
+    err = explain_error(OSError(errno.EFBIG, "File too large"))
+    assert "grew beyond the size the grader allows" in err.text
+    _assert_one_plain_line(err.text)
+
+
+def test_a_builder_that_ran_out_of_time_is_not_waited_for_twice():
+    from grader.sandbox.student.discover import build
+    from grader.sandbox.student.namespace import Version
+
+    calls = []
+
+    def make_generator_model():
+        calls.append(1)
+        while True:
+            pass
+
+    version = Version("make_generator_model", make_generator_model, 0, "spin.py line 1")
+    first = build("generator", version, "standard name", {}, 0.3, {})
+    second = build("generator", version, "standard name", {}, 0.3, {})
+    assert first.model is None and "took longer than 0.3 s" in first.error
+    assert second.error == first.error and len(calls) == 1

@@ -121,3 +121,16 @@ def test_the_students_own_train_step_is_used_and_a_broken_one_falls_back(tmp_pat
     out, _ = _run(tmp_path / "broken", fixtures.good() + fixtures.units(broken), phases)
     hist = out.result["variants"][-1]["history"]
     assert hist["loop"] == "reference" and "train_step" in hist["loop_note"]
+
+
+def test_models_without_losses_fail_training_in_plain_words(tmp_path):
+    """Without the losses no step can run: the variant says so, not a TypeError on None."""
+    units = fixtures.units(fixtures.IMPORTS, fixtures.GENERATOR, fixtures.DISCRIMINATOR)
+    phases = [{"name": "train", "timeout_s": 200, "steps": 1, "batch_size": 16,
+               "sample_every": 1, "n_samples": 4}]
+    out, _ = _run(tmp_path, units, phases)
+    assert out.status == "ok", out.log_tail[-2000:]
+    errors = [v["error"] for v in out.result["variants"]]
+    assert errors and all("no generator_loss or discriminator_loss function was found" in e
+                          for e in errors), errors
+    assert not any("NoneType" in e for e in errors)

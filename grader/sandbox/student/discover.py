@@ -14,7 +14,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from grader.sandbox.student.explain import explain_error
-from grader.sandbox.student.namespace import StudentCode, Version, is_keras_model, time_limit
+from grader.sandbox.student.namespace import (
+    StudentCode,
+    StudentTimeout,
+    Version,
+    is_keras_model,
+    time_limit,
+)
 
 _WORDS = {"generator": re.compile(r"generator|(^|_)gen($|_)|(^|_)g_?(model|net)", re.I),
           "discriminator": re.compile(r"discriminator|critic|(^|_)disc($|_)|(^|_)d_?(model|net)",
@@ -102,8 +108,16 @@ def fill_arguments(fn: Any, ns: dict[str, Any], facts: dict[str, Any]) -> dict[s
 
 def build(role: str, version: Version, how: str, ns: dict[str, Any], seconds: float,
           facts: dict[str, Any]) -> Built:
-    """Call the candidate (or take the model object) and probe its input/output shapes."""
+    """Call the candidate (or take the model object) and probe its input/output shapes.
+
+    A builder that once ran out of time is not called again in this process (each later
+    phase would wait out the whole limit once more); it fails with the same words.
+    """
     b = Built(role, version.name, version.unit, version.origin, how, version=version)
+    timed_out = _TIMED_OUT.get(id(version.obj))
+    if timed_out is not None and timed_out[0] is version.obj:
+        b.error, b.error_detail = timed_out[1], timed_out[2]
+        return b
     try:
         with time_limit(seconds):
             if is_keras_model(version.obj):
@@ -123,7 +137,13 @@ def build(role: str, version: Version, how: str, ns: dict[str, Any], seconds: fl
     except BaseException as exc:  # student code
         err = explain_error(exc)
         b.error, b.error_detail = err.text, err.detail
+        if isinstance(exc, StudentTimeout):
+            _TIMED_OUT[id(version.obj)] = (version.obj, b.error, b.error_detail)
     return b
+
+
+_TIMED_OUT: dict[int, tuple[Any, str, str]] = {}
+"""id of a builder that ran out of time -> (the builder, its error, the detail)."""
 
 
 def probe_shapes(role: str, model: Any, facts: dict[str, Any]) -> tuple[tuple, tuple]:

@@ -13,6 +13,7 @@ functions it runs as written today).
 
 from __future__ import annotations
 
+import errno
 import linecache
 import re
 import sys
@@ -91,6 +92,10 @@ def explain_error(exc: BaseException) -> StudentError:
         kind = "Timeout"
     raw = _safe(lambda: str(exc), "(the error message could not be printed)")[:_MAX_RAW]
     message, frames = _clean_message(raw, kind)
+    if isinstance(exc, MemoryError):
+        message = "the code asked for more memory than the grader allows"
+    elif isinstance(exc, OSError) and getattr(exc, "errno", None) == errno.EFBIG:
+        message = "a file the code writes grew beyond the size the grader allows"
     if isinstance(exc, SyntaxError) and exc.lineno and is_student_file(exc.filename or ""):
         frames.append((exc.filename or "", int(exc.lineno)))
         message = _one_line(exc.msg or message)

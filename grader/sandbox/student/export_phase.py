@@ -24,6 +24,7 @@ from grader.sandbox.student.explain import explain_error
 from grader.sandbox.student.namespace import compile_unit, time_limit
 from grader.sandbox.student.train_phase import (
     HELPERS,
+    NO_WORKING_PAIR,
     _fresh,
     _train_step_unit,
     snapshot,
@@ -188,7 +189,7 @@ def run_export(child: Child, spec: dict[str, Any]) -> None:
     export: dict[str, Any] = {"variants": []}
     child.result["export"] = export
     if not pairs:
-        child.result["phase_errors"]["export"] = "no working generator/discriminator pair"
+        child.result["phase_errors"]["export"] = NO_WORKING_PAIR
         return
     for name, g, d, boundary in pairs:
         try:

@@ -84,7 +84,7 @@ def run_train(child: Child, spec: dict[str, Any]) -> None:
     if isinstance(only, list):  # the variants the trusted process could not take
         pairs = [p for p in pairs if p[0] in only]
     if not pairs:
-        child.result["phase_errors"]["train"] = "no working generator/discriminator pair"
+        child.result["phase_errors"]["train"] = NO_WORKING_PAIR
         return
     for name, g, d, boundary in pairs:
         run = VariantRun(name=name, generator_fn=g.label(), discriminator_fn=d.label(),
@@ -99,6 +99,10 @@ def run_train(child: Child, spec: dict[str, Any]) -> None:
             run.error, run.error_detail = f"{stage[0]} failed: {err.text}", err.detail
         child.result["variants"].append(asdict(run))
         child.save()
+
+
+NO_WORKING_PAIR = "your code builds no working generator and discriminator pair (see the checks)"
+"""The phase error when no generator and discriminator were built."""
 
 
 class _VariantFailed(Exception):
@@ -130,6 +134,10 @@ def _train_variant(child: Child, run: VariantRun, g: Built, d: Built, boundary: 
             bad = g2 if not g2.ok else d2
             raise _VariantFailed(f"rebuilding {bad.label()} failed: {bad.error}",
                                  bad.error_detail)
+        missing = [k for k in ("generator_loss", "discriminator_loss") if helpers.get(k) is None]
+        if missing:
+            raise _VariantFailed(f"no {' or '.join(missing)} function was found, so a training "
+                                 "step cannot be run; define the losses as in the lesson", "")
         stage[0] = "a training step with your losses and optimizers"
         res = train_gan(g2.model, d2.model, images,
                         generator_loss=helpers["generator_loss"],
