@@ -19,8 +19,9 @@ The copy check (``grader.judge.copies``) flags an image when it is a near-copy o
   Stress tests, reported but not required: smaller figures (2.5 and 2 inches: panels of
   24-36 px, below the image's own 32), a 16x16 detour (a quarter of the pixels), grayscale,
   shifts of 2 and 4 px (random-crop augmentation) and a 28 px centre crop zoomed to 32;
-* **false alarms**: ``--n-gen`` samples of every saved generator of the long reference run
-  (``reference/baselines/long``), Gaussian noise, blurred noise and flat colours;
+* **false alarms**: ``--n-gen`` samples of every committed reference generator
+  (``reference/baselines/*/generator*_step_*.keras``: the long run's saved points, the
+  30-epoch run and its weight average), Gaussian noise, blurred noise and flat colours;
 * **speed**: one core, 1,000 images.
 
 Proposed thresholds: ``threshold_score`` halfway between the highest score of a required
@@ -242,18 +243,19 @@ def catches(index: C.CopyIndex, images: np.ndarray, where: np.ndarray,
 
 # ---------------------------------------------------------------- false alarms
 def generator_samples(n: int, seed: int) -> dict[str, np.ndarray]:
-    """``n`` uint8 samples of every saved generator of the long reference run."""
+    """``n`` uint8 samples of every committed reference generator, named ``run/file stem``."""
     import keras
     import tensorflow as tf
 
     out = {}
-    for path in sorted(BASELINES.glob("generator_step_*.keras")):
+    for path in sorted(BASELINES.parent.glob("*/generator*_step_*.keras")):
         gen = keras.saving.load_model(path, compile=False, safe_mode=True)
         tf.random.set_seed(seed)
         parts = [gen(tf.random.normal([min(500, n - a), 100]), training=False).numpy()
                  for a in range(0, n, 500)]
         x = np.concatenate(parts)
-        out[path.stem] = np.clip(np.rint((x + 1) * 127.5), 0, 255).astype(np.uint8)
+        name = path.stem if path.parent == BASELINES else f"{path.parent.name}/{path.stem}"
+        out[name] = np.clip(np.rint((x + 1) * 127.5), 0, 255).astype(np.uint8)
     return out
 
 

@@ -6,10 +6,11 @@ Run (a few minutes on 2 CPU cores)::
 
 On equal-size sets (N images each) it measures the judge's metrics for: real test images;
 the same real images drawn as the lesson's 4x4 matplotlib grids and cut back out by the
-tile pipeline; the reference DCGAN generator at each saved training point
-(``reference/baselines/**/generator*.keras`` and, while they are being made,
-``runs/baseline_*/generator*.keras``); the untrained reference generator; Gaussian noise;
-and a mode-collapsed generator (one image repeated). Expected: real > longer-trained >
+tile pipeline; the reference DCGAN generator at each saved training point of the long run
+(``reference/baselines/long/generator_step_*.keras``: the training order); the generators of
+the other committed runs (``reference/baselines/*/generator*_step_*.keras``, e.g. the 30-epoch
+run and its weight average); the untrained reference generator; Gaussian noise; and a
+mode-collapsed generator (one image repeated). Expected: real > longer-trained >
 shorter-trained > untrained ~ noise on every metric, and the collapsed set low on coverage.
 The ordering is checked and the result written into the report.
 """
@@ -34,7 +35,10 @@ METRICS = (("clear_share", 1), ("named_share", 1), ("hinted_share", 1),
 """(metric, sign): ``clear_share``, ``named_share`` and ``hinted_share`` are the eye-label
 score's shares of tiles read "named without doubt", "at least plausible" and "at least
 hinting at an object" (item 1's partial count; grader.judge.realism)."""
-GENERATOR_GLOBS = ("reference/baselines/**/generator*.keras", "runs/baseline_*/generator*.keras")
+TRAINING_RUN = "reference/baselines/long"
+"""The run whose saved points make the training order (one generator per step)."""
+OTHER_GLOB = "reference/baselines/*/generator*_step_*.keras"
+"""Generators of the other committed runs: checked against real and untrained, not ordered."""
 
 
 @dataclass
@@ -74,14 +78,25 @@ def grid_verdict(result, rubric_item) -> str:
 
 
 def find_generators(root: Path = ROOT) -> list[tuple[int, Path]]:
-    """Saved reference generators as (training step, path), one per step, sorted by step."""
-    found: dict[int, Path] = {}
-    for pattern in GENERATOR_GLOBS:
-        for path in sorted(root.glob(pattern)):
-            m = re.search(r"step_?(\d+)", path.name)
-            if m:  # a generator without its training step cannot be placed in the ordering
-                found.setdefault(int(m.group(1)), path)  # committed baselines first, then runs/
-    return sorted(found.items())
+    """The training run's saved generators as (training step, path), sorted by step."""
+    found = []
+    for path in sorted((root / TRAINING_RUN).glob("generator_step_*.keras")):
+        m = re.search(r"step_(\d+)", path.name)
+        if m:  # a generator without its training step cannot be placed in the ordering
+            found.append((int(m.group(1)), path))
+    return sorted(found)
+
+
+def other_generators(root: Path = ROOT) -> list[tuple[str, Path]]:
+    """(row name, path) of the other committed runs' generators, by run, kind and step."""
+    out = []
+    for path in sorted(root.glob(OTHER_GLOB)):
+        if path.parent == root / TRAINING_RUN:
+            continue
+        m = re.search(r"step_(\d+)", path.name)
+        average = ", weight average" if "_ema_" in path.name else ""
+        out.append((f"reference DCGAN {path.parent.name}{average}, step {int(m.group(1))}", path))
+    return out
 
 
 def generate(generator, n: int, seed: int) -> np.ndarray:
@@ -122,6 +137,9 @@ def build_sets(n: int, data: str, seed: int) -> list[tuple[str, str, int, np.nda
         sets.append((f"reference DCGAN, step {step} ({path.parent.name})", "generator", step,
                      generate(gen, n, seed)))
         last = gen
+    for name, path in other_generators():
+        gen = keras.saving.load_model(path, compile=False, safe_mode=True)
+        sets.append((name, "other", 0, generate(gen, n, seed)))
     keras.utils.set_random_seed(seed)
     untrained = make_generator_model()
     sets.append(("untrained reference generator", "untrained", 0, generate(untrained, n, seed)))
@@ -136,13 +154,14 @@ def build_sets(n: int, data: str, seed: int) -> list[tuple[str, str, int, np.nda
 
 def ordering_checks(rows: list[Row]) -> list[tuple[str, bool]]:
     """The expected orderings, each as (statement, holds)."""
-    by = {r.kind: r for r in rows if r.kind != "generator"}
+    by = {r.kind: r for r in rows if r.kind not in ("generator", "other")}
     gens = sorted((r for r in rows if r.kind == "generator"), key=lambda r: r.step)
+    others = [r for r in rows if r.kind == "other"]
     checks = []
     for name, sign in METRICS:
         real = sign * metric(by["real"].result, name)
         untrained = sign * metric(by["untrained"].result, name)
-        mid = [sign * metric(g.result, name) for g in gens]
+        mid = [sign * metric(g.result, name) for g in gens + others]
         ok = all(real >= v >= untrained for v in mid) and real > untrained
         checks.append((f"{name}: real >= every saved generator >= untrained", ok))
     if len(gens) >= 2:
@@ -172,7 +191,7 @@ def ordering_checks(rows: list[Row]) -> list[tuple[str, bool]]:
                    and metric(by["real"].result, "copy_fraction") >= 0.95
                    and metric(by["tiles"].result, "copy_fraction") >= 0.95))
     checks.append(("mode collapse: at most 1 class covered", col.class_coverage <= 1))
-    distinct = [by["real"], by["tiles"], *gens]
+    distinct = [by["real"], by["tiles"], *gens, *others]
     checks.append(("near-copies: every image of the mode collapse has one; no image of the real, "
                    "tile or saved-generator sets has one",
                    col.near_copy_fraction == 1.0
@@ -219,7 +238,7 @@ def save_montage(sets, path: Path, per_row: int = 12) -> None:
     from PIL import Image
 
     rows = [np.concatenate(list(images[:per_row]), axis=1)
-            for _, kind, _, images in sets if kind in ("generator", "untrained")]
+            for _, kind, _, images in sets if kind in ("generator", "other", "untrained")]
     grid = np.concatenate(rows)
     Image.fromarray(grid).resize((grid.shape[1] * 2, grid.shape[0] * 2), Image.NEAREST).save(path)
 

@@ -125,7 +125,9 @@ def build_from_data(data: str, thresholds: tuple[float, float]) -> C.CopyIndex:
     sha = file_sha256(path) if path.is_file() else ""
     images = np.concatenate([d.x_train, d.x_test])
     labels = np.concatenate([d.y_train, d.y_test])
-    source = d.source.removesuffix(" (cached)").replace(str(path), path.name)
+    source = d.source.removesuffix(" (cached)")
+    for spelled in (str(path.resolve()), str(path)):  # the file's name, not where it lies
+        source = source.replace(spelled, path.name)
     return build_copy_index(images, labels, (len(d.x_train), len(d.x_test)), SPLITS,
                             thresholds=thresholds, source=source, source_sha256=sha)
 

@@ -79,7 +79,7 @@ CHANNEL_FLOOR = 2.0 * GRID
 """A channel with block-mean sd under 2 grey levels is not stretched (its noise would be)."""
 COARSE_WEIGHT = 0.5
 THRESHOLD_STRICT = 0.12
-THRESHOLD_SCORE = 0.37
+THRESHOLD_SCORE = 0.35
 _ARRAYS = {"codes": np.int8, "code_scale": np.float32, "mean": np.float32,
            "basis": np.float32, "odd": np.bool_, "fine_bits": np.uint8, "labels": np.uint8,
            "split_sizes": np.int64}

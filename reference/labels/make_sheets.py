@@ -61,7 +61,7 @@ class Source:
 
 _LONG = "reference/baselines/long/generator_step_"
 _B50 = "runs/baseline_50/generator_step_"
-_E30 = "runs/baseline_e30/generator_"
+_E30 = "reference/baselines/e30/generator_"
 SOURCES: tuple[Source, ...] = (
     Source("real_test", (208, 48, 32)),
     Source("untrained", (64, 16, 8)),
