@@ -140,7 +140,7 @@ def test_rescore_applies_an_edited_threshold_without_training(graded, tmp_path):
     rubric = (ROOT / "grader" / "assignments" / "cifar10_dcgan" / "rubric.toml").read_text(
         encoding="utf-8")
     easy = re.sub(r"grid_min_clear = \{ value = \d+", "grid_min_clear = { value = 0", rubric)
-    easy = re.sub(r"grid_min_named = \{ value = \d+", "grid_min_named = { value = 1", easy)
+    easy = re.sub(r"grid_min_named = \{ value = \d+", "grid_min_named = { value = 0", easy)
     assert easy != rubric
     (tmp_path / "easy.toml").write_text(easy, encoding="utf-8")
     proc = subprocess.run([sys.executable, "-m", "grader.cli", "rescore", str(folder),
