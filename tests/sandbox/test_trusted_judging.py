@@ -138,3 +138,20 @@ def test_a_notebook_without_code_is_judged_in_a_trusted_process(tmp_path, monkey
     judged = json.loads((tmp_path / "out" / "work" / "judged.json").read_text())
     assert judged["student_images"] is not None  # judged, by the trusted process
     assert not (tmp_path / "out" / "work" / "trusted_judge").exists()
+
+
+def test_a_checkpoint_cut_short_is_refused_in_words(tmp_path):
+    """alice's checkpoint with its .data file truncated: no exception, a reason a student reads."""
+    pytest.importorskip("tensorflow")
+    import shutil
+
+    from grader.sandbox.trusted.restore import restore_checkpoint
+    from reference.solution import make_discriminator_model, make_generator_model
+
+    ckpt = tmp_path / "training_checkpoints"
+    shutil.copytree(ROOT / "submissions" / "alice" / "training_checkpoints", ckpt)
+    data = next(ckpt.glob("*.data-*"))
+    data.write_bytes(data.read_bytes()[:100_000])
+    got = restore_checkpoint(make_generator_model(), make_discriminator_model(), ckpt)
+    assert not got.fits_code
+    assert "cut short or damaged" in got.why

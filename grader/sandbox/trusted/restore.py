@@ -144,5 +144,6 @@ def restore_checkpoint(generator: Any, discriminator: Any, path: str | Path) -> 
             return _restore_tf_checkpoint(generator, discriminator, prefix)
         return _restore_tf_checkpoint(generator, discriminator, str(path))
     except Exception as exc:  # a damaged checkpoint must not stop the grading
-        return Restored(False, "unknown", f"the checkpoint could not be read "
-                        f"({type(exc).__name__}: {str(exc)[:200]})")
+        return Restored(False, "unknown", "the checkpoint files could not be read; they may "
+                        "be cut short or damaged (upload them again, complete: the .index and "
+                        f"every .data file) ({type(exc).__name__}: {str(exc)[:200]})")
