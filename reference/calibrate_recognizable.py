@@ -92,7 +92,7 @@ class LabelSet:
     tiles: np.ndarray
     source: np.ndarray
     batch: np.ndarray
-    """Sheet batch of each tile (1, or 2 for the sheets made after the 50-epoch run)."""
+    """Sheet batch of each tile (1, 2 or 3; see ``reference/labels/PROTOCOL.md``)."""
     names: list[str]
     first: dict[int, tuple[int, str]]
     """tile id -> (level 0/1/2, class name or "") of the first reading."""
@@ -917,10 +917,10 @@ def section_grids(r: dict) -> list[str]:
                      f"{_pct(_pooled(g, names, size, 'old_score_pass_agree'))} | "
                      f"{_pct(_partial_recall(g, names, size, rule))} | "
                      f"{_pct(_partial_recall(g, names, size, 'old_score'))} |")
-    lines += ["", f"Cohen's kappa of the three-level verdict, pooled: `{rule}` "
-              + ", ".join(f"{_f(_kappa(g, names, s, rule))} ({s})" for s in GRID_SIZES) + "; `old_score` "
-              + ", ".join(f"{_f(_kappa(g, names, s, 'old_score'))} ({s})" for s in GRID_SIZES)
-              + "."]
+    kappas = {x: ", ".join(f"{_f(_kappa(g, names, s, x))} ({s})" for s in GRID_SIZES)
+              for x in (rule, "old_score")}
+    lines += ["", f"Cohen's kappa of the three-level verdict, pooled: `{rule}` {kappas[rule]}; "
+              f"`old_score` {kappas['old_score']}."]
     lines += ["", f"Per source: agreement of `{rule}` (label partial rate / `{rule}` partial "
               "rate) and, after the bar, of `old_score` (its partial rate):", "",
               "| source | " + " | ".join(str(s) for s in GRID_SIZES) + " | old: "

@@ -91,9 +91,9 @@ def other_generators(root: Path = ROOT) -> list[tuple[str, Path]]:
     """(row name, path) of the other committed runs' generators, by run, kind and step."""
     out = []
     for path in sorted(root.glob(OTHER_GLOB)):
-        if path.parent == root / TRAINING_RUN:
-            continue
         m = re.search(r"step_(\d+)", path.name)
+        if path.parent == root / TRAINING_RUN or not m:
+            continue
         average = ", weight average" if "_ema_" in path.name else ""
         out.append((f"reference DCGAN {path.parent.name}{average}, step {int(m.group(1))}", path))
     return out

@@ -20,32 +20,24 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import csv
 import time
 
 import numpy as np
 
-from reference.calibrate_recognizable import roc_auc
+from reference.calibrate_recognizable import load_label_set, roc_auc
 from reference.judge_validity import generate, through_tiles
 from reference.train_classifier import ROOT
 
-LABELS = ROOT / "reference" / "labels"
 REPORT = ROOT / "reference" / "labels_through_figures.md"
 GENERATORS = ("reference/baselines/long/generator_step_004680.keras",
               "reference/baselines/e30/generator_ema_step_011700.keras")
-LEVEL = {"clear": 2, "plausible": 1}
 
 
 def first_pass_levels() -> tuple[np.ndarray, np.ndarray]:
-    """Labelled tiles (uint8) and their level (2 clear, 1 plausible, 0 none), first pass."""
-    with open(LABELS / "labels.csv", newline="") as fh:
-        labels = {int(r["tile_id"]): LEVEL.get(r["label"], 0)
-                  for r in csv.DictReader(fh) if r["pass"] == "1"}
-    ids = np.array(sorted(labels))
-    ids = ids[:len(ids) - len(ids) % 16]  # whole 4x4 figures
-    with np.load(LABELS / "tiles.npz") as z:
-        tiles = z["tiles"][ids]
-    return tiles, np.array([labels[i] for i in ids])
+    """Labelled tiles (uint8) and their first-pass level (2 clear, 1 plausible, 0 none)."""
+    ls = load_label_set()
+    n = len(ls.tiles) - len(ls.tiles) % 16  # whole 4x4 figures
+    return ls.tiles[:n], np.array([ls.first[i][0] for i in range(n)])
 
 
 def tile_scores(images: np.ndarray, judge) -> tuple[np.ndarray, np.ndarray]:

@@ -15,7 +15,7 @@ from grader.judge.calibration import FeatureStats, features_to_stats, load_calib
 from grader.judge.classifier import images_to_pixels, load_judge
 from grader.judge.copies import find_copies
 from grader.judge.realism import tile_scores
-from grader.judge.results import ImageVerdict, JudgeResult
+from grader.judge.results import FCD_NOTE, ImageVerdict, JudgeResult
 from grader.stats.inception import classifier_scores
 
 #: Two images closer than this root-mean-square pixel difference (on the [-1, 1] scale) are
@@ -238,11 +238,11 @@ def score_predictions(probs: np.ndarray, features: np.ndarray, *, tau: float,
         fcd = frechet_distance(features_to_stats(features), reference_stats)
         if n < FCD_MIN_N_FACTOR * features.shape[1]:
             warnings.append(
-                f"FCD from only {n} images (fewer than the {features.shape[1]} feature "
+                f"{FCD_NOTE} from only {n} images (fewer than the {features.shape[1]} feature "
                 "dimensions) is strongly biased upwards; compare it with fcd_reference, "
                 "the value real images get at the same N.")
     elif n < 2:
-        warnings.append("FCD needs at least 2 images.")
+        warnings.append(f"{FCD_NOTE} needs at least 2 images.")
     per_image = [
         ImageVerdict(class_index=int(c), class_name=class_names[int(c)], prob=float(probs[i, c]),
                      recognizable=bool(mask[i]), near_copy=bool(copies[i]),

@@ -46,6 +46,10 @@ STUDENT_TILES_FILE = "judged/student_tiles.npz"
 the report and for ``grade rescore``."""
 
 
+FCD_NOTE = "FCD"
+"""The first word of every judge warning about the FCD alone (no grade rests on it)."""
+
+
 @dataclass
 class ImageVerdict:
     """The judge on one image of a set."""

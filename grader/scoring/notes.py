@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from grader.evidence import Evidence
-from grader.judge.results import JudgedEvidence
+from grader.judge.results import FCD_NOTE, JudgedEvidence
 from grader.rubric import Rubric
 from grader.scoring.grades import ItemGrade, Note
 from grader.text import msg, plain
@@ -40,7 +40,7 @@ def collect_notes(evidence: Evidence, judged: JudgedEvidence, rubric: Rubric,
     for name in ("final_samples", "baseline_samples", "checkpoint_samples", "student_images"):
         result = getattr(judged, name)
         for w in result.warnings if result is not None else []:
-            if not w.startswith("FCD"):  # no grade rests on FCD: a note for `grade judge` only
+            if not w.startswith(FCD_NOTE):  # no grade rests on FCD: for `grade judge` only
                 notes.append(Note.of(f"judge:{name}", plain(w)))
     notes += [Note.of("evidence", w) for w in evidence.warnings]
     notes += [Note.of("rubric", plain(w)) for w in rubric.warnings]

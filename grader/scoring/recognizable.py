@@ -192,8 +192,7 @@ def set_verdict(r: JudgeResult, source: str, item: RubricItem) -> Verdict:
                        fix=msg("scoring.rec_train_longer"))
     # partial: enough tiles hint at an object but too few are clear, or enough are clear
     # but too few others are plausible
-    why = (msg("scoring.rec_few_clear", need=_count(need_clear), n=n,
-               hinted=max(int(hinted or 0), r.named_count))
+    why = (msg("scoring.rec_few_clear", need=_count(need_clear), n=n, hinted=hinted)
            if r.clear_count < need_clear - 1e-9 else msg("scoring.rec_some"))
     return Verdict("partial", source, [head, why], nums, fix=msg("scoring.rec_train_longer"))
 
